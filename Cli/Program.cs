@@ -1,0 +1,3 @@
+using SqueezeNext.Cli;
+
+return SqnxtCommandLine.Build().Parse(args).Invoke();

@@ -1,0 +1,145 @@
+using SqueezeNext.Vision.Model;
+
+namespace SqueezeNext.Vision.Configuration;
+
+/// <summary>
+/// The published SqueezeNext configurations: the TF port's six (what its users pick with <c>--configuration</c>), the
+/// authors' Caffe layouts, 2.0-SqNxt-44 and the 1.5-wide nets. Parameter and MAC counts are in SQUEEZENEXT.md §3.
+/// </summary>
+public static class ConfigurationCatalog
+{
+    /// <summary>The configuration <c>sqnxt train</c> uses when none is named (the TF port's training default).</summary>
+    public const string DefaultName = "v_1_0_SqNxt_23";
+
+    private const string TfSource = "TF port (Timen/squeezenext-tensorflow), configs/{0}.py";
+    private const string CaffeSource = "authors' Caffe release (amirgholami/SqueezeNext), {0}";
+
+    private static readonly SqueezeNextArchitecture Width1 = new();
+    private static readonly SqueezeNextArchitecture Width2 = Width1 with { StageWidths = [64, 128, 256, 512] };
+    private static readonly SqueezeNextArchitecture Width1_5 = Width1 with { StageWidths = [48, 96, 192, 384] };
+    private static readonly int[] V5Blocks = [2, 4, 14, 1];
+
+    // The TF port trains at batch 256; its first two configurations rescaled Caffe's lr and warmup for that.
+    private static readonly TrainingRecipe TfBatch256Recipe = new()
+    {
+        BatchSize = 256, Epochs = 120, BaseLearningRate = 0.1, EndLearningRate = 1e-4, PolyPower = 2,
+        WarmupSteps = 3120, WarmupStartLearningRate = 0.025, Momentum = 0.9, WeightDecay = 0,
+        HorizontalFlip = true, Preprocessing = PreprocessingKind.TfSeed, Init = WeightInit.XavierUniform,
+    };
+
+    // The remaining TF configurations keep Caffe's batch-1024 values while training at batch 256.
+    private static readonly TrainingRecipe TfCaffeValuesRecipe = TfBatch256Recipe with
+    {
+        BaseLearningRate = 0.4, WarmupSteps = 780, WarmupStartLearningRate = 0.1,
+    };
+
+    // solver.prototxt: batch 1024, ~120 epochs, poly power 2 down to 0, warmup 0.1 → 0.4 over 780 iterations,
+    // weight decay 1e-4 on every learnable tensor, no mirroring.
+    private static readonly TrainingRecipe CaffeRecipe = TfBatch256Recipe with
+    {
+        BatchSize = 1024, BaseLearningRate = 0.4, EndLearningRate = 0, WarmupSteps = 780, WarmupStartLearningRate = 0.1,
+        WeightDecay = 1e-4, HorizontalFlip = false,
+    };
+
+    private static readonly SqueezeNextConfiguration[] Configurations =
+    [
+        Tf("v_1_0_SqNxt_23", "1.0-SqNxt-23 with separate ReLUs; the TF port's training default",
+            Width1, TfBatch256Recipe),
+        Tf("v_1_0_SqNxt_23_mod", "1.0-SqNxt-23, ReLU only after the residual add (ResNet style)",
+            Width1 with { SeparateRelus = false }, TfBatch256Recipe),
+        Tf("v_1_0_G_SqNxt_23", "1.0-G-SqNxt-23: 2 groups on sq1 and the separable convolutions",
+            Width1 with { Groups = 2 }, TfCaffeValuesRecipe),
+        Tf("v_1_0_SqNxt_23_v5", "1.0-SqNxt-23v5, TF layout: 5×5 stem, blocks 2-4-14-1, parallel first blocks",
+            Width1 with { BlocksPerStage = V5Blocks, StemKernel = 5 }, TfCaffeValuesRecipe),
+        Tf("v_2_0_SqNxt_23", "2.0-SqNxt-23, TF layout: doubled stage widths, identity on the first block",
+            Width2, TfCaffeValuesRecipe),
+        Tf("v_2_0_SqNxt_23_v5", "2.0-SqNxt-23v5, TF layout",
+            Width2 with { BlocksPerStage = V5Blocks, StemKernel = 5 }, TfCaffeValuesRecipe),
+
+        Caffe("1.0-SqNxt-23", "1.0-SqNxt-23 as the paper trained it", "1.0-SqNxt-23/train_val.prototxt",
+            Width1),
+        Caffe("1.0-G-SqNxt-23", "1.0-G-SqNxt-23: 2 groups on sq1 and the separable convolutions", "1.0-G-SqNxt-23/train_val.prototxt",
+            Width1 with { Groups = 2 }),
+        Caffe("1.0-SqNxt-23v5", "1.0-SqNxt-23v5, Caffe layout: projection-first stage entries, ceil max-pool",
+            "1.0-SqNxt-23v5/train_val.prototxt",
+            Width1 with
+            {
+                BlocksPerStage = V5Blocks, StemKernel = 5, FirstBlockStyle = FirstBlockStyle.ProjectionFirst,
+                MaxPoolRounding = PoolRounding.Ceil,
+            }),
+        Caffe("2.0-SqNxt-23", "2.0-SqNxt-23, Caffe layout: the first block keeps its 64→64 projection",
+            "2.0-SqNxt-23/train_val.prototxt",
+            Width2 with { KeepFirstBlockProjection = true }),
+        Caffe("2.0-SqNxt-23v5", "2.0-SqNxt-23v5, Caffe layout: projection-first stage entries, ceil max-pool",
+            "2.0-SqNxt-23v5/train_val.prototxt",
+            Width2 with
+            {
+                BlocksPerStage = V5Blocks, StemKernel = 5, FirstBlockStyle = FirstBlockStyle.ProjectionFirst,
+                MaxPoolRounding = PoolRounding.Ceil,
+            }),
+        Caffe("2.0-SqNxt-44", "2.0-SqNxt-44: the deeper net that matches VGG-19 with 4.4 M parameters",
+            "2.0-SqNxt-44/train_val.prototxt",
+            Width2 with { BlocksPerStage = [12, 12, 16, 2], KeepFirstBlockProjection = true }),
+        new SqueezeNextConfiguration
+        {
+            Name = "1.5-SqNxt-23",
+            Description = "1.5-SqNxt-23: stage widths 48-96-192-384, stem 64, head 128, no biases",
+            Source = "width multiplier of pytorchcv's sqnxt23_w3d2, in the reference layer rules",
+            Architecture = Width1_5,
+            Training = CaffeRecipe,
+        },
+        new SqueezeNextConfiguration
+        {
+            Name = "1.5-SqNxt-23v5",
+            Description = "1.5-SqNxt-23v5, TF-style layout: 5×5 stem, blocks 2-4-14-1, parallel first blocks",
+            Source = "width multiplier of pytorchcv's sqnxt23v5_w3d2, in the TF port's layer rules",
+            Architecture = Width1_5 with { BlocksPerStage = V5Blocks, StemKernel = 5 },
+            Training = CaffeRecipe,
+        },
+    ];
+
+    /// <summary>Every named configuration, TF port first.</summary>
+    public static IReadOnlyList<SqueezeNextConfiguration> All => Configurations;
+
+    public static IEnumerable<string> Names => Configurations.Select(c => c.Name);
+
+    public static SqueezeNextConfiguration? Find(string name) =>
+        Configurations.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The named configuration; an unknown name fails with the list of known names.</summary>
+    public static SqueezeNextConfiguration Get(string name) =>
+        Find(name) ?? throw new InvalidConfigurationException(
+            $"unknown configuration '{name}'; known configurations: {string.Join(", ", Names)}");
+
+    /// <summary>
+    /// A named configuration, or a user's JSON configuration file when <paramref name="nameOrPath"/> is a path to one
+    /// (ends in .json or names an existing file).
+    /// </summary>
+    public static SqueezeNextConfiguration Resolve(string nameOrPath)
+    {
+        if (Find(nameOrPath) is { } named) return named;
+        if (nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || File.Exists(nameOrPath))
+            return ConfigurationFile.Load(nameOrPath);
+        return Get(nameOrPath);
+    }
+
+    private static SqueezeNextConfiguration Tf(string name, string description, SqueezeNextArchitecture architecture, TrainingRecipe recipe) =>
+        new()
+        {
+            Name = name,
+            Description = description,
+            Source = string.Format(TfSource, name),
+            Architecture = architecture,
+            Training = recipe,
+        };
+
+    private static SqueezeNextConfiguration Caffe(string name, string description, string prototxt, SqueezeNextArchitecture architecture) =>
+        new()
+        {
+            Name = name,
+            Description = description,
+            Source = string.Format(CaffeSource, prototxt),
+            Architecture = architecture,
+            Training = CaffeRecipe,
+        };
+}

@@ -1,0 +1,56 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SqueezeNext.Vision.Model;
+
+/// <summary>Convolution without bias, BatchNorm, and an optional ReLU: the unit every SqueezeNext layer is made of.</summary>
+public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
+{
+    /// <summary>BatchNorm epsilon of the reference implementations.</summary>
+    public const double BatchNormEpsilon = 1e-5;
+
+    /// <summary>PyTorch-style momentum for a running-average decay of 0.999.</summary>
+    public const double BatchNormMomentum = 0.001;
+
+    private readonly Conv2d conv;
+    private readonly BatchNorm2d bn;
+    private readonly bool relu;
+
+    public ConvBatchNorm(ConvSpec spec) : base(spec.Name)
+    {
+        Spec = spec;
+        conv = nn.Conv2d(spec.InChannels, spec.OutChannels,
+            kernel_size: (spec.KernelHeight, spec.KernelWidth),
+            stride: (spec.Stride, spec.Stride),
+            padding: (spec.PaddingHeight, spec.PaddingWidth),
+            groups: spec.Groups,
+            bias: false);
+        bn = nn.BatchNorm2d(spec.OutChannels, eps: BatchNormEpsilon, momentum: BatchNormMomentum);
+        relu = spec.Relu;
+        RegisterComponents();
+    }
+
+    public ConvSpec Spec { get; }
+
+    public Conv2d Convolution => conv;
+
+    public BatchNorm2d BatchNorm => bn;
+
+    public override Tensor forward(Tensor input)
+    {
+        var output = bn.forward(conv.forward(input));
+        // In place is safe: BatchNorm's backward needs its input, not its output.
+        return relu ? output.relu_() : output;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            conv.Dispose();
+            bn.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

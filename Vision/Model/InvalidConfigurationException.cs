@@ -1,0 +1,10 @@
+namespace SqueezeNext.Vision.Model;
+
+/// <summary>A configuration that cannot be used; each problem names its field.</summary>
+public sealed class InvalidConfigurationException(IReadOnlyList<string> problems)
+    : Exception(problems.Count == 1 ? problems[0] : "invalid configuration:\n  " + string.Join("\n  ", problems))
+{
+    public IReadOnlyList<string> Problems { get; } = problems;
+
+    public InvalidConfigurationException(string problem) : this([problem]) { }
+}
