@@ -145,9 +145,27 @@ public static class ConfigurationFile
 
     private static string Suggestion(string key, IEnumerable<string> known)
     {
-        var match = known.FirstOrDefault(k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase)
-            || string.Equals(k, key.Replace("_", ""), StringComparison.OrdinalIgnoreCase));
-        return match is null ? "" : $" (did you mean '{match}'?)";
+        static string Normalise(string name) => name.Replace("_", "").ToLowerInvariant();
+        var match = known
+            .Select(k => (Name: k, Distance: EditDistance(Normalise(k), Normalise(key))))
+            .Where(k => k.Distance <= 2)
+            .OrderBy(k => k.Distance)
+            .FirstOrDefault();
+        return match.Name is null ? "" : $" (did you mean '{match.Name}'?)";
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            previous = current;
+        }
+        return previous[b.Length];
     }
 
     private static string FirstSentence(string message)
