@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds the solution and runs every test project, then prints "N passed, N failed" as the last line.
+# Exits non-zero when the build fails, a test fails, a test host aborts, or no test ran.
+# Extra arguments go to `dotnet test` (for example: scripts/test.sh --filter "FullyQualifiedName~Artifacts").
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+results="$root/artifacts/test-results"
+mkdir -p "$results"
+log="$results/dotnet-test.log"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+echo "== build"
+dotnet build SqueezeNext.Jobs.sln -c Release -nologo -v minimal >"$results/build.log" 2>&1
+build_status=$?
+grep -E ": (error|warning) " "$results/build.log" | sort -u | head -50
+if [ "$build_status" -ne 0 ]; then
+  tail -20 "$results/build.log"
+  echo "build failed (see $results/build.log)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+echo "== test"
+dotnet test SqueezeNext.Jobs.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+passed=0
+failed=0
+while read -r f p; do
+  passed=$((passed + p))
+  failed=$((failed + f))
+done < <(sed -nE 's/.*(Passed|Failed)! +- +Failed: +([0-9]+), +Passed: +([0-9]+),.*/\2 \3/p' "$log")
+
+if grep -qE "Test Run Aborted|The active test run was aborted" "$log"; then
+  echo "a test host aborted (see $log)"
+  failed=$((failed + 1))
+fi
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "dotnet test exited with $status"
+  failed=1
+fi
+if [ $((passed + failed)) -eq 0 ]; then
+  echo "no test ran"
+  failed=1
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
