@@ -96,7 +96,24 @@ public static class ConfigurationCatalog
             Architecture = Width1_5 with { BlocksPerStage = V5Blocks, StemKernel = 5 },
             Training = CaffeRecipe,
         },
+        new SqueezeNextConfiguration
+        {
+            Name = SmallImageName,
+            Description = "1.0-SqNxt-23 for 28×28 images (Fashion-MNIST): 3×3 stride-1 stem, 10 classes",
+            Source = "derived from 1.0-SqNxt-23 for small images; see docs/results.md",
+            // A 7×7/2 stem and the max-pool would shrink 28×28 to 5×5 before the first block and to 1×1 by stage 3.
+            // A 3×3 stride-1 stem keeps 13×13 entering the blocks, so the four stages still downsample 13→7→4→2.
+            Architecture = Width1 with { StemKernel = 3, StemStride = 1, StemPadding = 1, NumClasses = 10, InputSize = 28 },
+            Training = TfBatch256Recipe with
+            {
+                BatchSize = 128, Epochs = 15, BaseLearningRate = 0.1, WarmupSteps = 470, WarmupStartLearningRate = 0.025,
+                WeightDecay = 1e-4, PreciseBatchNormBatches = 50,
+            },
+        },
     ];
+
+    /// <summary>A configuration for 28×28 inputs, the demo and test default on Fashion-MNIST.</summary>
+    public const string SmallImageName = "1.0-SqNxt-23-28px";
 
     /// <summary>Every named configuration, TF port first.</summary>
     public static IReadOnlyList<SqueezeNextConfiguration> All => Configurations;

@@ -56,6 +56,13 @@ public sealed record TrainingRecipe
     /// <summary>Weight initialisation of a new network.</summary>
     public WeightInit Init { get; init; } = WeightInit.XavierUniform;
 
+    /// <summary>
+    /// Before each evaluation and at the end, recompute BatchNorm statistics over this many training batches with
+    /// the current weights (0: keep the running averages, as the references do). Short runs need it: at a decay of
+    /// 0.999 the running averages lag far behind the weights for thousands of steps.
+    /// </summary>
+    public int PreciseBatchNormBatches { get; init; }
+
     /// <summary>Problems with these values, each prefixed with the JSON path of its field.</summary>
     public IReadOnlyList<string> Validate(string prefix = "training")
     {
@@ -78,6 +85,7 @@ public sealed record TrainingRecipe
             "warmupStartLearningRate", $"{WarmupStartLearningRate} must be a number in [0, 100]");
         Require(Finite(Momentum) && Momentum >= 0 && Momentum < 1, "momentum", $"{Momentum} must be a number in [0, 1)");
         Require(Finite(WeightDecay) && WeightDecay >= 0 && WeightDecay <= 1, "weightDecay", $"{WeightDecay} must be a number in [0, 1]");
+        Require(PreciseBatchNormBatches is >= 0 and <= 10_000, "preciseBatchNormBatches", $"{PreciseBatchNormBatches} is outside 0..10000");
         Require(Enum.IsDefined(Preprocessing), "preprocessing", $"'{Preprocessing}' is not TfSeed or Torchvision");
         Require(Enum.IsDefined(Init), "init", $"'{Init}' is not XavierUniform or KaimingNormal");
         return problems;

@@ -1,0 +1,121 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Memory;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+
+namespace SqueezeNext.Vision.Data;
+
+/// <summary>An input that is not a usable image: empty, truncated, corrupt, an unknown format, or over a size limit.</summary>
+public sealed class ImageDecodeException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Limits that keep hostile images (decompression bombs, huge files) from exhausting memory.</summary>
+public sealed record ImageLimits
+{
+    /// <summary>Largest encoded size accepted.</summary>
+    public long MaxBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>Largest width × height accepted, read from the header before any pixel is decoded.</summary>
+    public long MaxPixels { get; init; } = 50_000_000;
+
+    /// <summary>Largest single buffer the decoder may allocate; a lying header still cannot take more.</summary>
+    public int AllocationLimitMegabytes { get; init; } = 512;
+
+    public static ImageLimits Default { get; } = new();
+}
+
+/// <summary>
+/// Decodes JPEG, PNG, GIF, BMP, TGA, WebP and other formats ImageSharp 2 reads into RGB: grayscale, CMYK and palette
+/// images are converted, and EXIF orientation is applied. The header is checked against <see cref="ImageLimits"/>
+/// first, so a file that claims 64250×64250 pixels fails at once instead of after gigabytes of allocation.
+/// </summary>
+public sealed class ImageDecoder
+{
+    private readonly SixLabors.ImageSharp.Configuration configuration;
+
+    public ImageDecoder(ImageLimits? limits = null)
+    {
+        Limits = limits ?? ImageLimits.Default;
+        configuration = SixLabors.ImageSharp.Configuration.Default.Clone();
+        configuration.MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions
+        {
+            AllocationLimitMegabytes = Limits.AllocationLimitMegabytes,
+        });
+        // Decoding in parallel inside one image fights the loader's own threads.
+        configuration.MaxDegreeOfParallelism = 1;
+    }
+
+    public ImageLimits Limits { get; }
+
+    public static ImageDecoder Default { get; } = new();
+
+    public Image<Rgb24> Decode(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists) throw new ImageDecodeException($"'{path}' does not exist");
+            if (info.Length > Limits.MaxBytes)
+                throw new ImageDecodeException($"'{path}' is {info.Length:N0} bytes, over the {Limits.MaxBytes:N0}-byte limit");
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageDecodeException($"'{path}' cannot be read: {e.Message}", e);
+        }
+        return Decode(bytes, $"'{path}'");
+    }
+
+    /// <summary>Decodes encoded image bytes; <paramref name="name"/> names the input in error messages.</summary>
+    public Image<Rgb24> Decode(byte[] bytes, string name = "the image")
+    {
+        if (bytes.Length == 0)
+            throw new ImageDecodeException($"{name} is empty (0 bytes)");
+        if (bytes.Length > Limits.MaxBytes)
+            throw new ImageDecodeException($"{name} is {bytes.Length:N0} bytes, over the {Limits.MaxBytes:N0}-byte limit");
+
+        try
+        {
+            var info = Image.Identify(configuration, bytes, out var format);
+            if (info is null || format is null)
+                throw new ImageDecodeException($"{name} is not an image in a supported format (JPEG, PNG, GIF, BMP, TGA, WebP, TIFF, PBM)");
+            long pixels = (long)info.Width * info.Height;
+            if (info.Width <= 0 || info.Height <= 0)
+                throw new ImageDecodeException($"{name} declares an empty size {info.Width}×{info.Height}");
+            if (pixels > Limits.MaxPixels)
+                throw new ImageDecodeException(
+                    $"{name} declares {info.Width}×{info.Height} pixels ({pixels / 1e6:F0} megapixels), over the {Limits.MaxPixels / 1e6:F0}-megapixel limit");
+
+            var image = Image.Load<Rgb24>(configuration, bytes);
+            try
+            {
+                image.Mutate(x => x.AutoOrient());
+                return image;
+            }
+            catch
+            {
+                image.Dispose();
+                throw;
+            }
+        }
+        catch (ImageDecodeException)
+        {
+            throw;
+        }
+        catch (UnknownImageFormatException)
+        {
+            throw new ImageDecodeException($"{name} is not an image in a supported format (JPEG, PNG, GIF, BMP, TGA, WebP, TIFF, PBM)");
+        }
+        catch (InvalidMemoryOperationException e)
+        {
+            throw new ImageDecodeException($"{name} needs more memory to decode than the {Limits.AllocationLimitMegabytes} MB limit allows", e);
+        }
+        catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidDataException
+                                       or ArgumentException or IndexOutOfRangeException or InvalidOperationException
+                                       or OverflowException or EndOfStreamException)
+        {
+            // ImageSharp reports truncated and corrupt streams with several exception types.
+            throw new ImageDecodeException($"{name} is corrupt or truncated: {e.Message}", e);
+        }
+    }
+}

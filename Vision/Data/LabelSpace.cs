@@ -1,0 +1,29 @@
+using SqueezeNext.Vision.Configuration;
+
+namespace SqueezeNext.Vision.Data;
+
+/// <summary>
+/// How a dataset's classes map onto a network's outputs. A 1000-output network trained on folders named by ILSVRC
+/// synsets uses the standard ImageNet indices (so its predictions read as ImageNet labels); any other dataset's
+/// classes are numbered in their own order and the network gets one output per class.
+/// </summary>
+public sealed record LabelSpace(
+    SqueezeNextConfiguration Configuration,
+    IReadOnlyList<string> ClassOrder,
+    IReadOnlyList<string>? ModelClasses,
+    string? Note)
+{
+    public static LabelSpace For(SqueezeNextConfiguration configuration, string dataRoot)
+    {
+        var classes = DatasetReader.DiscoverClasses(dataRoot);
+        int outputs = configuration.Architecture.NumClasses;
+        if (outputs == ImageNetClasses.Count && classes.All(ImageNetClasses.IsSynset))
+            return new LabelSpace(configuration, ImageNetClasses.Synsets, null, null);
+        if (classes.Count == outputs)
+            return new LabelSpace(configuration, classes, classes, null);
+
+        var adapted = configuration with { Architecture = configuration.Architecture with { NumClasses = classes.Count } };
+        return new LabelSpace(adapted, classes, classes,
+            $"the dataset has {classes.Count} classes, so the network gets {classes.Count} outputs instead of the configuration's {outputs}");
+    }
+}

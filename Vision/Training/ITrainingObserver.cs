@@ -1,0 +1,42 @@
+namespace SqueezeNext.Vision.Training;
+
+/// <summary>Where a training run is, reported after every step.</summary>
+public sealed record TrainingProgress(
+    long Step,
+    long TotalSteps,
+    int Epoch,
+    double Loss,
+    double LearningRate,
+    double ImagesPerSecond,
+    TimeSpan Elapsed,
+    TimeSpan? Remaining);
+
+/// <summary>One named measurement at a step ("train_loss", "lr", "images_per_second", "val_top1", ...).</summary>
+public sealed record MetricPoint(long Step, int Epoch, string Name, double Value, DateTimeOffset Time);
+
+/// <summary>Something worth recording in a run's event log.</summary>
+public sealed record TrainingEvent(string Kind, string Message, DateTimeOffset Time, string Level = "info");
+
+/// <summary>A checkpoint that is complete on disk.</summary>
+public sealed record CheckpointInfo(long Step, int Epoch, string Directory, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>
+/// Receives a training run's progress, metrics, events and checkpoints. Calls come from the training thread and
+/// must return quickly: persist in batches, publish asynchronously.
+/// </summary>
+public interface ITrainingObserver
+{
+    void OnProgress(TrainingProgress progress) { }
+
+    void OnMetrics(IReadOnlyList<MetricPoint> points) { }
+
+    void OnEvent(TrainingEvent trainingEvent) { }
+
+    void OnCheckpoint(CheckpointInfo checkpoint) { }
+}
+
+/// <summary>An observer that ignores everything.</summary>
+public sealed class NullTrainingObserver : ITrainingObserver
+{
+    public static NullTrainingObserver Instance { get; } = new();
+}

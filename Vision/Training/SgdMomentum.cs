@@ -1,0 +1,77 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SqueezeNext.Vision.Training;
+
+/// <summary>
+/// SGD with momentum in PyTorch's form (not Nesterov, no dampening): v ← μ·v + (g + λ·p); p ← p − lr·v, with weight
+/// decay λ on every trainable tensor as Caffe applies it (BN scale and shift too). The velocity buffers are named
+/// after their parameters so a checkpoint restores them exactly.
+/// </summary>
+public sealed class SgdMomentum : IDisposable
+{
+    private readonly (string Name, Parameter Parameter, Tensor Velocity)[] state;
+
+    public SgdMomentum(IEnumerable<(string Name, Parameter Parameter)> parameters, double momentum, double weightDecay)
+    {
+        Momentum = momentum;
+        WeightDecay = weightDecay;
+        using var noGrad = no_grad();
+        state = parameters
+            .Where(p => p.Parameter.requires_grad)
+            .Select(p => (p.Name, p.Parameter, zeros_like(p.Parameter).DetachFromDisposeScope()))
+            .ToArray();
+    }
+
+    public double Momentum { get; }
+    public double WeightDecay { get; }
+
+    public const string StatePrefix = "velocity.";
+
+    public void ZeroGrad()
+    {
+        foreach (var (_, parameter, _) in state)
+        {
+            var grad = parameter.grad;
+            if (grad is null) continue;
+            grad.zero_();
+        }
+    }
+
+    public void Step(double learningRate)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        foreach (var (_, parameter, velocity) in state)
+        {
+            var grad = parameter.grad;
+            if (grad is null) continue;
+            var direction = WeightDecay > 0 ? grad.add(parameter, alpha: WeightDecay) : grad;
+            velocity.mul_(Momentum).add_(direction);
+            parameter.add_(velocity, alpha: -learningRate);
+        }
+    }
+
+    /// <summary>Velocity buffers as (<c>velocity.&lt;parameter&gt;</c>, tensor).</summary>
+    public IEnumerable<(string Name, Tensor Tensor)> StateTensors() =>
+        state.Select(s => (StatePrefix + s.Name, s.Velocity));
+
+    public void LoadState(IReadOnlyDictionary<string, Tensor> tensors, string origin)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, parameter, velocity) in state)
+        {
+            if (!tensors.TryGetValue(StatePrefix + name, out var saved))
+                throw new InvalidDataException($"{origin} has no optimiser state for '{name}'");
+            if (!saved.shape.SequenceEqual(velocity.shape))
+                throw new InvalidDataException($"{origin}: optimiser state for '{name}' is [{string.Join(", ", saved.shape)}], expected [{string.Join(", ", velocity.shape)}]");
+            velocity.copy_(saved);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, _, velocity) in state) velocity.Dispose();
+    }
+}
