@@ -26,8 +26,8 @@ public static class SummaryCommand
     private static int Run(string configName, int? inputSize, string? csvPath, bool json)
     {
         var configuration = ConfigurationCatalog.Resolve(configName);
-        if (inputSize is { } size && size is < 32 or > 1024)
-            throw new CliUsageException($"--input-size {size} is outside 32..1024");
+        if (inputSize is { } size && size is < 16 or > 1024)
+            throw new CliUsageException($"--input-size {size} is outside 16..1024");
         var summary = ModelSummary.For(NetworkPlan.For(configuration.Architecture), inputSize);
 
         if (csvPath is not null)

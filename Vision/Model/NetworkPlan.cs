@@ -137,7 +137,10 @@ public sealed class NetworkPlan
         }
 
         var head = new ConvSpec("head", inChannels, architecture.HeadChannels, 1, 1, 1, 0, 0, 1, Relu: true);
-        return new NetworkPlan(architecture, stem, stages, head);
+        var plan = new NetworkPlan(architecture, stem, stages, head);
+        // Fails, naming the layer, when the input size is too small for this network.
+        ModelSummary.For(plan);
+        return plan;
     }
 
     private static BlockPlan PlanBlock(SqueezeNextArchitecture architecture, string name, int networkIndex,

@@ -171,7 +171,7 @@ public sealed record SqueezeNextArchitecture
         Require(StemChannels % Math.Max(Groups, 1) == 0, "groups", $"the stem width {StemChannels} is not divisible by {Groups}");
         Require(Enum.IsDefined(FirstBlockStyle), "firstBlockStyle", $"'{FirstBlockStyle}' is not Parallel or ProjectionFirst");
         Require(NumClasses is >= 1 and <= 100_000, "numClasses", $"{NumClasses} is outside 1..100000");
-        Require(InputSize is >= 32 and <= 1024, "inputSize", $"{InputSize} is outside 32..1024");
+        Require(InputSize is >= 16 and <= 1024, "inputSize", $"{InputSize} is outside 16..1024");
         return problems;
     }
 }

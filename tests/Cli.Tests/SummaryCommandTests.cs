@@ -102,7 +102,7 @@ public class SummaryCommandTests
     [Theory]
     [InlineData("unknown configuration 'v_7_SqNxt'", "summary", "--config", "v_7_SqNxt")]
     [InlineData("does not exist", "summary", "--config", "/nowhere/mine.json")]
-    [InlineData("--input-size 8 is outside 32..1024", "summary", "--config", "v_1_0_SqNxt_23", "--input-size", "8")]
+    [InlineData("--input-size 8 is outside 16..1024", "summary", "--config", "v_1_0_SqNxt_23", "--input-size", "8")]
     public void Errors_are_one_clear_line_and_a_non_zero_exit(string expected, params string[] args)
     {
         var result = Sqnxt.Run(args);

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using SqueezeNext.Cli.Output;
+using SqueezeNext.Vision.Artifacts;
+using SqueezeNext.Vision.Data;
+using SqueezeNext.Vision.Evaluation;
+using SqueezeNext.Vision.Training;
+using TorchSharp;
+
+namespace SqueezeNext.Cli.Commands;
+
+/// <summary><c>sqnxt eval</c>: loss, top-1, top-5 and per-class accuracy of a model on a dataset split.</summary>
+public static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "Model directory (a trained model, best/, or a checkpoint).", Required = true };
+        var data = new Option<string>("--data", "-d") { Description = "Dataset folder.", Required = true };
+        var split = new Option<string>("--split") { Description = "val or train.", DefaultValueFactory = _ => "val" };
+        split.AcceptOnlyFromAmong("val", "train");
+        var batchSize = new Option<int>("--batch-size", "-b") { Description = "Images per forward pass.", DefaultValueFactory = _ => 64 };
+        var maxImages = new Option<int?>("--max-images") { Description = "Evaluate only the first N images." };
+        var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
+        var threads = new Option<int?>("--threads") { Description = "libtorch threads." };
+        var loaderThreads = new Option<int>("--loader-threads") { Description = "Image decoding threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var perClass = new Option<bool>("--per-class") { Description = "Also print the accuracy of every class." };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout." };
+        var command = new Command("eval", "Evaluate a model: loss, top-1, top-5 and per-class accuracy.")
+        {
+            model, data, split, batchSize, maxImages, device, threads, loaderThreads, perClass, json,
+        };
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            if (parse.GetValue(batchSize) is < 1 or > 4096) throw new CliUsageException("--batch-size must be 1..4096");
+            if (parse.GetValue(threads) is { } t) torch.set_num_threads(t);
+            var progress = new ProgressLine();
+            var (result, description, configName) = DedicatedThread.Run("evaluation", () =>
+            {
+                using var loaded = ModelArtifact.Load(parse.GetValue(model)!);
+                var classOrder = loaded.Manifest.Classes ?? (loaded.Configuration.Architecture.NumClasses == ImageNetClasses.Count ? ImageNetClasses.Synsets : null);
+                var dataset = DatasetReader.Open(parse.GetValue(data)!, parse.GetValue(split) == "train" ? DatasetSplit.Train : DatasetSplit.Validation, classOrder);
+                if (dataset.Classes.Count != loaded.Configuration.Architecture.NumClasses)
+                    throw new DatasetException($"{dataset.Description} has {dataset.Classes.Count} classes but the model has {loaded.Configuration.Architecture.NumClasses} outputs");
+                var loader = new BatchLoader(dataset, ImagePreprocessor.For(loaded.Configuration), new LoaderOptions
+                {
+                    BatchSize = parse.GetValue(batchSize), Threads = parse.GetValue(loaderThreads),
+                });
+                var device_ = DeviceSelector.Resolve(parse.GetValue(device));
+                loaded.Network.to(device_);
+                int total = Math.Min(dataset.Count, parse.GetValue(maxImages) ?? int.MaxValue);
+                var evaluation = Evaluator.Evaluate(loaded.Network, loader, device_, parse.GetValue(maxImages),
+                    done => progress.Update($"{ProgressLine.Bar((double)done / total)} {done:N0}/{total:N0} images", done == total));
+                return (evaluation, dataset.Description, loaded.Configuration.Name);
+            });
+            progress.Finish();
+            Print(result, description, configName, parse.GetValue(perClass), parse.GetValue(json));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static void Print(EvaluationResult result, string dataset, string config, bool perClass, bool json)
+    {
+        if (json)
+        {
+            CliJson.Write(new
+            {
+                config,
+                dataset,
+                images = result.Images,
+                loss = result.Loss,
+                top1 = result.Top1,
+                top5 = result.Top5,
+                imagesPerSecond = result.ImagesPerSecond,
+                seconds = result.Seconds,
+                failedImages = result.FailedImages,
+                perClass = result.PerClass.Select(c => new { index = c.Index, name = c.Name, correct = c.Correct, total = c.Total, accuracy = c.Accuracy }),
+            });
+            return;
+        }
+        Console.Out.WriteLine($"{config} on {dataset}");
+        Console.Out.WriteLine($"images {result.Images:N0}  top-1 {result.Top1:P2}  top-5 {result.Top5:P2}  loss {result.Loss:F4}  " +
+                              $"{result.ImagesPerSecond:F0} img/s" + (result.FailedImages > 0 ? $"  ({result.FailedImages} unreadable images skipped)" : ""));
+        if (!perClass) return;
+        var table = new TextTable("index", "class", "correct", "total", "accuracy").AlignRight(0, 2, 3, 4);
+        foreach (var c in result.PerClass.Where(c => c.Total > 0))
+            table.Add(c.Index, c.Name, c.Correct, c.Total, c.Accuracy.ToString("P1"));
+        table.Write(Console.Out);
+    }
+}

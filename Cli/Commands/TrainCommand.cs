@@ -1,0 +1,132 @@
+using System.CommandLine;
+using SqueezeNext.Cli.Output;
+using SqueezeNext.Vision.Configuration;
+using SqueezeNext.Vision.Data;
+using SqueezeNext.Vision.Training;
+
+namespace SqueezeNext.Cli.Commands;
+
+/// <summary><c>sqnxt train</c>: train a configuration on a dataset folder, with checkpoints and resume.</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string>("--config", "-c") { Description = "Configuration name or JSON file.", DefaultValueFactory = _ => ConfigurationCatalog.DefaultName };
+        var data = new Option<string>("--data", "-d") { Description = "Dataset folder (Fashion-MNIST IDX files, train/ and val/ folders, or class folders).", Required = true };
+        var validation = new Option<string?>("--val") { Description = "Dataset folder to validate on (default: the --data folder's validation split)." };
+        var output = new Option<string>("--out", "-o") { Description = "Output folder for checkpoints/, best/ and model/.", Required = true };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs (default: the configuration's)." };
+        var steps = new Option<long?>("--steps") { Description = "Total optimiser steps instead of epochs." };
+        var batchSize = new Option<int?>("--batch-size", "-b") { Description = "Images per step (default: the configuration's)." };
+        var lr = new Option<double?>("--lr") { Description = "Base learning rate (default: the configuration's)." };
+        var warmup = new Option<int?>("--warmup-steps") { Description = "Linear warmup steps (default: the configuration's)." };
+        var weightDecay = new Option<double?>("--weight-decay") { Description = "L2 weight decay (default: the configuration's)." };
+        var preciseBn = new Option<int?>("--precise-bn") { Description = "Recompute BatchNorm statistics over N batches before evaluating (default: the configuration's)." };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate every N steps (0: every epoch).", DefaultValueFactory = _ => 0 };
+        var evalImages = new Option<int?>("--eval-images") { Description = "Evaluate on at most N validation images." };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (0: by time).", DefaultValueFactory = _ => 0 };
+        var checkpointMinutes = new Option<double>("--checkpoint-minutes") { Description = "Checkpoint every N minutes.", DefaultValueFactory = _ => 10 };
+        var keep = new Option<int>("--keep") { Description = "Checkpoints to keep.", DefaultValueFactory = _ => 5 };
+        var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
+        var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: one per core)." };
+        var loaderThreads = new Option<int>("--loader-threads") { Description = "Image decoding threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var seed = new Option<long>("--seed") { Description = "Seed for initialisation, data order and augmentation.", DefaultValueFactory = _ => 0 };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --out." };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout." };
+
+        var command = new Command("train", "Train a SqueezeNext configuration on a dataset.")
+        {
+            config, data, validation, output, epochs, steps, batchSize, lr, warmup, weightDecay, preciseBn, evalEvery, evalImages,
+            checkpointEvery, checkpointMinutes, keep, device, threads, loaderThreads, seed, resume, json,
+        };
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            var configuration = ConfigurationCatalog.Resolve(parse.GetValue(config)!);
+            var recipe = configuration.Training;
+            configuration = configuration with
+            {
+                Training = recipe with
+                {
+                    Epochs = parse.GetValue(epochs) ?? recipe.Epochs,
+                    BatchSize = parse.GetValue(batchSize) ?? recipe.BatchSize,
+                    BaseLearningRate = parse.GetValue(lr) ?? recipe.BaseLearningRate,
+                    WarmupSteps = parse.GetValue(warmup) ?? recipe.WarmupSteps,
+                    WeightDecay = parse.GetValue(weightDecay) ?? recipe.WeightDecay,
+                    PreciseBatchNormBatches = parse.GetValue(preciseBn) ?? recipe.PreciseBatchNormBatches,
+                },
+            };
+            configuration.EnsureValid();
+            var dataRoot = parse.GetValue(data)!;
+            var labels = LabelSpace.For(configuration, dataRoot);
+            var options = new TrainingOptions
+            {
+                Configuration = labels.Configuration,
+                TrainData = dataRoot,
+                ValidationData = parse.GetValue(validation),
+                OutputDirectory = parse.GetValue(output)!,
+                ClassOrder = labels.ClassOrder,
+                ModelClasses = labels.ModelClasses,
+                MaxSteps = parse.GetValue(steps),
+                EvalEverySteps = parse.GetValue(evalEvery),
+                EvalMaxImages = parse.GetValue(evalImages),
+                CheckpointEverySteps = parse.GetValue(checkpointEvery),
+                CheckpointEveryMinutes = parse.GetValue(checkpointMinutes),
+                KeepCheckpoints = parse.GetValue(keep),
+                Device = parse.GetValue(device)!,
+                TorchThreads = parse.GetValue(threads),
+                LoaderThreads = parse.GetValue(loaderThreads),
+                Seed = parse.GetValue(seed),
+                Resume = parse.GetValue(resume),
+            };
+            var progress = new ProgressLine();
+            if (labels.Note is { } note) progress.WriteLine($"note: {note}");
+            var observer = new ConsoleTrainingObserver(progress);
+            using var cancellation = new Cancellation();
+            var result = DedicatedThread.Run("training", () => new Trainer(options, observer).Run(cancellation.Token));
+            progress.Finish();
+
+            if (parse.GetValue(json))
+            {
+                CliJson.Write(new
+                {
+                    outcome = result.Outcome.ToString().ToLowerInvariant(),
+                    config = options.Configuration.Name,
+                    step = result.Step,
+                    totalSteps = result.TotalSteps,
+                    epoch = result.Epoch,
+                    bestTop1 = result.BestTop1,
+                    top1 = result.LastEvaluation?.Top1,
+                    top5 = result.LastEvaluation?.Top5,
+                    loss = result.LastEvaluation?.Loss,
+                    model = result.ModelDirectory,
+                    best = result.BestModelDirectory,
+                    checkpoint = result.LastCheckpoint,
+                    seconds = result.Elapsed.TotalSeconds,
+                });
+            }
+            else
+            {
+                Console.Out.WriteLine(result.Outcome == TrainingOutcome.Completed
+                    ? $"model: {result.ModelDirectory}" + (result.BestModelDirectory is { } best ? $"  best: {best}" : "")
+                    : $"stopped at step {result.Step}; resume with --resume (checkpoint {result.LastCheckpoint})");
+            }
+            return result.Outcome == TrainingOutcome.Completed ? 0 : CliErrors.Cancelled;
+        }));
+        return command;
+    }
+
+    /// <summary>Shows a training run's progress line and events in the terminal.</summary>
+    private sealed class ConsoleTrainingObserver(ProgressLine line) : ITrainingObserver
+    {
+        public void OnProgress(TrainingProgress p) =>
+            line.Update($"{ProgressLine.Bar((double)p.Step / p.TotalSteps)} step {p.Step:N0}/{p.TotalSteps:N0} epoch {p.Epoch + 1} " +
+                        $"loss {p.Loss:F4} lr {p.LearningRate:G4} {p.ImagesPerSecond:F0} img/s ETA {ProgressLine.Duration(p.Remaining)}",
+                force: p.Step == p.TotalSteps);
+
+        public void OnEvent(TrainingEvent e) =>
+            line.WriteLine(e.Level == "info" ? e.Message : $"{e.Level}: {e.Message}");
+
+        public void OnCheckpoint(CheckpointInfo checkpoint) =>
+            line.WriteLine($"checkpoint {checkpoint.Directory}");
+    }
+}
