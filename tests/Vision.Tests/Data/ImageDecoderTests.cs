@@ -1,0 +1,95 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using SqueezeNext.Vision.Data;
+
+namespace SqueezeNext.Vision.Tests.Data;
+
+public class ImageDecoderTests
+{
+    [Theory]
+    [InlineData("tabby_cat.jpg", 1728, 1152)]
+    [InlineData("rocket.jpg", 640, 427)]
+    [InlineData("coffee.png", 600, 400)]
+    public void Real_photos_decode(string name, int width, int height)
+    {
+        using var image = ImageDecoder.Default.Decode(TestData.Fixture(name));
+        Assert.Equal(width, image.Width);
+        Assert.Equal(height, image.Height);
+    }
+
+    [Fact]
+    public void An_empty_file_is_named_as_empty()
+    {
+        var error = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Default.Decode([], "empty.jpg"));
+        Assert.Contains("empty.jpg is empty (0 bytes)", error.Message);
+    }
+
+    [Fact]
+    public void Text_is_not_an_image()
+    {
+        var error = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Default.Decode("hello, world"u8.ToArray(), "notes.txt"));
+        Assert.Contains("is not an image in a supported format", error.Message);
+    }
+
+    [Fact]
+    public void A_truncated_jpeg_fails_with_a_clear_error_or_decodes_what_is_there()
+    {
+        var bytes = File.ReadAllBytes(TestData.Fixture("rocket.jpg"));
+        try
+        {
+            using var image = ImageDecoder.Default.Decode(bytes[..600], "truncated.jpg");
+            Assert.Equal(640, image.Width);
+        }
+        catch (ImageDecodeException e)
+        {
+            Assert.Contains("truncated.jpg", e.Message);
+        }
+    }
+
+    [Fact]
+    public void A_header_that_claims_too_many_pixels_fails_before_decoding()
+    {
+        // A valid 16×16 JPEG whose frame header is patched to claim 30000×30000 pixels.
+        using var small = new Image<Rgb24>(16, 16);
+        using var buffer = new MemoryStream();
+        small.SaveAsJpeg(buffer);
+        var bytes = buffer.ToArray();
+        int sof = FindStartOfFrame(bytes);
+        bytes[sof + 5] = 30000 >> 8;
+        bytes[sof + 6] = 30000 & 0xFF;
+        bytes[sof + 7] = 30000 >> 8;
+        bytes[sof + 8] = 30000 & 0xFF;
+
+        long before = GC.GetTotalAllocatedBytes();
+        var error = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Default.Decode(bytes, "bomb.jpg"));
+        long allocated = GC.GetTotalAllocatedBytes() - before;
+
+        Assert.Contains("30000×30000", error.Message);
+        Assert.Contains("megapixel limit", error.Message);
+        Assert.True(allocated < 50_000_000, $"allocated {allocated:N0} bytes to reject a bomb");
+    }
+
+    [Fact]
+    public void Files_over_the_byte_limit_are_refused_unread()
+    {
+        var decoder = new ImageDecoder(new ImageLimits { MaxBytes = 1000 });
+        var error = Assert.Throws<ImageDecodeException>(() => decoder.Decode(TestData.Fixture("rocket.jpg")));
+        Assert.Contains("over the 1,000-byte limit", error.Message);
+    }
+
+    [Fact]
+    public void A_missing_file_is_named()
+    {
+        var error = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Default.Decode("/nowhere/cat.jpg"));
+        Assert.Contains("'/nowhere/cat.jpg' does not exist", error.Message);
+    }
+
+    private static int FindStartOfFrame(byte[] jpeg)
+    {
+        for (int i = 2; i < jpeg.Length - 1; i++)
+        {
+            if (jpeg[i] == 0xFF && jpeg[i + 1] is 0xC0 or 0xC2) return i;
+        }
+        throw new InvalidOperationException("no SOF marker");
+    }
+}
