@@ -183,6 +183,8 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver? observer
                         batchInEpoch = 0;
                     }
 
+                    // Throughput counts training only, not evaluation or checkpoint writing.
+                    intervalClock.Stop();
                     bool endOfEpoch = batchInEpoch == 0;
                     if ((Options.EvalEverySteps > 0 && step % Options.EvalEverySteps == 0 && batch.Count > 0)
                         || (Options.EvalEverySteps == 0 && endOfEpoch))
@@ -193,6 +195,7 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver? observer
                                             && (clock.Elapsed - lastCheckpointTime).TotalMinutes >= Options.CheckpointEveryMinutes;
                     if ((checkpointBySteps || checkpointByTime) && step < totalSteps)
                         SaveCheckpoint();
+                    intervalClock.Start();
 
                     if (step >= totalSteps) break;
                     if (cancellationToken.IsCancellationRequested)

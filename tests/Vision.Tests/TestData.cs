@@ -25,11 +25,12 @@ public static class TestData
     }
 
     /// <summary>
-    /// A class-folder dataset of small PNGs: class c is a bright square at a class-specific place on a dark,
-    /// noisy background, easy enough that a few dozen steps separate the classes.
+    /// A class-folder dataset of small PNGs: class c is a square in a class-specific colour at a random place on a
+    /// dark, noisy background, easy enough (and unchanged by mirroring) that a few dozen steps separate the classes.
     /// </summary>
     public static string ImageFolder(string root, int classes, int perClass, int size = 40, int seed = 1, string[]? names = null)
     {
+        Rgb24[] colours = [new(230, 40, 40), new(40, 230, 40), new(40, 40, 230), new(230, 230, 40), new(230, 40, 230), new(40, 230, 230)];
         var random = new Random(seed);
         for (int c = 0; c < classes; c++)
         {
@@ -38,12 +39,13 @@ public static class TestData
             for (int i = 0; i < perClass; i++)
             {
                 using var image = new Image<Rgb24>(size, size);
+                int side = size / 2, left = random.Next(size - side), top = random.Next(size - side);
                 for (int y = 0; y < size; y++)
                     for (int x = 0; x < size; x++)
                     {
                         byte noise = (byte)random.Next(40);
-                        bool inSquare = (c % 2 == 0 ? x < size / 2 : x >= size / 2) && (c / 2 % 2 == 0 ? y < size / 2 : y >= size / 2);
-                        image[x, y] = inSquare ? new Rgb24(220, (byte)(60 * c % 256), 200) : new Rgb24(noise, noise, noise);
+                        bool inSquare = x >= left && x < left + side && y >= top && y < top + side;
+                        image[x, y] = inSquare ? colours[c % colours.Length] : new Rgb24(noise, noise, noise);
                     }
                 image.SaveAsPng(Path.Combine(folder, $"img{i:D3}.png"));
             }
