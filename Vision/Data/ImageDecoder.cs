@@ -110,11 +110,10 @@ public sealed class ImageDecoder
         {
             throw new ImageDecodeException($"{name} needs more memory to decode than the {Limits.AllocationLimitMegabytes} MB limit allows", e);
         }
-        catch (Exception e) when (e is ImageFormatException or NotSupportedException or InvalidDataException
-                                       or ArgumentException or IndexOutOfRangeException or InvalidOperationException
-                                       or OverflowException or EndOfStreamException)
+        catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException))
         {
-            // ImageSharp reports truncated and corrupt streams with several exception types.
+            // Hostile and broken files make decoders fail in many ways (truncated streams, bad tables, divisions by
+            // zero); every one of them is a property of the input, never a reason to stop the caller.
             throw new ImageDecodeException($"{name} is corrupt or truncated: {e.Message}", e);
         }
     }

@@ -18,6 +18,9 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver? observer
     public const string ModelFolder = "model";
     public const string BestModelFolder = "best";
 
+    /// <summary>Below this many steps the running BatchNorm averages (momentum 0.001) have not caught up with the weights.</summary>
+    public const long ShortRunSteps = 5_000;
+
     private readonly ITrainingObserver observer = observer ?? NullTrainingObserver.Instance;
 
     public TrainingOptions Options { get; } = options;
@@ -62,6 +65,9 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver? observer
             Emit("started", $"training {configuration.Name} on {trainSet.Description}; {totalSteps:N0} steps of {recipe.BatchSize} " +
                             $"({stepsPerEpoch:N0} per epoch) on {device}");
         }
+        if (recipe.PreciseBatchNormBatches == 0 && totalSteps < ShortRunSteps)
+            Emit("short-run", $"only {totalSteps:N0} steps: BatchNorm's running averages (decay 0.999) will lag the weights, so evaluation " +
+                              "may be poor; set training.preciseBatchNormBatches (sqnxt train --precise-bn 50)", "warning");
 
         var clock = Stopwatch.StartNew();
         double elapsedBefore = state.ElapsedSeconds;

@@ -5,7 +5,8 @@ namespace SqueezeNext.Cli.Tests;
 /// <summary>Runs the built <c>sqnxt</c> as a separate process, as a user would, and captures what it prints.</summary>
 public static class Sqnxt
 {
-    public sealed record Result(int ExitCode, string Output, string Error);
+    /// <param name="PeakResidentBytes">The process's peak resident memory (VmHWM), read until it exited.</param>
+    public sealed record Result(int ExitCode, string Output, string Error, long PeakResidentBytes);
 
     public static Result Run(params string[] args) => Run(TimeSpan.FromMinutes(2), args);
 
@@ -24,11 +25,36 @@ public static class Sqnxt
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
+        long peak = 0;
+        var deadline = DateTime.UtcNow + timeout;
+        // VmHWM is a high-water mark, so the last reading before exit holds the peak.
+        while (!process.WaitForExit(20))
         {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"sqnxt {string.Join(' ', args)} did not finish within {timeout}");
+            peak = Math.Max(peak, ReadPeakResident(process.Id));
+            if (DateTime.UtcNow > deadline)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"sqnxt {string.Join(' ', args)} did not finish within {timeout}");
+            }
         }
-        return new Result(process.ExitCode, output.Result, error.Result);
+        process.WaitForExit();
+        return new Result(process.ExitCode, output.Result, error.Result, peak);
+    }
+
+    private static long ReadPeakResident(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (!line.StartsWith("VmHWM:", StringComparison.Ordinal)) continue;
+                var kilobytes = line["VmHWM:".Length..].Trim().Split(' ')[0];
+                return long.Parse(kilobytes) * 1024;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+        }
+        return 0;
     }
 }
