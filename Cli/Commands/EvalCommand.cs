@@ -36,7 +36,7 @@ public static class EvalCommand
             var (result, description, configName) = DedicatedThread.Run("evaluation", () =>
             {
                 using var loaded = ModelArtifact.Load(parse.GetValue(model)!);
-                var classOrder = loaded.Manifest.Classes ?? (loaded.Configuration.Architecture.NumClasses == ImageNetClasses.Count ? ImageNetClasses.Synsets : null);
+                var classOrder = LabelSpace.ClassOrderOf(loaded.Manifest);
                 var dataset = DatasetReader.Open(parse.GetValue(data)!, parse.GetValue(split) == "train" ? DatasetSplit.Train : DatasetSplit.Validation, classOrder);
                 if (dataset.Classes.Count != loaded.Configuration.Architecture.NumClasses)
                     throw new DatasetException($"{dataset.Description} has {dataset.Classes.Count} classes but the model has {loaded.Configuration.Architecture.NumClasses} outputs");

@@ -152,9 +152,9 @@ public static class ModelArtifact
         if (problems.Count > 0)
         {
             const int shown = 8;
-            var list = string.Join("\n  ", problems.Take(shown));
-            var more = problems.Count > shown ? $"\n  ... and {problems.Count - shown} more" : "";
-            throw new ArtifactException($"the weights in {origin} do not fit configuration '{configurationName}' ({problems.Count} problems):\n  {list}{more}");
+            var list = string.Join("; ", problems.Take(shown));
+            var more = problems.Count > shown ? $"; and {problems.Count - shown} more" : "";
+            throw new ArtifactException($"the weights in {origin} do not fit configuration '{configurationName}' ({problems.Count} problems): {list}{more}");
         }
 
         using var noGrad = no_grad();

@@ -13,6 +13,13 @@ public sealed record LabelSpace(
     IReadOnlyList<string>? ModelClasses,
     string? Note)
 {
+    /// <summary>
+    /// The label order a trained model's outputs follow: its own class list, or the ImageNet synsets for a
+    /// 1000-output model without one; null when neither applies (the data's own order is then used).
+    /// </summary>
+    public static IReadOnlyList<string>? ClassOrderOf(Artifacts.ModelManifest manifest) =>
+        manifest.Classes ?? (manifest.Configuration.Architecture.NumClasses == ImageNetClasses.Count ? ImageNetClasses.Synsets : null);
+
     public static LabelSpace For(SqueezeNextConfiguration configuration, string dataRoot)
     {
         var classes = DatasetReader.DiscoverClasses(dataRoot);
