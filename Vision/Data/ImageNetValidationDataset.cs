@@ -1,30 +1,21 @@
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
-
 namespace SqueezeNext.Vision.Data;
 
 /// <summary>
 /// ILSVRC-2012 validation images in one flat folder (<c>ILSVRC2012_val_00000001.JPEG</c> ...), labelled by the
 /// ground-truth list whose line k is the synset of image k.
 /// </summary>
-public sealed class ImageNetValidationDataset : IImageDataset
+public sealed class ImageNetValidationDataset(string folder, IReadOnlyList<string> groundTruthSynsets, IReadOnlyList<string>? classOrder = null, ImageDecoder? decoder = null)
+    : LabelledFilesDataset(classOrder ?? ImageNetClasses.Synsets, Scan(folder, groundTruthSynsets, classOrder ?? ImageNetClasses.Synsets),
+        $"ImageNet validation '{folder}', {{count}} images", decoder)
 {
     private const string Prefix = "ILSVRC2012_val_";
 
-    private readonly string[] files;
-    private readonly int[] labels;
-    private readonly ImageDecoder decoder;
-
-    public ImageNetValidationDataset(string folder, IReadOnlyList<string> groundTruthSynsets, IReadOnlyList<string>? classOrder = null, ImageDecoder? decoder = null)
+    private static List<(string, int)> Scan(string folder, IReadOnlyList<string> groundTruthSynsets, IReadOnlyList<string> classes)
     {
-        this.decoder = decoder ?? ImageDecoder.Default;
         if (!Directory.Exists(folder))
             throw new DatasetException($"validation folder '{folder}' does not exist");
-        Classes = classOrder ?? ImageNetClasses.Synsets;
-        var index = Classes.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i, StringComparer.Ordinal);
-
-        var fileList = new List<string>();
-        var labelList = new List<int>();
+        var index = IndexOf(classes);
+        var samples = new List<(string, int)>();
         foreach (var file in Directory.EnumerateFiles(folder).Where(ImageFolderDataset.IsImageFile).OrderBy(f => f, StringComparer.Ordinal))
         {
             var name = Path.GetFileNameWithoutExtension(file);
@@ -35,21 +26,10 @@ public sealed class ImageNetValidationDataset : IImageDataset
             var synset = groundTruthSynsets[number - 1];
             if (!index.TryGetValue(synset, out int label))
                 throw new DatasetException($"'{file}' is labelled {synset}, which is not one of the model's classes");
-            fileList.Add(file);
-            labelList.Add(label);
+            samples.Add((file, label));
         }
-        if (fileList.Count == 0)
+        if (samples.Count == 0)
             throw new DatasetException($"'{folder}' holds no validation images ({Prefix}*.JPEG)");
-
-        files = fileList.ToArray();
-        labels = labelList.ToArray();
-        Description = $"ImageNet validation '{folder}', {files.Length:N0} images";
+        return samples;
     }
-
-    public string Description { get; }
-    public int Count => files.Length;
-    public IReadOnlyList<string> Classes { get; }
-    public int LabelOf(int index) => labels[index];
-    public Image<Rgb24> Load(int index) => decoder.Decode(files[index]);
-    public string NameOf(int index) => files[index];
 }
