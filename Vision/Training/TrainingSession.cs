@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using SqueezeNext.Vision.Data;
+using SqueezeNext.Vision.Evaluation;
+using SqueezeNext.Vision.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SqueezeNext.Vision.Training;
+
+/// <summary>The loop of one <see cref="Trainer.Run"/>: its position, counters and what happens between steps.</summary>
+internal sealed class TrainingSession(
+    Trainer trainer,
+    SqueezeNextNetwork network,
+    SgdMomentum optimizer,
+    BatchLoader trainLoader,
+    BatchLoader? validationLoader,
+    CheckpointStore checkpoints,
+    Device device,
+    TrainingState initial,
+    CancellationToken cancellationToken)
+{
+    private readonly TrainingOptions options = trainer.Options;
+    private readonly PolynomialWarmupSchedule schedule = PolynomialWarmupSchedule.For(trainer.Options.Configuration.Training, initial.TotalSteps);
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly Stopwatch intervalClock = new();
+    private readonly long totalSteps = initial.TotalSteps;
+    private readonly int stepsPerEpoch = initial.StepsPerEpoch;
+
+    private long step = initial.Step;
+    private int epoch = initial.Epoch;
+    private int batchInEpoch = initial.BatchInEpoch;
+    private double? bestTop1 = initial.BestTop1;
+    private long? bestStep = initial.BestStep;
+    private long? evaluatedAtStep;
+    private EvaluationResult? lastEvaluation;
+    private string? lastCheckpoint;
+    private TimeSpan lastCheckpointTime;
+
+    // Training metrics averaged over the steps since the last report.
+    private double intervalLoss;
+    private double intervalCorrect;
+    private int intervalImages;
+    private double imagesPerSecond;
+
+    private TimeSpan Elapsed => TimeSpan.FromSeconds(initial.ElapsedSeconds) + clock.Elapsed;
+
+    public TrainingResult Run()
+    {
+        network.train();
+        bool cancelled = false;
+        try
+        {
+            while (step < totalSteps && !cancelled)
+            {
+                foreach (var batch in trainLoader.ReadEpoch(epoch, batchInEpoch, cancellationToken))
+                {
+                    using (batch)
+                    {
+                        foreach (var failure in batch.Failures)
+                            trainer.Emit("skipped-image", $"skipped {failure.Name}: {failure.Reason}", "warning");
+                        if (batch.Count > 0) TrainStep(batch);
+                        AdvancePast(batch);
+                    }
+                    // Throughput counts training only, not evaluation or checkpoint writing.
+                    intervalClock.Stop();
+                    if (EvaluationDue(batch)) Evaluate();
+                    if (CheckpointDue(batch)) SaveCheckpoint();
+                    intervalClock.Start();
+
+                    if (step >= totalSteps) break;
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        cancelled = true;
+                        break;
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            cancelled = true;
+        }
+        return cancelled ? Cancel() : Complete();
+    }
+
+    private void TrainStep(Batch batch)
+    {
+        intervalClock.Start();
+        double learningRate = schedule.At(step);
+        using var scope = NewDisposeScope();
+        var (images, labels) = BatchTensors.ToTensors(batch, network.Architecture.InputSize, device);
+        optimizer.ZeroGrad();
+        var logits = network.forward(images);
+        var loss = nn.functional.cross_entropy(logits, labels);
+        loss.backward();
+        optimizer.Step(learningRate);
+
+        float lossValue = loss.item<float>();
+        if (!float.IsFinite(lossValue))
+            throw new TrainingDivergedException($"the loss became {lossValue} at step {step} (learning rate {learningRate:G4}); lower the learning rate");
+        intervalLoss += lossValue * batch.Count;
+        intervalCorrect += logits.argmax(1).eq(labels).sum().item<long>();
+        intervalImages += batch.Count;
+        step++;
+
+        double seconds = intervalClock.Elapsed.TotalSeconds;
+        if (seconds > 0) imagesPerSecond = intervalImages / seconds;
+        var remaining = imagesPerSecond > 0
+            ? TimeSpan.FromSeconds((totalSteps - step) * (double)options.Configuration.Training.BatchSize / imagesPerSecond)
+            : (TimeSpan?)null;
+        trainer.Observer.OnProgress(new TrainingProgress(step, totalSteps, epoch, lossValue, learningRate, imagesPerSecond, Elapsed, remaining));
+        if (step % options.LogEverySteps == 0 || step == totalSteps) ReportInterval(learningRate);
+    }
+
+    private void ReportInterval(double learningRate)
+    {
+        var now = DateTimeOffset.UtcNow;
+        trainer.Observer.OnMetrics(
+        [
+            new MetricPoint(step, epoch, "train_loss", intervalLoss / intervalImages, now),
+            new MetricPoint(step, epoch, "train_top1", intervalCorrect / intervalImages, now),
+            new MetricPoint(step, epoch, "lr", learningRate, now),
+            new MetricPoint(step, epoch, "images_per_second", imagesPerSecond, now),
+        ]);
+        intervalLoss = intervalCorrect = 0;
+        intervalImages = 0;
+        intervalClock.Reset();
+    }
+
+    private void AdvancePast(Batch batch)
+    {
+        batchInEpoch = batch.Index + 1;
+        if (batchInEpoch < stepsPerEpoch) return;
+        epoch++;
+        batchInEpoch = 0;
+    }
+
+    private bool EvaluationDue(Batch batch) =>
+        options.EvalEverySteps > 0
+            ? batch.Count > 0 && step % options.EvalEverySteps == 0
+            : batchInEpoch == 0;
+
+    private bool CheckpointDue(Batch batch)
+    {
+        if (step >= totalSteps) return false;
+        bool bySteps = options.CheckpointEverySteps > 0 && batch.Count > 0 && step % options.CheckpointEverySteps == 0;
+        bool byTime = options.CheckpointEveryMinutes > 0 && (clock.Elapsed - lastCheckpointTime).TotalMinutes >= options.CheckpointEveryMinutes;
+        return bySteps || byTime;
+    }
+
+    private void Evaluate()
+    {
+        RecalibrateBatchNorm();
+        evaluatedAtStep = step;
+        if (validationLoader is null) return;
+        var result = Evaluator.Evaluate(network, validationLoader, device, options.EvalMaxImages, cancellationToken: cancellationToken);
+        lastEvaluation = result;
+        var now = DateTimeOffset.UtcNow;
+        trainer.Observer.OnMetrics(
+        [
+            new MetricPoint(step, epoch, "val_loss", result.Loss, now),
+            new MetricPoint(step, epoch, "val_top1", result.Top1, now),
+            new MetricPoint(step, epoch, "val_top5", result.Top5, now),
+        ]);
+        trainer.Emit("evaluated", $"step {step}: validation top-1 {result.Top1:P2}, top-5 {result.Top5:P2}, loss {result.Loss:F4} on {result.Images:N0} images");
+        if (bestTop1 is null || result.Top1 > bestTop1)
+        {
+            bestTop1 = result.Top1;
+            bestStep = step;
+            trainer.SaveModel(Trainer.BestModelFolder, network, $"best validation top-1 {result.Top1:P2} at step {step}");
+        }
+    }
+
+    private void RecalibrateBatchNorm()
+    {
+        int batches = options.Configuration.Training.PreciseBatchNormBatches;
+        if (batches <= 0) return;
+        // An epoch number no training epoch uses, so recalibration batches do not disturb the data order.
+        int calibrationEpoch = int.MaxValue - (int)(step % 1_000_000);
+        PreciseBatchNorm.Recalibrate(network, trainLoader.ReadEpoch(calibrationEpoch, 0, cancellationToken), batches, device);
+    }
+
+    private void SaveCheckpoint()
+    {
+        var state = initial with
+        {
+            Step = step, Epoch = epoch, BatchInEpoch = batchInEpoch, BestTop1 = bestTop1, BestStep = bestStep,
+            ElapsedSeconds = Elapsed.TotalSeconds, SavedAt = DateTimeOffset.UtcNow,
+        };
+        lastCheckpoint = checkpoints.Save(network, options.Configuration, options.ModelClasses, optimizer, state);
+        lastCheckpointTime = clock.Elapsed;
+        var metrics = new Dictionary<string, double>();
+        if (lastEvaluation is not null)
+        {
+            metrics["val_top1"] = lastEvaluation.Top1;
+            metrics["val_top5"] = lastEvaluation.Top5;
+            metrics["val_loss"] = lastEvaluation.Loss;
+        }
+        trainer.Observer.OnCheckpoint(new CheckpointInfo(step, epoch, lastCheckpoint, metrics));
+    }
+
+    private TrainingResult Cancel()
+    {
+        SaveCheckpoint();
+        trainer.Emit("cancelled", $"cancelled at step {step}; checkpoint {lastCheckpoint}");
+        return Result(TrainingOutcome.Cancelled, modelDirectory: null);
+    }
+
+    private TrainingResult Complete()
+    {
+        if (evaluatedAtStep != step) Evaluate();
+        SaveCheckpoint();
+        var modelDirectory = trainer.SaveModel(Trainer.ModelFolder, network, $"final weights after {step:N0} steps");
+        trainer.Emit("completed", $"completed {step:N0} steps in {Elapsed:hh\\:mm\\:ss}" +
+                                  (bestTop1 is { } top1 ? $"; best validation top-1 {top1:P2} at step {bestStep}" : ""));
+        return Result(TrainingOutcome.Completed, modelDirectory);
+    }
+
+    private TrainingResult Result(TrainingOutcome outcome, string? modelDirectory)
+    {
+        var best = Path.Combine(options.OutputDirectory, Trainer.BestModelFolder);
+        return new TrainingResult(outcome, step, totalSteps, epoch, bestTop1, lastEvaluation, modelDirectory,
+            Directory.Exists(best) ? best : null, lastCheckpoint, Elapsed);
+    }
+}
