@@ -1,0 +1,12 @@
+namespace SqueezeNext.Contracts;
+
+/// <summary>
+/// Request: classify one encoded image (JPEG, PNG, ...). Answered with <see cref="ImageClassified"/> or
+/// <see cref="ClassificationRejected"/>, both also published as events for callers that do not wait.
+/// </summary>
+/// <param name="RequestId">Correlation id chosen by the caller; copied into the answer.</param>
+/// <param name="Image">The encoded image bytes.</param>
+/// <param name="Top">How many labels to return (1..1000, default 5).</param>
+/// <param name="ModelName">Model to use; null: the worker's default model.</param>
+/// <param name="ModelVersion">Version to use; null: the serving version.</param>
+public sealed record ClassifyImage(Guid RequestId, byte[] Image, int Top = 5, string? ModelName = null, int? ModelVersion = null);
