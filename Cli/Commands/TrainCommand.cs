@@ -41,21 +41,10 @@ public static class TrainCommand
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            var configuration = ConfigurationCatalog.Resolve(parse.GetValue(config)!);
-            var recipe = configuration.Training;
-            configuration = configuration with
-            {
-                Training = recipe with
-                {
-                    Epochs = parse.GetValue(epochs) ?? recipe.Epochs,
-                    BatchSize = parse.GetValue(batchSize) ?? recipe.BatchSize,
-                    BaseLearningRate = parse.GetValue(lr) ?? recipe.BaseLearningRate,
-                    WarmupSteps = parse.GetValue(warmup) ?? recipe.WarmupSteps,
-                    WeightDecay = parse.GetValue(weightDecay) ?? recipe.WeightDecay,
-                    PreciseBatchNormBatches = parse.GetValue(preciseBn) ?? recipe.PreciseBatchNormBatches,
-                },
-            };
-            configuration.EnsureValid();
+            var configuration = new RecipeOverrides(
+                    parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(lr), parse.GetValue(warmup),
+                    parse.GetValue(weightDecay), parse.GetValue(preciseBn))
+                .ApplyTo(ConfigurationCatalog.Resolve(parse.GetValue(config)!));
             var dataRoot = parse.GetValue(data)!;
             var labels = LabelSpace.For(configuration, dataRoot);
             var options = new TrainingOptions

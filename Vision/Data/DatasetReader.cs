@@ -51,6 +51,36 @@ public static class DatasetReader
     }
 
     /// <summary>
+    /// What a dataset folder holds, without decoding images: its layout, classes and image counts per split
+    /// (null where a split is absent).
+    /// </summary>
+    public static DatasetDescription Describe(string root)
+    {
+        if (FashionMnistDataset.IsFashionMnistFolder(root))
+        {
+            int? test = null;
+            try
+            {
+                test = FashionMnistDataset.CountRecords(root, DatasetSplit.Validation);
+            }
+            catch (DatasetException)
+            {
+            }
+            return new DatasetDescription("idx", FashionMnistDataset.FashionClasses.Length, FashionMnistDataset.CountRecords(root, DatasetSplit.Train), test);
+        }
+        var classes = DiscoverClasses(root);
+        var train = Path.Combine(root, "train");
+        var validation = ValidationFolderNames.Select(name => Path.Combine(root, name)).FirstOrDefault(Directory.Exists);
+        if (!Directory.Exists(train) && validation is null)
+            return new DatasetDescription("class-folders", classes.Count, CountImages(root), null);
+        return new DatasetDescription(classes.All(ImageNetClasses.IsSynset) ? "imagenet" : "split-folders", classes.Count,
+            Directory.Exists(train) ? CountImages(train) : null, validation is null ? null : CountImages(validation));
+    }
+
+    private static int CountImages(string folder) =>
+        Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Count(ImageFolderDataset.IsImageFile);
+
+    /// <summary>
     /// The dataset's class names in label order without reading any image: Fashion-MNIST's ten, or the sorted class
     /// folders of <c>train/</c> (or of the root when it has no split folders).
     /// </summary>
@@ -77,3 +107,6 @@ public static class DatasetReader
             .OrderBy(name => name, StringComparer.Ordinal)
             .ToList();
 }
+
+/// <summary>A dataset folder's layout ("idx", "imagenet", "split-folders", "class-folders"), classes and image counts.</summary>
+public sealed record DatasetDescription(string Kind, int Classes, int? TrainImages, int? ValidationImages);

@@ -49,6 +49,18 @@ public sealed class FashionMnistDataset : IImageDataset
         Description = $"Fashion-MNIST {(split == DatasetSplit.Train ? "train" : "test")}, {count:N0} images, 10 classes, '{folder}'";
     }
 
+    /// <summary>Records in a split, read from the IDX header alone.</summary>
+    public static int CountRecords(string folder, DatasetSplit split)
+    {
+        var path = Locate(folder, $"{(split == DatasetSplit.Train ? "train" : "t10k")}-labels-idx1-ubyte");
+        using var file = File.OpenRead(path);
+        using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
+        Span<byte> header = stackalloc byte[8];
+        if (stream.ReadAtLeast(header, 8, throwOnEndOfStream: false) < 8 || BinaryPrimitives.ReadUInt32BigEndian(header) != LabelsMagic)
+            throw new DatasetException($"'{path}' is not an IDX label file");
+        return (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(header[4..]), int.MaxValue);
+    }
+
     /// <summary>True when <paramref name="folder"/> holds IDX training images.</summary>
     public static bool IsFashionMnistFolder(string folder) =>
         File.Exists(Path.Combine(folder, "train-images-idx3-ubyte.gz")) || File.Exists(Path.Combine(folder, "train-images-idx3-ubyte"));

@@ -1,0 +1,36 @@
+using System.Text.Json;
+using MassTransit;
+using SqueezeNext.Contracts;
+using SqueezeNext.Persistence;
+using SqueezeNext.Persistence.Entities;
+using SqueezeNext.WorkerHost.Jobs;
+
+namespace SqueezeNext.WorkerHost.Consumers;
+
+/// <summary>What the consumers share: recording a command once by its id, and answering a rejection.</summary>
+public static class CommandRecorder
+{
+    public static ProcessedCommand Accepted<T>(Guid id, T command) where T : class => Record(id, command, "accepted", null);
+
+    public static ProcessedCommand Rejected<T>(Guid id, T command, string reason) where T : class => Record(id, command, "rejected", reason);
+
+    /// <summary>Records the rejection (once) and answers and publishes <see cref="CommandRejected"/>.</summary>
+    public static async Task RejectAsync<T>(ConsumeContext<T> context, RunStore store, Guid id, string reason, ILogger logger) where T : class
+    {
+        logger.LogWarning("Rejected {Command} {CommandId}: {Reason}", typeof(T).Name, id, reason);
+        await store.TryRecordCommandAsync(Rejected(id, context.Message, reason), context.CancellationToken);
+        var rejection = new CommandRejected(id, typeof(T).Name, reason);
+        if (context.ResponseAddress is not null) await context.RespondAsync(rejection);
+        await context.Publish(rejection);
+    }
+
+    private static ProcessedCommand Record<T>(Guid id, T command, string outcome, string? reason) where T : class => new()
+    {
+        Id = id,
+        Type = typeof(T).Name,
+        Outcome = outcome,
+        Reason = reason,
+        // Image bytes are not worth keeping in the command log.
+        PayloadJson = JsonSerializer.Serialize(command, JobPlanner.Json),
+    };
+}

@@ -1,0 +1,63 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+using SqueezeNext.WorkerHost.Options;
+
+namespace SqueezeNext.WorkerHost.Consumers;
+
+/// <summary>
+/// Command consumers retry transient failures (a database restarting) a few times with growing delays; a command
+/// that still fails goes to the endpoint's _error queue instead of looping. Invalid commands never throw: they are
+/// recorded and answered as rejected.
+/// </summary>
+public abstract class CommandConsumerDefinition<TConsumer> : ConsumerDefinition<TConsumer> where TConsumer : class, IConsumer
+{
+    protected CommandConsumerDefinition(string endpointName)
+    {
+        EndpointName = endpointName;
+    }
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<TConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        endpointConfigurator.UseMessageRetry(retry => retry.Exponential(6, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(500)));
+    }
+}
+
+public sealed class SubmitTrainingConsumerDefinition() : CommandConsumerDefinition<SubmitTrainingConsumer>("submit-training");
+
+public sealed class SubmitEvaluationConsumerDefinition() : CommandConsumerDefinition<SubmitEvaluationConsumer>("submit-evaluation");
+
+public sealed class CancelRunConsumerDefinition() : CommandConsumerDefinition<CancelRunConsumer>("cancel-run");
+
+public sealed class ResumeRunConsumerDefinition() : CommandConsumerDefinition<ResumeRunConsumer>("resume-run");
+
+public sealed class RegisterModelConsumerDefinition() : CommandConsumerDefinition<RegisterModelConsumer>("register-model");
+
+public sealed class PromoteModelConsumerDefinition() : CommandConsumerDefinition<PromoteModelConsumer>("promote-model");
+
+/// <summary>
+/// Classification batches: up to MaxBatchSize requests or MaxDelay, whichever comes first (Triton's max_batch_size
+/// and max_queue_delay). Prefetch is twice the batch so the next batch fills while one is computed.
+/// </summary>
+public sealed class ClassifyImageConsumerDefinition : ConsumerDefinition<ClassifyImageConsumer>
+{
+    private readonly ClassificationOptions settings;
+
+    public ClassifyImageConsumerDefinition(IOptions<WorkerOptions> options)
+    {
+        settings = options.Value.Classification;
+        EndpointName = "classify-image";
+    }
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<ClassifyImageConsumer> consumerConfigurator,
+        IRegistrationContext context)
+    {
+        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
+            rabbit.PrefetchCount = Math.Max(16, settings.MaxBatchSize * 2);
+        endpointConfigurator.ConcurrentMessageLimit = Math.Max(16, settings.MaxBatchSize * 2);
+        consumerConfigurator.Options<BatchOptions>(batch => batch
+            .SetMessageLimit(settings.MaxBatchSize)
+            .SetTimeLimit(settings.MaxDelay)
+            .SetConcurrencyLimit(1));
+    }
+}

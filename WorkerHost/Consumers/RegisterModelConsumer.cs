@@ -1,0 +1,94 @@
+using System.Text.RegularExpressions;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SqueezeNext.Contracts;
+using SqueezeNext.Persistence;
+using SqueezeNext.Persistence.Entities;
+using SqueezeNext.Vision.Artifacts;
+using SqueezeNext.WorkerHost.Jobs;
+using SqueezeNext.WorkerHost.Options;
+
+namespace SqueezeNext.WorkerHost.Consumers;
+
+/// <summary>
+/// Registers a run's model as the next version of a model name. The model directory is copied under the artifact
+/// root's models/ folder, so pruning a run's checkpoints never removes a registered version.
+/// </summary>
+public sealed partial class RegisterModelConsumer(JobsDbContext db, IOptions<WorkerOptions> options, ILogger<RegisterModelConsumer> logger)
+    : IConsumer<RegisterModel>
+{
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    public static partial Regex ModelNamePattern();
+
+    public async Task Consume(ConsumeContext<RegisterModel> context)
+    {
+        var command = context.Message;
+        var store = new RunStore(db);
+        var existing = await db.ProcessedCommands.AsNoTracking().FirstOrDefaultAsync(c => c.Id == command.CommandId, context.CancellationToken);
+        if (existing is not null)
+        {
+            var registered = await db.ModelVersions.AsNoTracking()
+                .Where(v => v.Name == command.ModelName && v.SourceRunId == command.SourceRunId && v.CheckpointStep == command.CheckpointStep)
+                .OrderByDescending(v => v.Version).FirstOrDefaultAsync(context.CancellationToken);
+            if (registered is not null && context.ResponseAddress is not null)
+                await context.RespondAsync(new ModelRegistered(command.CommandId, registered.Name, registered.Version, command.SourceRunId, command.CheckpointStep, registered.CreatedAt));
+            return;
+        }
+        if (!ModelNamePattern().IsMatch(command.ModelName ?? ""))
+        {
+            await CommandRecorder.RejectAsync(context, store, command.CommandId,
+                $"modelName: '{command.ModelName}' must be 1 to 100 letters, digits, '.', '_' or '-'", logger);
+            return;
+        }
+
+        string source;
+        try
+        {
+            source = await JobPlanner.RunModelPathAsync(db, command.SourceRunId, command.CheckpointStep, context.CancellationToken);
+        }
+        catch (ArtifactException e)
+        {
+            await CommandRecorder.RejectAsync(context, store, command.CommandId, e.Message, logger);
+            return;
+        }
+        var manifest = ModelArtifact.ReadManifest(source);
+
+        await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, context.CancellationToken);
+        if (!await store.TryRecordCommandAsync(CommandRecorder.Accepted(command.CommandId, command), context.CancellationToken))
+            return;
+        int version = 1 + (await db.ModelVersions.Where(v => v.Name == command.ModelName).MaxAsync(v => (int?)v.Version, context.CancellationToken) ?? 0);
+        var target = Path.Combine(Path.GetFullPath(options.Value.ArtifactRoot), "models", command.ModelName!, $"v{version}");
+        CopyModel(source, target);
+        var row = new ModelVersion
+        {
+            Name = command.ModelName!,
+            Version = version,
+            SourceRunId = command.SourceRunId,
+            CheckpointStep = command.CheckpointStep,
+            Path = target,
+            ConfigurationName = manifest.Configuration.Name,
+            Description = command.Description is { Length: > 1000 } d ? d[..1000] : command.Description,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        db.ModelVersions.Add(row);
+        await db.SaveChangesAsync(context.CancellationToken);
+        await transaction.CommitAsync(context.CancellationToken);
+
+        logger.LogInformation("Registered {Model} v{Version} from run {RunId}", row.Name, row.Version, command.SourceRunId);
+        var answer = new ModelRegistered(command.CommandId, row.Name, row.Version, command.SourceRunId, command.CheckpointStep, row.CreatedAt);
+        await context.Publish(answer);
+        if (context.ResponseAddress is not null) await context.RespondAsync(answer);
+    }
+
+    private static void CopyModel(string source, string target)
+    {
+        var partial = target + ".partial";
+        if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
+        Directory.CreateDirectory(partial);
+        foreach (var file in new[] { ModelArtifact.WeightsFileName, ModelArtifact.ManifestFileName })
+            File.Copy(Path.Combine(source, file), Path.Combine(partial, file));
+        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+        Directory.Move(partial, target);
+    }
+}

@@ -1,0 +1,135 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SqueezeNext.Persistence;
+using SqueezeNext.Persistence.Entities;
+using SqueezeNext.Vision.Artifacts;
+using SqueezeNext.Vision.Inference;
+using SqueezeNext.WorkerHost.Options;
+
+namespace SqueezeNext.WorkerHost.Inference;
+
+/// <summary>A model that cannot be served for a request (none named, none serving, files missing); the message says why.</summary>
+public sealed class ModelUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>A loaded model version; <see cref="Gate"/> serialises forward passes on it.</summary>
+public sealed class ServedModel(ModelVersion version, ImageClassifier classifier)
+{
+    public ModelVersion Version { get; } = version;
+    public ImageClassifier Classifier { get; } = classifier;
+    public object Gate { get; } = new();
+    public DateTime LastUsed { get; set; } = DateTime.UtcNow;
+}
+
+/// <summary>
+/// Keeps a few model versions loaded for classification. Which version serves a name is re-read from the database
+/// after <see cref="ServingRecheck"/>, so a promotion is noticed within seconds without restarting the worker.
+/// </summary>
+public sealed class ModelCache(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, ILogger<ModelCache> logger) : IDisposable
+{
+    public static readonly TimeSpan ServingRecheck = TimeSpan.FromSeconds(2);
+
+    private readonly Dictionary<int, ServedModel> loaded = [];
+    private readonly Dictionary<string, (int VersionId, DateTime CheckedAt)> serving = [];
+    private readonly SemaphoreSlim gate = new(1, 1);
+
+    /// <summary>The model for a request: the named version, or the serving version of the name (or of the default model).</summary>
+    public async Task<ServedModel> GetAsync(string? name, int? version, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            using var scope = scopes.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
+            name ??= options.Value.DefaultModel ?? await SingleServingNameAsync(db, cancellationToken);
+            var row = version is { } number
+                ? await FindVersionAsync(db, name, number, cancellationToken)
+                : await FindServingAsync(db, name, cancellationToken);
+            if (loaded.TryGetValue(row.Id, out var model))
+            {
+                model.LastUsed = DateTime.UtcNow;
+                return model;
+            }
+            return Load(row);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>The serving version of the default model, loaded (for the readiness check); null when nothing serves.</summary>
+    public async Task<ServedModel?> TryGetDefaultAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await GetAsync(null, null, cancellationToken);
+        }
+        catch (ModelUnavailableException e) when (e.InnerException is null)
+        {
+            return null;
+        }
+    }
+
+    private async Task<string> SingleServingNameAsync(JobsDbContext db, CancellationToken cancellationToken)
+    {
+        var names = await db.ModelVersions.AsNoTracking().Where(v => v.IsServing).Select(v => v.Name).Distinct().Take(2).ToListAsync(cancellationToken);
+        return names.Count switch
+        {
+            1 => names[0],
+            0 => throw new ModelUnavailableException("no model is serving yet: register a model version and promote it"),
+            _ => throw new ModelUnavailableException("several models are serving and the request names none: set modelName"),
+        };
+    }
+
+    private static async Task<ModelVersion> FindVersionAsync(JobsDbContext db, string name, int version, CancellationToken cancellationToken) =>
+        await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.Version == version, cancellationToken)
+        ?? throw new ModelUnavailableException($"model '{name}' has no version {version}");
+
+    private async Task<ModelVersion> FindServingAsync(JobsDbContext db, string name, CancellationToken cancellationToken)
+    {
+        if (serving.TryGetValue(name, out var cached) && DateTime.UtcNow - cached.CheckedAt < ServingRecheck
+            && loaded.TryGetValue(cached.VersionId, out var model))
+            return model.Version;
+        var row = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Name == name && v.IsServing, cancellationToken)
+                  ?? throw new ModelUnavailableException(await db.ModelVersions.AnyAsync(v => v.Name == name, cancellationToken)
+                      ? $"model '{name}' has no serving version: promote one"
+                      : $"no model named '{name}'");
+        serving[name] = (row.Id, DateTime.UtcNow);
+        return row;
+    }
+
+    private ServedModel Load(ModelVersion row)
+    {
+        ImageClassifier classifier;
+        try
+        {
+            classifier = ImageClassifier.Load(row.Path, options.Value.Device);
+        }
+        catch (Exception e) when (e is ArtifactException or IOException or ArgumentException)
+        {
+            throw new ModelUnavailableException($"model '{row.Name}' v{row.Version} cannot be loaded: {e.Message}", e);
+        }
+        var model = new ServedModel(row, classifier);
+        loaded[row.Id] = model;
+        logger.LogInformation("Loaded model {Model} v{Version} from {Path}", row.Name, row.Version, row.Path);
+        while (loaded.Count > options.Value.Classification.CachedModels)
+        {
+            var oldest = loaded.Values.Where(m => m != model).MinBy(m => m.LastUsed)!;
+            loaded.Remove(oldest.Version.Id);
+            // Wait for a forward pass in progress on it before freeing its tensors.
+            lock (oldest.Gate) oldest.Classifier.Dispose();
+            logger.LogInformation("Unloaded model {Model} v{Version}", oldest.Version.Name, oldest.Version.Version);
+        }
+        return model;
+    }
+
+    public void Dispose()
+    {
+        foreach (var model in loaded.Values)
+        {
+            lock (model.Gate) model.Classifier.Dispose();
+        }
+        loaded.Clear();
+        gate.Dispose();
+    }
+}

@@ -1,0 +1,146 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using SqueezeNext.Contracts;
+using SqueezeNext.Persistence;
+using SqueezeNext.Vision.Training;
+using CheckpointRow = SqueezeNext.Persistence.Entities.Checkpoint;
+using MetricRow = SqueezeNext.Persistence.Entities.MetricPoint;
+using RunEventRow = SqueezeNext.Persistence.Entities.RunEvent;
+
+namespace SqueezeNext.WorkerHost.Jobs;
+
+/// <summary>
+/// Receives a training run's metrics, events and checkpoints on the training thread, and writes them to the database
+/// and the bus in batches from <see cref="FlushAsync"/>, so the training loop never waits on I/O.
+/// </summary>
+public sealed class RunRecorder(Guid runId, IServiceScopeFactory scopes, IPublishEndpoint publisher) : ITrainingObserver
+{
+    private readonly ConcurrentQueue<MetricPoint> metrics = new();
+    private readonly ConcurrentQueue<TrainingEvent> events = new();
+    private readonly ConcurrentQueue<CheckpointInfo> checkpoints = new();
+    private readonly Dictionary<string, double> latest = [];
+    private readonly object gate = new();
+    private TrainingProgress? progress;
+    private long publishedStep = -1;
+
+    /// <summary>The latest progress, for the heartbeat.</summary>
+    public RunProgress? Progress
+    {
+        get
+        {
+            lock (gate)
+            {
+                if (progress is null) return null;
+                return new RunProgress(progress.Step, progress.TotalSteps, progress.Epoch, progress.ImagesPerSecond,
+                    progress.Remaining?.TotalSeconds, Get("val_top1"), Get("val_top5"), Get("val_loss"), BestTop1);
+            }
+        }
+    }
+
+    public double? BestTop1 { get; private set; }
+
+    public void OnProgress(TrainingProgress trainingProgress)
+    {
+        lock (gate) progress = trainingProgress;
+    }
+
+    public void OnMetrics(IReadOnlyList<MetricPoint> points)
+    {
+        lock (gate)
+        {
+            foreach (var point in points)
+            {
+                latest[point.Name] = point.Value;
+                if (point.Name == "val_top1" && (BestTop1 is null || point.Value > BestTop1)) BestTop1 = point.Value;
+            }
+        }
+        foreach (var point in points) metrics.Enqueue(point);
+    }
+
+    public void OnEvent(TrainingEvent trainingEvent) => events.Enqueue(trainingEvent);
+
+    public void OnCheckpoint(CheckpointInfo checkpoint) => checkpoints.Enqueue(checkpoint);
+
+    /// <summary>
+    /// Writes what arrived since the last flush and publishes the run's progress. When the database is unreachable
+    /// the items go back in the queues for the next flush, so nothing is lost while it restarts.
+    /// </summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        var metricPoints = Drain(metrics);
+        var trainingEvents = Drain(events);
+        var checkpointInfos = Drain(checkpoints);
+        try
+        {
+            await WriteAsync(metricPoints, trainingEvents, checkpointInfos, cancellationToken);
+        }
+        catch
+        {
+            foreach (var point in metricPoints) metrics.Enqueue(point);
+            foreach (var trainingEvent in trainingEvents) events.Enqueue(trainingEvent);
+            foreach (var checkpoint in checkpointInfos) checkpoints.Enqueue(checkpoint);
+            throw;
+        }
+
+        foreach (var checkpoint in checkpointInfos)
+            await publisher.Publish(new CheckpointSaved(runId, checkpoint.Step, checkpoint.Epoch, checkpoint.Metrics, DateTimeOffset.UtcNow), cancellationToken);
+
+        TrainingProgress? current;
+        Dictionary<string, double> snapshot;
+        lock (gate)
+        {
+            current = progress;
+            snapshot = new Dictionary<string, double>(latest);
+        }
+        if (current is not null && current.Step != publishedStep)
+        {
+            publishedStep = current.Step;
+            snapshot["loss"] = current.Loss;
+            snapshot["lr"] = current.LearningRate;
+            snapshot["images_per_second"] = current.ImagesPerSecond;
+            await publisher.Publish(new RunProgressed(runId, current.Step, current.TotalSteps, current.Epoch,
+                snapshot.Where(p => double.IsFinite(p.Value)).ToDictionary(), current.Remaining?.TotalSeconds, DateTimeOffset.UtcNow), cancellationToken);
+        }
+    }
+
+    private async Task WriteAsync(List<MetricPoint> metricPoints, List<TrainingEvent> trainingEvents, List<CheckpointInfo> checkpointInfos,
+        CancellationToken cancellationToken)
+    {
+        if (metricPoints.Count + trainingEvents.Count + checkpointInfos.Count == 0) return;
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
+        var store = new RunStore(db);
+        await store.UpsertMetricsAsync(runId, metricPoints.Select(m => new MetricRow
+        {
+            RunId = runId, Step = m.Step, Epoch = m.Epoch, Name = m.Name, Value = m.Value, Time = m.Time,
+        }).ToList(), cancellationToken);
+        foreach (var checkpoint in checkpointInfos)
+        {
+            await store.UpsertCheckpointAsync(new CheckpointRow
+            {
+                RunId = runId, Step = checkpoint.Step, Epoch = checkpoint.Epoch, Path = checkpoint.Directory,
+                MetricsJson = JsonSerializer.Serialize(checkpoint.Metrics.Where(p => double.IsFinite(p.Value)).ToDictionary()),
+                CreatedAt = DateTimeOffset.UtcNow,
+            }, cancellationToken);
+        }
+        if (trainingEvents.Count > 0)
+        {
+            db.RunEvents.AddRange(trainingEvents.Select(e => new RunEventRow
+            {
+                RunId = runId, Time = e.Time, Kind = e.Kind, Level = e.Level, Message = e.Message.Length > 4000 ? e.Message[..4000] : e.Message,
+            }));
+            await db.SaveChangesAsync(cancellationToken);
+        }
+    }
+
+    private double? Get(string name) => latest.TryGetValue(name, out var value) && double.IsFinite(value) ? value : null;
+
+    private static List<T> Drain<T>(ConcurrentQueue<T> queue)
+    {
+        var items = new List<T>();
+        while (queue.TryDequeue(out var item)) items.Add(item);
+        return items;
+    }
+}

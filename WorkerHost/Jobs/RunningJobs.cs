@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+
+namespace SqueezeNext.WorkerHost.Jobs;
+
+/// <summary>Why a running job was asked to stop.</summary>
+public enum StopReason
+{
+    None,
+
+    /// <summary>A user cancelled the run.</summary>
+    Cancelled,
+
+    /// <summary>The worker is shutting down; the run goes back to the queue and resumes elsewhere.</summary>
+    Shutdown,
+
+    /// <summary>Another worker took the run over (this one was presumed dead); stop without writing anything.</summary>
+    LostClaim,
+}
+
+/// <summary>The jobs running on this worker, so a cancel command stops one at once instead of at its next heartbeat.</summary>
+public sealed class RunningJobs
+{
+    private readonly ConcurrentDictionary<Guid, RunningJob> jobs = new();
+
+    public RunningJob Start(Guid runId, CancellationToken hostStopping)
+    {
+        var job = new RunningJob(runId, hostStopping);
+        jobs[runId] = job;
+        return job;
+    }
+
+    public void Finish(Guid runId)
+    {
+        if (jobs.TryRemove(runId, out var job)) job.Dispose();
+    }
+
+    /// <summary>Stops the run if it runs here; false when it does not.</summary>
+    public bool TryCancel(Guid runId)
+    {
+        if (!jobs.TryGetValue(runId, out var job)) return false;
+        job.Stop(StopReason.Cancelled);
+        return true;
+    }
+
+    public IReadOnlyCollection<Guid> Ids => jobs.Keys.ToArray();
+}
+
+/// <summary>One job's cancellation and the reason for it (the first reason wins).</summary>
+public sealed class RunningJob : IDisposable
+{
+    private readonly CancellationTokenSource source = new();
+    private readonly CancellationTokenRegistration hostRegistration;
+    private int reason;
+
+    public RunningJob(Guid runId, CancellationToken hostStopping)
+    {
+        RunId = runId;
+        hostRegistration = hostStopping.Register(() => Stop(StopReason.Shutdown));
+    }
+
+    public Guid RunId { get; }
+
+    public CancellationToken Token => source.Token;
+
+    public StopReason Reason => (StopReason)Volatile.Read(ref reason);
+
+    public void Stop(StopReason stopReason)
+    {
+        if (Interlocked.CompareExchange(ref reason, (int)stopReason, (int)StopReason.None) == (int)StopReason.None)
+            source.Cancel();
+    }
+
+    public void Dispose()
+    {
+        hostRegistration.Dispose();
+        source.Dispose();
+    }
+}

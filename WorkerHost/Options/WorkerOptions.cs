@@ -1,0 +1,86 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace SqueezeNext.WorkerHost.Options;
+
+/// <summary>The worker's settings (section "Worker"), validated at start.</summary>
+public sealed class WorkerOptions
+{
+    public const string Section = "Worker";
+
+    /// <summary>Folder whose sub-folders are the datasets that commands may name.</summary>
+    [Required]
+    public string DataRoot { get; set; } = "";
+
+    /// <summary>Folder for run outputs (checkpoints, models) and registered model versions.</summary>
+    [Required]
+    public string ArtifactRoot { get; set; } = "";
+
+    /// <summary>auto, cpu, cuda or cuda:N.</summary>
+    [Required]
+    [RegularExpression("^(auto|cpu|cuda(:[0-9]+)?)$")]
+    public string Device { get; set; } = "auto";
+
+    /// <summary>libtorch threads; null keeps libtorch's default (one per core).</summary>
+    [Range(1, 256)]
+    public int? TorchThreads { get; set; }
+
+    /// <summary>Image decoding threads of a training run's loader.</summary>
+    [Range(1, 64)]
+    public int LoaderThreads { get; set; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>Run training and evaluation jobs on this worker (false: classification only).</summary>
+    public bool RunJobs { get; set; } = true;
+
+    /// <summary>How often a running job writes its heartbeat and checks for cancellation.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A running run whose heartbeat is older than this is presumed orphaned and queued again.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan StaleAfter { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often an idle worker looks for queued runs.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often metrics are written to the database and progress is published.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Default checkpoint interval of submitted runs in minutes (a message may set its own).</summary>
+    [Range(0.0, 1440.0)]
+    public double CheckpointEveryMinutes { get; set; } = 10;
+
+    /// <summary>Model used for classification when a message names none (its serving version).</summary>
+    public string? DefaultModel { get; set; }
+
+    public ClassificationOptions Classification { get; set; } = new();
+}
+
+/// <summary>Batching of classification requests (section "Worker:Classification").</summary>
+public sealed class ClassificationOptions
+{
+    /// <summary>Most images in one forward pass (Triton's max_batch_size).</summary>
+    [Range(1, 1024)]
+    public int MaxBatchSize { get; set; } = 32;
+
+    /// <summary>Longest wait for a batch to fill (Triton's max_queue_delay).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Largest encoded image accepted.</summary>
+    [Range(1, 256 * 1024 * 1024)]
+    public int MaxImageBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Largest width × height accepted (checked from the header before decoding).</summary>
+    [Range(1, 1_000_000_000)]
+    public long MaxImagePixels { get; set; } = 50_000_000;
+
+    /// <summary>Threads decoding the images of one batch.</summary>
+    [Range(1, 64)]
+    public int DecodeThreads { get; set; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>Models kept loaded at once.</summary>
+    [Range(1, 64)]
+    public int CachedModels { get; set; } = 4;
+}

@@ -1,0 +1,123 @@
+using MassTransit;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using SqueezeNext.Persistence;
+using SqueezeNext.WorkerHost.Consumers;
+using SqueezeNext.WorkerHost.Datasets;
+using SqueezeNext.WorkerHost.Health;
+using SqueezeNext.WorkerHost.Inference;
+using SqueezeNext.WorkerHost.Jobs;
+using SqueezeNext.WorkerHost.Options;
+using SqueezeNext.WorkerHost.Telemetry;
+
+namespace SqueezeNext.WorkerHost;
+
+/// <summary>The worker's wiring: options, database, bus and consumers, job runner, model cache, health and metrics.</summary>
+public static class WorkerHostExtensions
+{
+    public static WebApplicationBuilder AddWorkerServices(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+
+        services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(o => Directory.Exists(o.DataRoot), "Worker:DataRoot must name an existing folder")
+            .Validate(o => o.StaleAfter > o.HeartbeatInterval * 2, "Worker:StaleAfter must be more than twice Worker:HeartbeatInterval")
+            .ValidateOnStart();
+        services.AddOptions<RabbitMqOptions>().Bind(configuration.GetSection(RabbitMqOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+
+        var connectionString = configuration.GetConnectionString("Postgres")
+            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set");
+        services.AddDbContext<JobsDbContext>(db => db.UseNpgsql(connectionString));
+
+        services.AddSingleton<DataRoot>();
+        services.AddSingleton<JobPlanner>();
+        services.AddSingleton<JobSignal>();
+        services.AddSingleton<RunningJobs>();
+        services.AddSingleton<WorkerIdentity>();
+        services.AddSingleton<WorkerMetrics>();
+        services.AddSingleton<ModelCache>();
+        services.AddHostedService<JobRunner>();
+        services.AddHostedService<StaleRunMonitor>();
+        services.AddHostedService<DatasetScanner>();
+
+        services.AddMassTransit(bus =>
+        {
+            bus.SetKebabCaseEndpointNameFormatter();
+            bus.AddConsumer<SubmitTrainingConsumer, SubmitTrainingConsumerDefinition>();
+            bus.AddConsumer<SubmitEvaluationConsumer, SubmitEvaluationConsumerDefinition>();
+            bus.AddConsumer<CancelRunConsumer, CancelRunConsumerDefinition>();
+            bus.AddConsumer<ResumeRunConsumer, ResumeRunConsumerDefinition>();
+            bus.AddConsumer<RegisterModelConsumer, RegisterModelConsumerDefinition>();
+            bus.AddConsumer<PromoteModelConsumer, PromoteModelConsumerDefinition>();
+            bus.AddConsumer<ClassifyImageConsumer, ClassifyImageConsumerDefinition>();
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                var settings = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+                rabbit.Host(settings.Host, (ushort)settings.Port, settings.VirtualHost, host =>
+                {
+                    host.Username(settings.Username);
+                    host.Password(settings.Password);
+                });
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
+        services.Configure<MassTransitHostOptions>(options =>
+        {
+            options.WaitUntilStarted = true;
+            options.StartTimeout = TimeSpan.FromSeconds(60);
+            options.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+        // Enough for a running job to write its checkpoint and hand its run back.
+        services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(90));
+
+        services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("postgres", tags: ["ready"])
+            .AddCheck<ServingModelHealthCheck>("serving-model", tags: ["ready"]);
+
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(WorkerMetrics.MeterName, "MassTransit")
+            .AddPrometheusExporter());
+        return builder;
+    }
+
+    public static WebApplication MapWorkerEndpoints(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapGet("/", () => Results.Text("SqueezeNext worker: /health/live, /health/ready, /metrics"));
+        return app;
+    }
+
+    /// <summary>Sets libtorch's thread count when Worker:TorchThreads is configured.</summary>
+    public static void ConfigureTorch(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<IOptions<WorkerOptions>>().Value.TorchThreads is { } threads)
+            TorchSharp.torch.set_num_threads(threads);
+    }
+
+    /// <summary>Applies EF Core migrations, waiting up to a minute for the database to accept connections.</summary>
+    public static async Task MigrateDatabaseAsync(this WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILogger<JobsDbContext>>();
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            try
+            {
+                using var scope = app.Services.CreateScope();
+                await scope.ServiceProvider.GetRequiredService<JobsDbContext>().Database.MigrateAsync();
+                return;
+            }
+            catch (Exception e) when (DateTime.UtcNow < deadline && e is Npgsql.NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+            {
+                logger.LogWarning("Database not reachable yet ({Message}); retrying", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+        }
+    }
+}
