@@ -17,6 +17,7 @@ public static class SqnxtCommandLine
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(PrepareImageNetCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(SubmitCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
         return root;
     }

@@ -72,7 +72,7 @@ public sealed class ModelCache(IServiceScopeFactory scopes, IOptions<WorkerOptio
 
     private async Task<string> SingleServingNameAsync(JobsDbContext db, CancellationToken cancellationToken)
     {
-        var names = await db.ModelVersions.AsNoTracking().Where(v => v.IsServing).Select(v => v.Name).Distinct().Take(2).ToListAsync(cancellationToken);
+        var names = await db.ModelVersions.AsNoTracking().Where(v => v.IsServing).Select(v => v.Name).Distinct().OrderBy(n => n).Take(2).ToListAsync(cancellationToken);
         return names.Count switch
         {
             1 => names[0],
