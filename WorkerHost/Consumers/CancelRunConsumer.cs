@@ -40,13 +40,14 @@ public sealed class CancelRunConsumer(JobsDbContext db, RunningJobs running, ILo
                 .SetProperty(x => x.CancelRequested, true)
                 .SetProperty(x => x.CancelReason, reason)
                 .SetProperty(x => x.FinishedAt, DateTimeOffset.UtcNow), context.CancellationToken);
+        string message = reason;
         if (cancelledWhileQueued == 0)
         {
             await db.Runs.Where(x => x.Id == command.RunId && x.Status == RunStatus.Running)
                 .ExecuteUpdateAsync(u => u.SetProperty(x => x.CancelRequested, true).SetProperty(x => x.CancelReason, reason), context.CancellationToken);
-            running.TryCancel(command.RunId);
+            if (running.TryCancel(command.RunId) is { } step) message = $"{reason} (at step {step} on this worker)";
         }
-        db.RunEvents.Add(new RunEvent { RunId = command.RunId, Time = DateTimeOffset.UtcNow, Kind = "cancel-requested", Level = "warning", Message = reason });
+        db.RunEvents.Add(new RunEvent { RunId = command.RunId, Time = DateTimeOffset.UtcNow, Kind = "cancel-requested", Level = "warning", Message = message });
         await db.SaveChangesAsync(context.CancellationToken);
         logger.LogInformation("Cancel of run {RunId} requested", command.RunId);
         if (cancelledWhileQueued > 0)

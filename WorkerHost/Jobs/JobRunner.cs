@@ -75,6 +75,7 @@ public sealed class JobRunner(
         metrics.RecordQueueTime(run);
         var job = running.Start(run.Id, stoppingToken);
         var recorder = new RunRecorder(run.Id, scopes, bus);
+        job.CurrentStep = () => recorder.Progress?.Step ?? run.Step;
         var clock = Stopwatch.StartNew();
         try
         {

@@ -34,12 +34,13 @@ public sealed class RunningJobs
         if (jobs.TryRemove(runId, out var job)) job.Dispose();
     }
 
-    /// <summary>Stops the run if it runs here; false when it does not.</summary>
-    public bool TryCancel(Guid runId)
+    /// <summary>Stops the run if it runs here and returns the step it had reached; null when it does not run here.</summary>
+    public long? TryCancel(Guid runId)
     {
-        if (!jobs.TryGetValue(runId, out var job)) return false;
+        if (!jobs.TryGetValue(runId, out var job)) return null;
+        long step = job.CurrentStep();
         job.Stop(StopReason.Cancelled);
-        return true;
+        return step;
     }
 
     public IReadOnlyCollection<Guid> Ids => jobs.Keys.ToArray();
@@ -59,6 +60,9 @@ public sealed class RunningJob : IDisposable
     }
 
     public Guid RunId { get; }
+
+    /// <summary>Reads the step the job has reached (set by the runner once the job's recorder exists).</summary>
+    public Func<long> CurrentStep { get; set; } = () => 0;
 
     public CancellationToken Token => source.Token;
 

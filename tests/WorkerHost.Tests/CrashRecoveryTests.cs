@@ -1,0 +1,88 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using SqueezeNext.Contracts;
+using SqueezeNext.Persistence.Entities;
+using SqueezeNext.WorkerHost.Tests.Infrastructure;
+
+namespace SqueezeNext.WorkerHost.Tests;
+
+/// <summary>Runs outlive their workers and the broker's acknowledgement timeout.</summary>
+public sealed class CrashRecoveryTests : IAsyncLifetime
+{
+    private JobSystem system = null!;
+
+    public async Task InitializeAsync()
+    {
+        system = await JobSystem.CreateAsync();
+        system.AddPhotos();
+        await system.StartClientAsync();
+    }
+
+    public async Task DisposeAsync() => await system.DisposeAsync();
+
+    private static SubmitTraining PhotosRun(long steps, int checkpointEvery) => new(
+        NewId.NextGuid(), "v_1_0_SqNxt_23_mod", "photos",
+        ConfigurationJson: """{ "base": "v_1_0_SqNxt_23_mod", "name": "photos-96", "architecture": { "inputSize": 96 }, "training": { "batchSize": 4, "warmupSteps": 2, "preciseBatchNormBatches": 2 } }""",
+        MaxSteps: steps, CheckpointEverySteps: checkpointEvery, EvalEverySteps: 1000);
+
+    [Fact]
+    public async Task A_worker_killed_mid_run_leaves_a_run_that_a_second_worker_resumes_from_its_latest_checkpoint_and_completes()
+    {
+        var first = await system.StartWorkerAsync();
+        var submit = PhotosRun(steps: 60, checkpointEvery: 10);
+        await system.Bus.Publish(submit);
+        await system.WaitForAsync(db => db.Checkpoints.FirstOrDefaultAsync(c => c.RunId == submit.RunId && c.Step == 20),
+            TimeSpan.FromMinutes(3), "the checkpoint at step 20");
+        await system.WaitForAsync(db => db.MetricPoints.FirstOrDefaultAsync(m => m.RunId == submit.RunId && m.Step >= 24),
+            TimeSpan.FromMinutes(1), "steps past the checkpoint");
+
+        first.Kill();
+        long latestCheckpoint;
+        await using (var db = system.Db())
+        {
+            latestCheckpoint = await db.Checkpoints.Where(c => c.RunId == submit.RunId).MaxAsync(c => c.Step);
+            Assert.Equal(RunStatus.Running, (await db.Runs.SingleAsync(r => r.Id == submit.RunId)).Status);
+        }
+        await system.StartWorkerAsync();
+
+        var run = await system.WaitForAsync(db => db.Runs.FirstOrDefaultAsync(r => r.Id == submit.RunId && r.Status == RunStatus.Completed),
+            TimeSpan.FromMinutes(4), "the resumed run's completion");
+        Assert.Equal(60, run.Step);
+        Assert.Equal(2, run.Attempts);
+        await using (var db = system.Db())
+        {
+            var events = await db.RunEvents.Where(e => e.RunId == submit.RunId).OrderBy(e => e.Id).ToListAsync();
+            Assert.Contains(events, e => e.Kind == "requeued");
+            var resumed = Assert.Single(events, e => e.Kind == "resumed");
+            Assert.Contains($"at step {latestCheckpoint} ", resumed.Message);
+
+            var points = await db.MetricPoints.Where(m => m.RunId == submit.RunId).ToListAsync();
+            Assert.Equal(points.Count, points.Select(p => (p.Name, p.Step)).Distinct().Count());
+            Assert.Equal(Enumerable.Range(1, 6).Select(i => i * 10L), points.Where(p => p.Name == "train_loss").Select(p => p.Step).Order());
+        }
+        await system.WaitForEventAsync<RunCompleted>(e => e.RunId == submit.RunId, TimeSpan.FromSeconds(30), "RunCompleted");
+    }
+
+    [SkippableFact]
+    public async Task A_run_longer_than_the_brokers_acknowledgement_timeout_completes()
+    {
+        var config = Path.Combine(TestServices.ServicesDirectory, "rabbitmq", "rabbitmq.conf");
+        Skip.IfNot(File.Exists(config) && File.ReadAllText(config).Contains("consumer_timeout = 10000"),
+            "the test broker was not started with consumer_timeout = 10000 (scripts/test.sh starts it so)");
+        await system.StartWorkerAsync();
+        var submit = PhotosRun(steps: 400, checkpointEvery: 100);
+        var started = DateTime.UtcNow;
+
+        await system.Bus.Publish(submit);
+
+        var run = await system.WaitForAsync(db => db.Runs.FirstOrDefaultAsync(r => r.Id == submit.RunId && r.Status != RunStatus.Queued && r.Status != RunStatus.Running),
+            TimeSpan.FromMinutes(5), "the long run's end");
+        Assert.Equal(RunStatus.Completed, run.Status);
+        Assert.True(run.FinishedAt - run.StartedAt > TimeSpan.FromSeconds(12),
+            $"the run took only {(run.FinishedAt - run.StartedAt)!.Value.TotalSeconds:F1} s, not longer than the 10 s timeout");
+        Assert.Equal(1, run.Attempts);
+        Assert.Equal(0, await system.QueueDepthAsync("submit-training"));
+        Assert.DoesNotContain("PRECONDITION_FAILED", system.Logs());
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromMinutes(5));
+    }
+}

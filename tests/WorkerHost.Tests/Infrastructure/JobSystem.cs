@@ -1,0 +1,223 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using SqueezeNext.Contracts;
+using SqueezeNext.Persistence;
+
+namespace SqueezeNext.WorkerHost.Tests.Infrastructure;
+
+/// <summary>
+/// An isolated job system on the real services for one test: its own PostgreSQL database, its own RabbitMQ virtual
+/// host, its own data and artifact roots, worker processes, and a client bus that records every event it sees.
+/// </summary>
+public sealed class JobSystem : IAsyncDisposable
+{
+    private readonly string id = Guid.NewGuid().ToString("N")[..12];
+    private readonly List<WorkerProcess> workers = [];
+    private IBusControl? bus;
+
+    private JobSystem()
+    {
+        Root = Directory.CreateTempSubdirectory("sqnxt-jobs-").FullName;
+        DataRoot = Directory.CreateDirectory(Path.Combine(Root, "data")).FullName;
+        ArtifactRoot = Directory.CreateDirectory(Path.Combine(Root, "artifacts")).FullName;
+    }
+
+    public string Root { get; }
+    public string DataRoot { get; }
+    public string ArtifactRoot { get; }
+    public string Database => $"sqnxt_test_{id}";
+    public string VirtualHost => $"sqnxt-test-{id}";
+    public string ConnectionString => $"Host={TestServices.PostgresHost};Port={TestServices.PostgresPort};Username=postgres;Database={Database};Pooling=false";
+    public ConcurrentQueue<object> Events { get; } = new();
+
+    public IBus Bus => bus ?? throw new InvalidOperationException("the client bus is not started");
+
+    public static async Task<JobSystem> CreateAsync()
+    {
+        var system = new JobSystem();
+        await using (var admin = new NpgsqlConnection($"Host={TestServices.PostgresHost};Port={TestServices.PostgresPort};Username=postgres;Database=postgres;Pooling=false"))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{system.Database}\"", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+        using var http = Management();
+        (await http.PutAsync($"/api/vhosts/{system.VirtualHost}", Json(new { }))).EnsureSuccessStatusCode();
+        (await http.PutAsync($"/api/permissions/{system.VirtualHost}/{TestServices.RabbitUser}", Json(new { configure = ".*", write = ".*", read = ".*" })))
+            .EnsureSuccessStatusCode();
+        return system;
+    }
+
+    /// <summary>Links Fashion-MNIST into the data root under <paramref name="name"/>; false when it is not installed.</summary>
+    public bool AddFashionMnist(string name = "fashion-mnist")
+    {
+        if (!File.Exists(Path.Combine(TestServices.FashionMnist, "train-images-idx3-ubyte.gz"))) return false;
+        Directory.CreateSymbolicLink(Path.Combine(DataRoot, name), TestServices.FashionMnist);
+        return true;
+    }
+
+    /// <summary>A class-folder dataset of the real photos under the data root: two classes, each image copied <paramref name="copies"/> times.</summary>
+    public string AddPhotos(string name = "photos", int copies = 8)
+    {
+        foreach (var (label, file) in new[] { ("cat", "chelsea.png"), ("cup", "coffee.png") })
+        {
+            var folder = Directory.CreateDirectory(Path.Combine(DataRoot, name, label)).FullName;
+            for (int i = 0; i < copies; i++) File.Copy(TestServices.Fixture(file), Path.Combine(folder, $"{i}_{file}"));
+        }
+        return name;
+    }
+
+    public IReadOnlyDictionary<string, string> WorkerSettings(IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = ConnectionString,
+            ["RabbitMq__Host"] = TestServices.RabbitHost,
+            ["RabbitMq__Port"] = TestServices.RabbitPort.ToString(),
+            ["RabbitMq__VirtualHost"] = VirtualHost,
+            ["RabbitMq__Username"] = TestServices.RabbitUser,
+            ["RabbitMq__Password"] = TestServices.RabbitPassword,
+            ["Worker__DataRoot"] = DataRoot,
+            ["Worker__ArtifactRoot"] = ArtifactRoot,
+            ["Worker__Device"] = "cpu",
+            ["Worker__TorchThreads"] = "1",
+            ["Worker__LoaderThreads"] = "1",
+            ["Worker__HeartbeatInterval"] = "00:00:00.500",
+            ["Worker__StaleAfter"] = "00:00:04",
+            ["Worker__PollInterval"] = "00:00:00.250",
+            ["Worker__FlushInterval"] = "00:00:00.250",
+            ["Logging__LogLevel__Default"] = "Information",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) settings[key] = value;
+        return settings;
+    }
+
+    public async Task<WorkerProcess> StartWorkerAsync(IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        var worker = new WorkerProcess(WorkerSettings(overrides), Path.Combine(Root, $"worker-{workers.Count + 1}.log"));
+        workers.Add(worker);
+        await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        return worker;
+    }
+
+    /// <summary>Starts a client bus on the test's virtual host that records every job-system event.</summary>
+    public async Task StartClientAsync()
+    {
+        bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
+        {
+            rabbit.Host(TestServices.RabbitHost, (ushort)TestServices.RabbitPort, VirtualHost, host =>
+            {
+                host.Username(TestServices.RabbitUser);
+                host.Password(TestServices.RabbitPassword);
+            });
+            rabbit.ReceiveEndpoint($"test-events-{id}", endpoint =>
+            {
+                endpoint.AutoDelete = true;
+                Record<RunQueued>(endpoint);
+                Record<RunStarted>(endpoint);
+                Record<RunProgressed>(endpoint);
+                Record<CheckpointSaved>(endpoint);
+                Record<RunCompleted>(endpoint);
+                Record<RunFailed>(endpoint);
+                Record<RunCancelled>(endpoint);
+                Record<CommandRejected>(endpoint);
+                Record<ImageClassified>(endpoint);
+                Record<ClassificationRejected>(endpoint);
+            });
+        });
+        await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+    }
+
+    public IRequestClient<T> Client<T>() where T : class => Bus.CreateRequestClient<T>(RequestTimeout.After(s: 60));
+
+    public JobsDbContext Db() => new(new DbContextOptionsBuilder<JobsDbContext>().UseNpgsql(ConnectionString).Options);
+
+    public IEnumerable<T> EventsOf<T>() => Events.OfType<T>();
+
+    /// <summary>Polls until <paramref name="probe"/> returns a value, failing with the workers' logs after <paramref name="timeout"/>.</summary>
+    public async Task<T> WaitForAsync<T>(Func<JobsDbContext, Task<T?>> probe, TimeSpan timeout, string what) where T : class
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            await using (var db = Db())
+            {
+                if (await probe(db) is { } value) return value;
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{what} did not happen within {timeout}.\n{string.Join("\n---\n", workers.Select(w => w.ReadLog()))}");
+            await Task.Delay(200);
+        }
+    }
+
+    public async Task WaitForEventAsync<T>(Func<T, bool> match, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Events.OfType<T>().Any(match))
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{what} did not arrive within {timeout}.\n{string.Join("\n---\n", workers.Select(w => w.ReadLog()))}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Messages waiting in a queue of the test's virtual host (0 when the queue does not exist).</summary>
+    public async Task<int> QueueDepthAsync(string queue)
+    {
+        using var http = Management();
+        var response = await http.GetAsync($"/api/queues/{VirtualHost}/{queue}");
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return 0;
+        response.EnsureSuccessStatusCode();
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.TryGetProperty("messages", out var messages) ? messages.GetInt32() : 0;
+    }
+
+    public string Logs() => string.Join("\n---\n", workers.Select(w => w.ReadLog()));
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var worker in workers) worker.Dispose();
+        if (bus is not null) await bus.StopAsync(TimeSpan.FromSeconds(10));
+        try
+        {
+            await using var admin = new NpgsqlConnection($"Host={TestServices.PostgresHost};Port={TestServices.PostgresPort};Username=postgres;Database=postgres;Pooling=false");
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Database}\" WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+            using var http = Management();
+            await http.DeleteAsync($"/api/vhosts/{VirtualHost}");
+        }
+        catch (Exception e) when (e is NpgsqlException or HttpRequestException)
+        {
+        }
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private void Record<T>(IReceiveEndpointConfigurator endpoint) where T : class =>
+        endpoint.Handler<T>(context =>
+        {
+            Events.Enqueue(context.Message);
+            return Task.CompletedTask;
+        });
+
+    private static HttpClient Management()
+    {
+        var http = new HttpClient { BaseAddress = new Uri($"http://{TestServices.RabbitHost}:{TestServices.RabbitManagementPort}") };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.ASCII.GetBytes($"{TestServices.RabbitUser}:{TestServices.RabbitPassword}")));
+        return http;
+    }
+
+    private static StringContent Json(object value) => new(JsonSerializer.Serialize(value), Encoding.UTF8, "application/json");
+}

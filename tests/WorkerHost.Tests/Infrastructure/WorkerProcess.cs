@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace SqueezeNext.WorkerHost.Tests.Infrastructure;
+
+/// <summary>A real worker process (the built SqueezeNext.WorkerHost) configured through environment variables.</summary>
+public sealed class WorkerProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly StreamWriter log;
+
+    public WorkerProcess(IReadOnlyDictionary<string, string> settings, string logPath)
+    {
+        Port = FreePort();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SqueezeNext.WorkerHost.dll"));
+        start.Environment["Urls"] = $"http://127.0.0.1:{Port}";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in settings) start.Environment[key] = value;
+        LogPath = logPath;
+        log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public int Port { get; }
+    public string LogPath { get; }
+    public int Id => process.Id;
+    public bool HasExited => process.HasExited;
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
+
+    /// <summary>Waits until /health/ready answers 200 (the bus is connected and migrations ran).</summary>
+    public async Task WaitUntilReadyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"the worker exited with {process.ExitCode}; log: {ReadLog()}");
+            try
+            {
+                if ((await http.GetAsync(new Uri(BaseAddress, "/health/ready"))).IsSuccessStatusCode) return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"the worker was not ready within {timeout}; log: {ReadLog()}");
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, exactly as if the machine lost power.</summary>
+    public void Kill()
+    {
+        if (!process.HasExited) process.Kill(entireProcessTree: true);
+        process.WaitForExit(10_000);
+    }
+
+    /// <summary>SIGTERM and wait: the worker checkpoints and hands its run back.</summary>
+    public bool Stop(TimeSpan timeout)
+    {
+        if (process.HasExited) return true;
+        Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+        return process.WaitForExit((int)timeout.TotalMilliseconds);
+    }
+
+    public string ReadLog()
+    {
+        lock (log)
+        {
+            using var reader = new StreamReader(new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+            var text = reader.ReadToEnd();
+            return text.Length > 6000 ? text[^6000..] : text;
+        }
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        process.Dispose();
+        lock (log) log.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
