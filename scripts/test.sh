@@ -37,6 +37,23 @@ if [ "$build_status" -ne 0 ]; then
   exit 1
 fi
 
+# The job-layer tests talk to a real PostgreSQL and RabbitMQ: private instances on their own ports, with the broker's
+# delivery-acknowledgement timeout at 10 s so that a consumer holding a message for a long job would be caught.
+export SQNXT_SERVICES_DIR="$root/artifacts/test-services"
+export SQNXT_PG_PORT="${SQNXT_TEST_PG_PORT:-56432}"
+export SQNXT_RABBIT_PORT="${SQNXT_TEST_RABBIT_PORT:-56672}"
+export SQNXT_RABBIT_MANAGEMENT_PORT="${SQNXT_TEST_RABBIT_MANAGEMENT_PORT:-56673}"
+export SQNXT_RABBIT_DIST_PORT="${SQNXT_TEST_RABBIT_DIST_PORT:-56674}"
+export SQNXT_RABBIT_CONSUMER_TIMEOUT_MS=10000
+echo "== services"
+scripts/services.sh stop >/dev/null 2>&1 || true
+if ! scripts/services.sh start; then
+  echo "could not start PostgreSQL and RabbitMQ (see $SQNXT_SERVICES_DIR)"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+trap 'scripts/services.sh stop >/dev/null 2>&1 || true' EXIT
+
 echo "== test"
 dotnet test SqueezeNext.Jobs.sln -c Release --no-build -nologo "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

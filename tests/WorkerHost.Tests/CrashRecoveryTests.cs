@@ -22,7 +22,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
 
     private static SubmitTraining PhotosRun(long steps, int checkpointEvery) => new(
         NewId.NextGuid(), "v_1_0_SqNxt_23_mod", "photos",
-        ConfigurationJson: """{ "base": "v_1_0_SqNxt_23_mod", "name": "photos-96", "architecture": { "inputSize": 96 }, "training": { "batchSize": 4, "warmupSteps": 2, "preciseBatchNormBatches": 2 } }""",
+        ConfigurationJson: """{ "base": "v_1_0_SqNxt_23_mod", "name": "photos-96", "architecture": { "inputSize": 96 }, "training": { "batchSize": 4, "baseLearningRate": 0.02, "warmupSteps": 2, "preciseBatchNormBatches": 2 } }""",
         MaxSteps: steps, CheckpointEverySteps: checkpointEvery, EvalEverySteps: 1000);
 
     [Fact]
@@ -77,7 +77,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
 
         var run = await system.WaitForAsync(db => db.Runs.FirstOrDefaultAsync(r => r.Id == submit.RunId && r.Status != RunStatus.Queued && r.Status != RunStatus.Running),
             TimeSpan.FromMinutes(5), "the long run's end");
-        Assert.Equal(RunStatus.Completed, run.Status);
+        Assert.True(run.Status == RunStatus.Completed, $"the run ended {run.Status}: {run.Error}");
         Assert.True(run.FinishedAt - run.StartedAt > TimeSpan.FromSeconds(12),
             $"the run took only {(run.FinishedAt - run.StartedAt)!.Value.TotalSeconds:F1} s, not longer than the 10 s timeout");
         Assert.Equal(1, run.Attempts);

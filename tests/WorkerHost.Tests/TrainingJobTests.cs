@@ -22,7 +22,7 @@ public sealed class TrainingJobTests : IAsyncLifetime
 
     private static SubmitTraining PhotosRun(long steps, int? checkpointEvery = null) => new(
         NewId.NextGuid(), "v_1_0_SqNxt_23_mod", "photos",
-        ConfigurationJson: """{ "base": "v_1_0_SqNxt_23_mod", "name": "photos-64", "architecture": { "inputSize": 64 }, "training": { "batchSize": 4, "warmupSteps": 2, "preciseBatchNormBatches": 2 } }""",
+        ConfigurationJson: """{ "base": "v_1_0_SqNxt_23_mod", "name": "photos-64", "architecture": { "inputSize": 64 }, "training": { "batchSize": 4, "baseLearningRate": 0.02, "warmupSteps": 2, "preciseBatchNormBatches": 2 } }""",
         MaxSteps: steps, CheckpointEverySteps: checkpointEvery, EvalEverySteps: 1000);
 
     [SkippableFact]
