@@ -111,7 +111,10 @@ stop_all() {
     rm -f "$rabbit_base/rabbitmq.pid"
     echo "rabbitmq: stopped"
   fi
-  (ERL_EPMD_ADDRESS=127.0.0.1 epmd -kill >/dev/null 2>&1 || true)
+  # epmd outlives the node; stop it only when no other Erlang node still uses it.
+  if ! (ERL_EPMD_ADDRESS=127.0.0.1 epmd -names 2>/dev/null | grep -q "^name "); then
+    (ERL_EPMD_ADDRESS=127.0.0.1 epmd -kill >/dev/null 2>&1 || true)
+  fi
   if pg_running; then
     as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null
     echo "postgres: stopped"
