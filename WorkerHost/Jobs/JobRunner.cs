@@ -100,6 +100,7 @@ public sealed class JobRunner(
         }
         finally
         {
+            metrics.SetTrainingThroughput(0);
             running.Finish(run.Id);
         }
     }
@@ -113,6 +114,7 @@ public sealed class JobRunner(
         {
             await Task.WhenAny(work, Task.Delay(interval));
             await FlushQuietlyAsync(recorder);
+            if (run.Kind == RunKind.Training) metrics.SetTrainingThroughput(recorder.Progress?.ImagesPerSecond ?? 0);
             if (lastHeartbeat.Elapsed < settings.HeartbeatInterval && !work.IsCompleted) continue;
             lastHeartbeat.Restart();
             try
