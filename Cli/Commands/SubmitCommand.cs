@@ -57,7 +57,7 @@ public static class SubmitCommand
                 parse.GetValue(lr), parse.GetValue(warmup), parse.GetValue(weightDecay), parse.GetValue(preciseBn), parse.GetValue(seed),
                 parse.GetValue(evalEvery), parse.GetValue(evalImages), parse.GetValue(checkpointEvery), parse.GetValue(checkpointMinutes));
             await using var bus = await broker.ConnectAsync(parse);
-            return await AnswerAsync(await bus.Client<SubmitTraining>().GetResponse<RunQueued, CommandRejected>(message));
+            return Answer(await bus.Client<SubmitTraining>().GetResponse<RunQueued, CommandRejected>(message));
         }));
         return command;
     }
@@ -79,7 +79,7 @@ public static class SubmitCommand
             var message = new SubmitEvaluation(NewId.NextGuid(), parse.GetValue(dataset)!, parse.GetValue(model), parse.GetValue(version),
                 parse.GetValue(run), parse.GetValue(step), parse.GetValue(split)!, parse.GetValue(maxImages));
             await using var bus = await broker.ConnectAsync(parse);
-            return await AnswerAsync(await bus.Client<SubmitEvaluation>().GetResponse<RunQueued, CommandRejected>(message));
+            return Answer(await bus.Client<SubmitEvaluation>().GetResponse<RunQueued, CommandRejected>(message));
         }));
         return command;
     }
@@ -145,7 +145,7 @@ public static class SubmitCommand
         command.SetAction(parse => Run(async () =>
         {
             await using var bus = await broker.ConnectAsync(parse);
-            return await AnswerAsync(await bus.Client<ResumeRun>().GetResponse<RunQueued, CommandRejected>(new ResumeRun(NewId.NextGuid(), parse.GetValue(runId))));
+            return Answer(await bus.Client<ResumeRun>().GetResponse<RunQueued, CommandRejected>(new ResumeRun(NewId.NextGuid(), parse.GetValue(runId))));
         }));
         return command;
     }
@@ -191,14 +191,13 @@ public static class SubmitCommand
         return command;
     }
 
-    private static async Task<int> AnswerAsync(Response<RunQueued, CommandRejected> response)
+    private static int Answer(Response<RunQueued, CommandRejected> response)
     {
         if (response.Is(out Response<CommandRejected>? rejected))
             throw new CliUsageException($"rejected: {rejected!.Message.Reason}");
         response.Is(out Response<RunQueued>? queued);
         var run = queued!.Message;
         Console.Out.WriteLine(run.Duplicate ? $"run {run.RunId} already exists" : $"queued {run.Kind} run {run.RunId}");
-        await Task.CompletedTask;
         return 0;
     }
 

@@ -40,7 +40,7 @@ public sealed class Broker
         }
         catch (Exception e) when (e is OperationCanceledException or MassTransitException or RabbitMqConnectionException)
         {
-            throw new CliUsageException($"cannot reach RabbitMQ at {parse.GetValue(Host)}:{parse.GetValue(Port)} (vhost {parse.GetValue(VirtualHost)}): {e.Message}");
+            throw new CliUsageException($"cannot reach RabbitMQ at {parse.GetValue(Host)}:{parse.GetValue(Port)} (vhost {parse.GetValue(VirtualHost)}): {e.GetBaseException().Message}");
         }
         return new BusConnection(control, timeout);
     }

@@ -30,7 +30,6 @@ public static class CommandRecorder
         Type = typeof(T).Name,
         Outcome = outcome,
         Reason = reason,
-        // Image bytes are not worth keeping in the command log.
         PayloadJson = JsonSerializer.Serialize(command, JobPlanner.Json),
     };
 }

@@ -41,8 +41,15 @@ public sealed class ServingWorker : IAsyncLifetime
     public async Task DisposeAsync() => await System.DisposeAsync();
 }
 
+[CollectionDefinition(Name)]
+public sealed class ServingWorkerCollection : ICollectionFixture<ServingWorker>
+{
+    public const string Name = "serving worker";
+}
+
 /// <summary>Batched classification through request/response on the real broker.</summary>
-public sealed class ClassificationTests(ServingWorker serving) : IClassFixture<ServingWorker>
+[Collection(ServingWorkerCollection.Name)]
+public sealed class ClassificationTests(ServingWorker serving)
 {
     private readonly JobSystem system = serving.System;
     private readonly WorkerProcess worker = serving.Worker;
