@@ -51,7 +51,8 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver? observer
         var state = new TrainingState { TotalSteps = totalSteps, StepsPerEpoch = trainLoader.BatchesPerEpoch, Seed = Options.Seed };
         if (Options.Resume && checkpoints.Latest() is { } latest)
         {
-            state = Restore(latest, network, optimizer, trainLoader.BatchesPerEpoch);
+            // The run may be resumed with another length (--steps, --epochs): the schedule follows the new one.
+            state = Restore(latest, network, optimizer, trainLoader.BatchesPerEpoch) with { TotalSteps = totalSteps };
             Emit("resumed", $"resumed from {latest} at step {state.Step} (epoch {state.Epoch + 1}, batch {state.BatchInEpoch})");
         }
         else

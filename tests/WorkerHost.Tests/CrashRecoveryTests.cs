@@ -37,12 +37,16 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
             TimeSpan.FromMinutes(1), "steps past the checkpoint");
 
         first.Kill();
-        long latestCheckpoint;
+        long recordedStep;
         await using (var db = system.Db())
         {
-            latestCheckpoint = await db.Checkpoints.Where(c => c.RunId == submit.RunId).MaxAsync(c => c.Step);
+            recordedStep = await db.MetricPoints.Where(m => m.RunId == submit.RunId).MaxAsync(m => m.Step);
             Assert.Equal(RunStatus.Running, (await db.Runs.SingleAsync(r => r.Id == submit.RunId)).Status);
         }
+        // The newest complete checkpoint on disk (the database may not have heard of it before the kill).
+        var runDirectory = Path.Combine(system.ArtifactRoot, "runs", submit.RunId.ToString("N"));
+        long latestCheckpoint = new Vision.Training.CheckpointStore(runDirectory, 5).List().Max(c => c.Step);
+        Assert.True(latestCheckpoint >= recordedStep - 10, $"checkpoint {latestCheckpoint} is more than one interval behind step {recordedStep}");
         await system.StartWorkerAsync();
 
         var run = await system.WaitForAsync(db => db.Runs.FirstOrDefaultAsync(r => r.Id == submit.RunId && r.Status == RunStatus.Completed),
