@@ -16,6 +16,8 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<EvaluationResult> EvaluationResults => Set<EvaluationResult>();
     public DbSet<ProcessedCommand> ProcessedCommands => Set<ProcessedCommand>();
     public DbSet<Dataset> Datasets => Set<Dataset>();
+    public DbSet<DashboardUser> DashboardUsers => Set<DashboardUser>();
+    public DbSet<ConfigurationEntry> Configurations => Set<ConfigurationEntry>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -88,6 +90,20 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             dataset.HasKey(d => d.Name);
             dataset.Property(d => d.Name).HasMaxLength(200);
             dataset.Property(d => d.Kind).HasMaxLength(50);
+        });
+        model.Entity<DashboardUser>(user =>
+        {
+            user.ToTable("dashboard_users");
+            user.HasKey(u => u.Name);
+            user.Property(u => u.Name).HasMaxLength(100);
+            user.Property(u => u.PasswordHash).HasMaxLength(200);
+        });
+        model.Entity<ConfigurationEntry>(entry =>
+        {
+            entry.ToTable("configurations");
+            entry.HasKey(c => c.Name);
+            entry.Property(c => c.Name).HasMaxLength(200);
+            entry.Property(c => c.Json).HasColumnType("jsonb");
         });
 
         foreach (var entity in model.Model.GetEntityTypes())

@@ -32,6 +32,7 @@ public static class WorkerHostExtensions
         var connectionString = configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set");
         services.AddDbContext<JobsDbContext>(db => db.UseNpgsql(connectionString));
+        services.AddDbContextFactory<JobsDbContext>(db => db.UseNpgsql(connectionString), ServiceLifetime.Scoped);
 
         services.AddSingleton<DataRoot>();
         services.AddSingleton<JobPlanner>();
@@ -43,6 +44,7 @@ public static class WorkerHostExtensions
         services.AddHostedService<JobRunner>();
         services.AddHostedService<StaleRunMonitor>();
         services.AddHostedService<DatasetScanner>();
+        services.AddHostedService<ConfigurationPublisher>();
 
         services.AddMassTransit(bus =>
         {
@@ -75,7 +77,7 @@ public static class WorkerHostExtensions
         services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(90));
 
         services.AddHealthChecks()
-            .AddCheck<DatabaseHealthCheck>("postgres", tags: ["ready"])
+            .AddCheck<JobsDatabaseHealthCheck>("postgres", tags: ["ready"])
             .AddCheck<ServingModelHealthCheck>("serving-model", tags: ["ready"]);
 
         services.AddOpenTelemetry().WithMetrics(metrics => metrics

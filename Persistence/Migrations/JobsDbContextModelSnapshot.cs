@@ -67,6 +67,77 @@ namespace SqueezeNext.Persistence.Migrations
                     b.ToTable("checkpoints", (string)null);
                 });
 
+            modelBuilder.Entity("SqueezeNext.Persistence.Entities.ConfigurationEntry", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Json")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("json");
+
+                    b.Property<long>("Macs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("macs");
+
+                    b.Property<long>("Parameters")
+                        .HasColumnType("bigint")
+                        .HasColumnName("parameters");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer")
+                        .HasColumnName("position");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("source");
+
+                    b.HasKey("Name")
+                        .HasName("pk_configurations");
+
+                    b.ToTable("configurations", (string)null);
+                });
+
+            modelBuilder.Entity("SqueezeNext.Persistence.Entities.DashboardUser", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int>("FailedAttempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("failed_attempts");
+
+                    b.Property<DateTimeOffset?>("LockedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("locked_until");
+
+                    b.Property<string>("PasswordHash")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("password_hash");
+
+                    b.HasKey("Name")
+                        .HasName("pk_dashboard_users");
+
+                    b.ToTable("dashboard_users", (string)null);
+                });
+
             modelBuilder.Entity("SqueezeNext.Persistence.Entities.Dataset", b =>
                 {
                     b.Property<string>("Name")

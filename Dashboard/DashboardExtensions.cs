@@ -1,0 +1,107 @@
+using MassTransit;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.EntityFrameworkCore;
+using Radzen;
+using SqueezeNext.Dashboard.Account;
+using SqueezeNext.Dashboard.Components;
+using SqueezeNext.Dashboard.Data;
+using SqueezeNext.Dashboard.Live;
+using SqueezeNext.Persistence;
+
+namespace SqueezeNext.Dashboard;
+
+/// <summary>The dashboard's wiring: database, bus, live events, login, health.</summary>
+public static class DashboardExtensions
+{
+    public static WebApplicationBuilder AddDashboardServices(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        var connectionString = configuration.GetConnectionString("Postgres")
+            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set");
+        services.AddDbContextFactory<JobsDbContext>(db => db.UseNpgsql(connectionString));
+        services.AddSingleton<DashboardQueries>();
+        services.AddSingleton<AdminAccount>();
+        services.AddSingleton<RunNotifier>();
+
+        services.AddMassTransit(bus =>
+        {
+            bus.SetKebabCaseEndpointNameFormatter();
+            // A temporary queue of its own, so every dashboard replica hears every run event.
+            bus.AddConsumer<RunEventsConsumer>().Endpoint(endpoint =>
+            {
+                endpoint.Temporary = true;
+                endpoint.InstanceId = Guid.NewGuid().ToString("N")[..8];
+            });
+            bus.UsingRabbitMq((context, rabbit) =>
+            {
+                var section = configuration.GetSection("RabbitMq");
+                rabbit.Host(section["Host"] ?? "127.0.0.1", ushort.Parse(section["Port"] ?? "5672"), section["VirtualHost"] ?? "/", host =>
+                {
+                    host.Username(section["Username"] ?? "guest");
+                    host.Password(section["Password"] ?? "guest");
+                });
+                rabbit.ConfigureEndpoints(context);
+            });
+        });
+
+        services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(options =>
+            {
+                options.LoginPath = "/login";
+                options.ReturnUrlParameter = "returnUrl";
+                options.Cookie.Name = "sqnxt-dashboard";
+                options.Cookie.HttpOnly = true;
+                options.Cookie.SameSite = SameSiteMode.Strict;
+                options.ExpireTimeSpan = TimeSpan.FromHours(12);
+                options.SlidingExpiration = true;
+            });
+        // Everything needs a signed-in user unless it says otherwise: pages, endpoints and the Blazor hub.
+        services.AddAuthorizationBuilder().SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        services.AddCascadingAuthenticationState();
+
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddRadzenComponents();
+        services.AddHealthChecks().AddCheck<JobsDatabaseHealthCheck>("postgres", tags: ["ready"]);
+        return builder;
+    }
+
+    public static WebApplication UseDashboard(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/Error", createScopeForErrors: true);
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapAccountEndpoints();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+
+    /// <summary>Applies migrations (waiting for the database) and makes sure the admin account exists.</summary>
+    public static async Task PrepareDatabaseAsync(this WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILogger<JobsDbContext>>();
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (true)
+        {
+            try
+            {
+                await using var db = await app.Services.GetRequiredService<IDbContextFactory<JobsDbContext>>().CreateDbContextAsync();
+                await db.Database.MigrateAsync();
+                break;
+            }
+            catch (Exception e) when (DateTime.UtcNow < deadline && e is Npgsql.NpgsqlException or TimeoutException)
+            {
+                logger.LogWarning("Database not reachable yet ({Message}); retrying", e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+        }
+        await app.Services.GetRequiredService<AdminAccount>().EnsureCreatedAsync();
+    }
+}

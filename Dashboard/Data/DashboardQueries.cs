@@ -1,0 +1,103 @@
+using Microsoft.EntityFrameworkCore;
+using SqueezeNext.Persistence;
+using SqueezeNext.Persistence.Entities;
+
+namespace SqueezeNext.Dashboard.Data;
+
+/// <summary>One point of a curve: x in steps, epochs and seconds since the run's start, and the value.</summary>
+public sealed record CurvePoint(double Step, double Epoch, double Seconds, double Value);
+
+/// <summary>A model version with its newest evaluation, for the models page.</summary>
+public sealed record ModelVersionRow(ModelVersion Version, EvaluationResult? LatestEvaluation);
+
+/// <summary>The reads the dashboard makes, each a short query on a fresh DbContext (Blazor circuits live long).</summary>
+public sealed class DashboardQueries(IDbContextFactory<JobsDbContext> databases)
+{
+    /// <summary>Points a curve is reduced to for drawing; a run may have 100,000 points per metric.</summary>
+    public const int MaxCurvePoints = 600;
+
+    public async Task<(IReadOnlyList<Run> Rows, int Total)> RunsAsync(RunStatus? status, RunKind? kind, int skip, int take, CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var query = db.Runs.AsNoTracking();
+        if (status is { } s) query = query.Where(r => r.Status == s);
+        if (kind is { } k) query = query.Where(r => r.Kind == k);
+        int total = await query.CountAsync(cancellationToken);
+        var rows = await query.OrderByDescending(r => r.CreatedAt).Skip(skip).Take(take).ToListAsync(cancellationToken);
+        return (rows, total);
+    }
+
+    public async Task<Run?> RunAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        return await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<RunEvent>> EventsAsync(Guid runId, int take = 200, CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        return await db.RunEvents.AsNoTracking().Where(e => e.RunId == runId).OrderByDescending(e => e.Id).Take(take).ToListAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<Checkpoint>> CheckpointsAsync(Guid runId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        return await db.Checkpoints.AsNoTracking().Where(c => c.RunId == runId).OrderBy(c => c.Step).ToListAsync(cancellationToken);
+    }
+
+    public async Task<EvaluationResult?> EvaluationAsync(Guid runId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        return await db.EvaluationResults.AsNoTracking().Where(e => e.RunId == runId).OrderByDescending(e => e.Id).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The curves of a run's metrics, each reduced in the database to at most <see cref="MaxCurvePoints"/> points by
+    /// averaging equal-width step buckets, so a run with 100,000 points per metric still draws at once.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<CurvePoint>>> CurvesAsync(Guid runId, IReadOnlyCollection<string> names,
+        CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var started = await db.Runs.Where(r => r.Id == runId).Select(r => r.StartedAt ?? r.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+        var rows = await db.Database.SqlQueryRaw<CurveRow>(
+                """
+                WITH bounds AS (SELECT max(step) + 1 AS top FROM metric_points WHERE run_id = {0})
+                SELECT name AS "Name", avg(step)::float8 AS "Step", avg(epoch)::float8 AS "Epoch",
+                       extract(epoch FROM (max(time) - {2}))::float8 AS "Seconds", avg(value)::float8 AS "Value"
+                FROM metric_points, bounds
+                WHERE run_id = {0} AND name = ANY({1})
+                GROUP BY name, width_bucket(step, 0, bounds.top, {3})
+                ORDER BY name, 2
+                """, runId, names.ToArray(), started.ToUniversalTime(), MaxCurvePoints)
+            .ToListAsync(cancellationToken);
+        return rows.GroupBy(r => r.Name).ToDictionary(
+            g => g.Key,
+            g => (IReadOnlyList<CurvePoint>)g.Select(r => new CurvePoint(r.Step, r.Epoch, Math.Max(0, r.Seconds), r.Value)).ToList());
+    }
+
+    public async Task<IReadOnlyList<Dataset>> DatasetsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        return await db.Datasets.AsNoTracking().OrderBy(d => d.Name).ToListAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ModelVersionRow>> ModelVersionsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var versions = await db.ModelVersions.AsNoTracking().OrderBy(v => v.Name).ThenByDescending(v => v.Version).ToListAsync(cancellationToken);
+        var ids = versions.Select(v => (int?)v.Id).ToList();
+        var evaluations = await db.EvaluationResults.AsNoTracking().Where(e => ids.Contains(e.ModelVersionId))
+            .OrderByDescending(e => e.Id).ToListAsync(cancellationToken);
+        return versions.Select(v => new ModelVersionRow(v, evaluations.FirstOrDefault(e => e.ModelVersionId == v.Id))).ToList();
+    }
+
+    private sealed class CurveRow
+    {
+        public string Name { get; set; } = "";
+        public double Step { get; set; }
+        public double Epoch { get; set; }
+        public double Seconds { get; set; }
+        public double Value { get; set; }
+    }
+}
