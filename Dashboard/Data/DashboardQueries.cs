@@ -76,6 +76,12 @@ public sealed class DashboardQueries(IDbContextFactory<JobsDbContext> databases)
             g => (IReadOnlyList<CurvePoint>)g.Select(r => new CurvePoint(r.Step, r.Epoch, Math.Max(0, r.Seconds), r.Value)).ToList());
     }
 
+    public async Task<IReadOnlyList<ConfigurationEntry>> ConfigurationsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        return await db.Configurations.AsNoTracking().OrderBy(c => c.Position).ToListAsync(cancellationToken);
+    }
+
     public async Task<IReadOnlyList<Dataset>> DatasetsAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
