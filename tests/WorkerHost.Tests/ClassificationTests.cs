@@ -5,7 +5,7 @@ using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Model;
-using SqueezeNext.WorkerHost.Tests.Infrastructure;
+using SqueezeNext.Testing;
 
 namespace SqueezeNext.WorkerHost.Tests;
 
@@ -13,7 +13,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 public sealed class ServingWorker : IAsyncLifetime
 {
     public JobSystem System { get; private set; } = null!;
-    public WorkerProcess Worker { get; private set; } = null!;
+    public AppProcess Worker { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -52,7 +52,7 @@ public sealed class ServingWorkerCollection : ICollectionFixture<ServingWorker>
 public sealed class ClassificationTests(ServingWorker serving)
 {
     private readonly JobSystem system = serving.System;
-    private readonly WorkerProcess worker = serving.Worker;
+    private readonly AppProcess worker = serving.Worker;
 
     [Fact]
     public async Task A_request_is_answered_with_five_labels()

@@ -2,7 +2,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence.Entities;
-using SqueezeNext.WorkerHost.Tests.Infrastructure;
+using SqueezeNext.Testing;
 
 namespace SqueezeNext.WorkerHost.Tests;
 

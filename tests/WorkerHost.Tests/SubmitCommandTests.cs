@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using SqueezeNext.WorkerHost.Tests.Infrastructure;
+using SqueezeNext.Testing;
 
 namespace SqueezeNext.WorkerHost.Tests;
 
@@ -25,16 +25,7 @@ public sealed class SubmitCommandTests(ServingWorker serving)
         return (process.ExitCode, output.Result, error.Result);
     }
 
-    /// <summary>The Cli project's own build of the same configuration as this test assembly.</summary>
-    private static string SqnxtPath()
-    {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name == "net10.0"
-            ? new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name
-            : new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/')).Parent!.Name;
-        var path = Path.Combine(TestServices.RepositoryRoot, "Cli", "bin", configuration, "net10.0", "sqnxt.dll");
-        Assert.True(File.Exists(path), $"{path} is not built");
-        return path;
-    }
+    private static string SqnxtPath() => Path.Combine(TestServices.ProjectOutput("Cli"), "sqnxt.dll");
 
     [Fact]
     public void Submit_classify_waits_for_the_answer_and_prints_the_top_five()

@@ -1,4 +1,4 @@
-namespace SqueezeNext.WorkerHost.Tests.Infrastructure;
+namespace SqueezeNext.Testing;
 
 /// <summary>
 /// Where the real PostgreSQL and RabbitMQ of the test run are: scripts/test.sh starts them with scripts/services.sh
@@ -25,6 +25,17 @@ public static class TestServices
             while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "SqueezeNext.Jobs.sln"))) directory = directory.Parent;
             return directory?.FullName ?? throw new InvalidOperationException("cannot find the repository root above " + AppContext.BaseDirectory);
         }
+    }
+
+    /// <summary>The build output of one of the repository's projects, in the configuration the tests were built in.</summary>
+    public static string ProjectOutput(string project)
+    {
+        // Tests run from tests/<Project>/bin/<Configuration>/<tfm>/.
+        var tfm = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
+        var configuration = tfm.Parent!.Name;
+        var folder = Path.Combine(RepositoryRoot, project, "bin", configuration, tfm.Name);
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder} is not built");
+        return folder;
     }
 
     public const string FashionMnist = "/usr/share/datasets/fashion-mnist";

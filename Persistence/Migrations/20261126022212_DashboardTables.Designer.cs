@@ -12,7 +12,7 @@ using SqueezeNext.Persistence;
 namespace SqueezeNext.Persistence.Migrations
 {
     [DbContext(typeof(JobsDbContext))]
-    [Migration("20261126021840_DashboardTables")]
+    [Migration("20261126022212_DashboardTables")]
     partial class DashboardTables
     {
         /// <inheritdoc />

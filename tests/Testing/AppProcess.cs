@@ -2,25 +2,29 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace SqueezeNext.WorkerHost.Tests.Infrastructure;
+namespace SqueezeNext.Testing;
 
-/// <summary>A real worker process (the built SqueezeNext.WorkerHost) configured through environment variables.</summary>
-public sealed class WorkerProcess : IDisposable
+/// <summary>
+/// A real application process (the worker or the dashboard), started from its own project's build output (the
+/// same configuration as the tests) and configured through environment variables.
+/// </summary>
+public sealed class AppProcess : IDisposable
 {
     private readonly Process process;
     private readonly StreamWriter log;
 
-    public WorkerProcess(IReadOnlyDictionary<string, string> settings, string logPath)
+    public AppProcess(string project, string assembly, IReadOnlyDictionary<string, string> settings, string logPath)
     {
         Port = FreePort();
+        var folder = TestServices.ProjectOutput(project);
         var start = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = folder,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SqueezeNext.WorkerHost.dll"));
+        start.ArgumentList.Add(Path.Combine(folder, assembly));
         start.Environment["Urls"] = $"http://127.0.0.1:{Port}";
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         foreach (var (key, value) in settings) start.Environment[key] = value;
@@ -47,7 +51,7 @@ public sealed class WorkerProcess : IDisposable
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
-                throw new InvalidOperationException($"the worker exited with {process.ExitCode}; log: {ReadLog()}");
+                throw new InvalidOperationException($"the process exited with {process.ExitCode}; log: {ReadLog()}");
             try
             {
                 if ((await http.GetAsync(new Uri(BaseAddress, "/health/ready"))).IsSuccessStatusCode) return;
@@ -57,7 +61,7 @@ public sealed class WorkerProcess : IDisposable
             }
             await Task.Delay(250);
         }
-        throw new TimeoutException($"the worker was not ready within {timeout}; log: {ReadLog()}");
+        throw new TimeoutException($"the process was not ready within {timeout}; log: {ReadLog()}");
     }
 
     /// <summary>SIGKILL: no shutdown code runs, exactly as if the machine lost power.</summary>
@@ -67,7 +71,7 @@ public sealed class WorkerProcess : IDisposable
         process.WaitForExit(10_000);
     }
 
-    /// <summary>SIGTERM and wait: the worker checkpoints and hands its run back.</summary>
+    /// <summary>SIGTERM and wait: a worker checkpoints and hands its run back.</summary>
     public bool Stop(TimeSpan timeout)
     {
         if (process.HasExited) return true;

@@ -8,7 +8,7 @@ using Npgsql;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence;
 
-namespace SqueezeNext.WorkerHost.Tests.Infrastructure;
+namespace SqueezeNext.Testing;
 
 /// <summary>
 /// An isolated job system on the real services for one test: its own PostgreSQL database, its own RabbitMQ virtual
@@ -17,7 +17,7 @@ namespace SqueezeNext.WorkerHost.Tests.Infrastructure;
 public sealed class JobSystem : IAsyncDisposable
 {
     private readonly string id = Guid.NewGuid().ToString("N")[..12];
-    private readonly List<WorkerProcess> workers = [];
+    private readonly List<AppProcess> processes = [];
     private IBusControl? bus;
 
     private JobSystem()
@@ -97,12 +97,32 @@ public sealed class JobSystem : IAsyncDisposable
         return settings;
     }
 
-    public async Task<WorkerProcess> StartWorkerAsync(IReadOnlyDictionary<string, string>? overrides = null)
+    public async Task<AppProcess> StartWorkerAsync(IReadOnlyDictionary<string, string>? overrides = null)
     {
-        var worker = new WorkerProcess(WorkerSettings(overrides), Path.Combine(Root, $"worker-{workers.Count + 1}.log"));
-        workers.Add(worker);
+        var worker = new AppProcess("WorkerHost", "SqueezeNext.WorkerHost.dll", WorkerSettings(overrides), Path.Combine(Root, $"worker-{processes.Count + 1}.log"));
+        processes.Add(worker);
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
         return worker;
+    }
+
+    /// <summary>Starts the dashboard (Development environment, so its framework script is served from the build output).</summary>
+    public async Task<AppProcess> StartDashboardAsync(string adminPassword)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = ConnectionString,
+            ["RabbitMq__Host"] = TestServices.RabbitHost,
+            ["RabbitMq__Port"] = TestServices.RabbitPort.ToString(),
+            ["RabbitMq__VirtualHost"] = VirtualHost,
+            ["RabbitMq__Username"] = TestServices.RabbitUser,
+            ["RabbitMq__Password"] = TestServices.RabbitPassword,
+            ["DASHBOARD_ADMIN_PASSWORD"] = adminPassword,
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        };
+        var dashboard = new AppProcess("Dashboard", "SqueezeNext.Dashboard.dll", settings, Path.Combine(Root, $"dashboard-{processes.Count + 1}.log"));
+        processes.Add(dashboard);
+        await dashboard.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
+        return dashboard;
     }
 
     /// <summary>Starts a client bus on the test's virtual host that records every job-system event.</summary>
@@ -150,7 +170,7 @@ public sealed class JobSystem : IAsyncDisposable
                 if (await probe(db) is { } value) return value;
             }
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{what} did not happen within {timeout}.\n{string.Join("\n---\n", workers.Select(w => w.ReadLog()))}");
+                throw new TimeoutException($"{what} did not happen within {timeout}.\n{string.Join("\n---\n", processes.Select(w => w.ReadLog()))}");
             await Task.Delay(200);
         }
     }
@@ -161,7 +181,7 @@ public sealed class JobSystem : IAsyncDisposable
         while (!Events.OfType<T>().Any(match))
         {
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{what} did not arrive within {timeout}.\n{string.Join("\n---\n", workers.Select(w => w.ReadLog()))}");
+                throw new TimeoutException($"{what} did not arrive within {timeout}.\n{string.Join("\n---\n", processes.Select(w => w.ReadLog()))}");
             await Task.Delay(100);
         }
     }
@@ -177,11 +197,11 @@ public sealed class JobSystem : IAsyncDisposable
         return json.RootElement.TryGetProperty("messages", out var messages) ? messages.GetInt32() : 0;
     }
 
-    public string Logs() => string.Join("\n---\n", workers.Select(w => w.ReadLog()));
+    public string Logs() => string.Join("\n---\n", processes.Select(w => w.ReadLog()));
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var worker in workers) worker.Dispose();
+        foreach (var process in processes) process.Dispose();
         if (bus is not null) await bus.StopAsync(TimeSpan.FromSeconds(10));
         try
         {

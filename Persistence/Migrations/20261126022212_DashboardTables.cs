@@ -1,4 +1,5 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
@@ -26,6 +27,21 @@ namespace SqueezeNext.Persistence.Migrations
                 {
                     table.PrimaryKey("pk_configurations", x => x.name);
                 });
+
+            migrationBuilder.CreateTable(
+                name: "dashboard_users",
+                columns: table => new
+                {
+                    name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    password_hash = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    failed_attempts = table.Column<int>(type: "integer", nullable: false),
+                    locked_until = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_dashboard_users", x => x.name);
+                });
         }
 
         /// <inheritdoc />
@@ -33,6 +49,9 @@ namespace SqueezeNext.Persistence.Migrations
         {
             migrationBuilder.DropTable(
                 name: "configurations");
+
+            migrationBuilder.DropTable(
+                name: "dashboard_users");
         }
     }
 }
