@@ -1,0 +1,135 @@
+using System.ComponentModel.DataAnnotations;
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using Radzen;
+using SqueezeNext.Dashboard.Components.Shared;
+using SqueezeNext.Dashboard.Data;
+using SqueezeNext.Persistence.Entities;
+
+namespace SqueezeNext.Dashboard.Tests;
+
+public sealed class ComponentTests : BunitContext
+{
+    public ComponentTests()
+    {
+        Services.AddRadzenComponents();
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        // RadzenChart measures its element through JavaScript before it lays out its axes.
+        JSInterop.Setup<Radzen.Blazor.Rendering.Rect>("Radzen.createChart", _ => true)
+            .SetResult(new Radzen.Blazor.Rendering.Rect { Width = 600, Height = 260 });
+    }
+
+    private static Run Run(RunStatus status, DateTimeOffset? heartbeat = null, long step = 0, long total = 0) => new()
+    {
+        Id = Guid.NewGuid(), Name = "r", Status = status, HeartbeatAt = heartbeat, Step = step, TotalSteps = total,
+        CreatedAt = DateTimeOffset.UtcNow, StartedAt = DateTimeOffset.UtcNow.AddMinutes(-3),
+    };
+
+    [Theory]
+    [InlineData(RunStatus.Queued, "queued", "info")]
+    [InlineData(RunStatus.Running, "running", "primary")]
+    [InlineData(RunStatus.Completed, "completed", "success")]
+    [InlineData(RunStatus.Failed, "failed", "danger")]
+    [InlineData(RunStatus.Cancelled, "cancelled", "light")]
+    public void Status_badges_name_and_colour_each_status(RunStatus status, string text, string style)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var badge = Render<StatusBadge>(p => p.Add(b => b.Run, Run(status, now)).Add(b => b.Now, now));
+
+        var element = badge.Find(".status-badge");
+        Assert.Equal(text, element.GetAttribute("data-status"));
+        Assert.Contains(text, element.TextContent);
+        Assert.Contains($"rz-badge-{style}", element.ClassName);
+    }
+
+    [Fact]
+    public void A_running_run_without_a_heartbeat_for_a_minute_shows_as_stale()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var badge = Render<StatusBadge>(p => p.Add(b => b.Run, Run(RunStatus.Running, now.AddMinutes(-2))).Add(b => b.Now, now));
+
+        Assert.Equal("stale", badge.Find(".status-badge").GetAttribute("data-status"));
+        Assert.Contains("rz-badge-warning", badge.Find(".status-badge").ClassName);
+    }
+
+    [Fact]
+    public void Progress_shows_steps_and_a_bar_only_once_the_length_is_known()
+    {
+        var unknown = Render<RunProgress>(p => p.Add(r => r.Run, Run(RunStatus.Queued)));
+        var halfway = Render<RunProgress>(p => p.Add(r => r.Run, Run(RunStatus.Running, DateTimeOffset.UtcNow, 50, 100)));
+
+        Assert.Empty(unknown.FindAll(".rz-progressbar"));
+        Assert.Single(halfway.FindAll(".rz-progressbar"));
+        Assert.Contains("50 / 100", halfway.Markup);
+        Assert.Equal(50, RunDisplay.Progress(Run(RunStatus.Running, null, 50, 100)));
+        Assert.Equal(100, RunDisplay.Progress(Run(RunStatus.Completed, null, 7, 0)));
+    }
+
+    [Fact]
+    public void Chart_data_maps_to_the_chosen_axis_in_order_without_non_finite_values()
+    {
+        var points = new[]
+        {
+            new CurvePoint(Step: 20, Epoch: 2, Seconds: 120, Value: 0.5),
+            new CurvePoint(Step: 10, Epoch: 1, Seconds: 60, Value: 0.9),
+            new CurvePoint(Step: 30, Epoch: 3, Seconds: 180, Value: double.NaN),
+        };
+
+        Assert.Equal([new ChartPoint(10, 0.9), new ChartPoint(20, 0.5)], RunDisplay.Project(points, CurveAxis.Step));
+        Assert.Equal([1.0, 2.0], RunDisplay.Project(points, CurveAxis.Epoch).Select(p => p.X));
+        Assert.Equal([1.0, 2.0], RunDisplay.Project(points, CurveAxis.Time).Select(p => p.X));
+        Assert.Equal("minutes", RunDisplay.AxisTitle(CurveAxis.Time));
+    }
+
+    [Fact]
+    public void A_chart_without_points_says_so_and_one_with_points_draws_a_series_each()
+    {
+        var empty = Render<MetricChart>(p => p.Add(c => c.Title, "Loss").Add(c => c.Series, [new MetricChart.Curve("train", [])]));
+        var drawn = Render<MetricChart>(p => p
+            .Add(c => c.Title, "Accuracy")
+            .Add(c => c.Series, [
+                new MetricChart.Curve("top-1", [new CurvePoint(1, 0, 1, 0.5), new CurvePoint(2, 0, 2, 0.6)]),
+                new MetricChart.Curve("top-5", [new CurvePoint(1, 0, 1, 0.8), new CurvePoint(2, 0, 2, 0.9)]),
+            ]));
+
+        Assert.Contains("No points yet.", empty.Markup);
+        Assert.Empty(empty.FindAll("svg"));
+        Assert.NotEmpty(drawn.FindAll("svg"));
+        Assert.Contains("top-1", drawn.Markup);
+        Assert.Contains("top-5", drawn.Markup);
+    }
+
+    [Fact]
+    public void The_training_form_validates_its_fields_with_messages()
+    {
+        var form = new TrainingForm { Configuration = "", Dataset = "", Epochs = 0, BatchSize = 0, LearningRate = -1, WeightDecay = 2 };
+        var results = new List<ValidationResult>();
+
+        Validator.TryValidateObject(form, new ValidationContext(form), results, validateAllProperties: true);
+
+        var messages = results.Select(r => (Member: r.MemberNames.Single(), r.ErrorMessage)).ToList();
+        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.Configuration) && m.ErrorMessage == "Choose a configuration.");
+        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.Dataset));
+        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.Epochs) && m.ErrorMessage!.Contains("between 1 and 10,000"));
+        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.BatchSize));
+        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.LearningRate));
+        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.WeightDecay));
+    }
+
+    [Fact]
+    public void The_training_form_prefills_from_a_configuration_and_builds_the_command()
+    {
+        var form = new TrainingForm { Configuration = "v_1_0_G_SqNxt_23", Dataset = "fashion-mnist" };
+        form.ApplyDefaults("""{ "name": "v_1_0_G_SqNxt_23", "training": { "epochs": 120, "batchSize": 256, "baseLearningRate": 0.4, "warmupSteps": 780, "weightDecay": 0, "preciseBatchNormBatches": 0 } }""");
+        form.Epochs = 3;
+
+        var command = form.ToCommand(Guid.Empty);
+
+        Assert.Equal(256, command.BatchSize);
+        Assert.Equal(0.4, command.LearningRate);
+        Assert.Equal(780, command.WarmupSteps);
+        Assert.Equal(3, command.Epochs);
+        Assert.Equal("v_1_0_G_SqNxt_23", command.Configuration);
+        Assert.Null(command.ConfigurationJson);
+    }
+}
