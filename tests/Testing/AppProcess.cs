@@ -26,7 +26,6 @@ public sealed class AppProcess : IDisposable
         };
         start.ArgumentList.Add(Path.Combine(folder, assembly));
         start.Environment["Urls"] = $"http://127.0.0.1:{Port}";
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         foreach (var (key, value) in settings) start.Environment[key] = value;
         LogPath = logPath;
         log = new StreamWriter(logPath, append: true) { AutoFlush = true };

@@ -1,0 +1,219 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using SqueezeNext.Persistence.Entities;
+using SqueezeNext.Testing;
+
+namespace SqueezeNext.Dashboard.Tests;
+
+/// <summary>A worker, the dashboard and Debian's Chromium on the real services, shared by the browser tests.</summary>
+public sealed class DashboardSite : IAsyncLifetime
+{
+    public const string Password = "browser-test-password";
+    public const string Chromium = "/usr/bin/chromium";
+
+    public JobSystem System { get; private set; } = null!;
+    public AppProcess Dashboard { get; private set; } = null!;
+    public IBrowser? Browser { get; private set; }
+    public string? Unavailable { get; private set; }
+    private IPlaywright? playwright;
+
+    public static string Screenshots => Directory.CreateDirectory(Path.Combine(TestServices.RepositoryRoot, "artifacts", "screenshots")).FullName;
+
+    public async Task InitializeAsync()
+    {
+        System = await JobSystem.CreateAsync();
+        if (!System.AddFashionMnist()) Unavailable = "dataset-fashion-mnist is not installed";
+        System.AddPhotos();
+        await System.StartClientAsync();
+        await System.StartWorkerAsync(new Dictionary<string, string> { ["Worker__TorchThreads"] = "2", ["Worker__DefaultModel"] = "fashion" });
+        Dashboard = await System.StartDashboardAsync(Password);
+        if (!File.Exists(Chromium))
+        {
+            Unavailable ??= "Chromium is not installed (scripts/test.sh installs Debian's chromium)";
+            return;
+        }
+        playwright = await Playwright.CreateAsync();
+        Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    public async Task<IPage> NewPageAsync()
+    {
+        var context = await Browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = Dashboard.BaseAddress.ToString(), ViewportSize = new() { Width = 1400, Height = 1000 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(60_000);
+        page.Console += (_, message) => { lock (BrowserLog) BrowserLog.Add($"{message.Type}: {message.Text}"); };
+        page.PageError += (_, error) => { lock (BrowserLog) BrowserLog.Add($"page error: {error}"); };
+        page.Response += (_, response) =>
+        {
+            if (response.Status >= 400) lock (BrowserLog) BrowserLog.Add($"HTTP {response.Status}: {response.Url}");
+        };
+        return page;
+    }
+
+    public async Task<IPage> SignedInPageAsync()
+    {
+        var page = await NewPageAsync();
+        await page.GotoAsync("/login");
+        await page.FillAsync("#password", Password);
+        await page.ClickAsync("#sign-in");
+        await page.WaitForURLAsync(url => url.EndsWith("/", StringComparison.Ordinal) || url.Contains("/runs", StringComparison.Ordinal));
+        return page;
+    }
+
+    /// <summary>What the browser printed (console and page errors), for failure messages.</summary>
+    public static List<string> BrowserLog { get; } = [];
+
+    /// <summary>Waits for the interactive circuit: the first click on a prerendered page would otherwise be lost.</summary>
+    public static async Task WaitForCircuitAsync(IPage page)
+    {
+        try
+        {
+            await page.WaitForSelectorAsync("#circuit-ready[data-ready='true']", new() { State = WaitForSelectorState.Attached });
+        }
+        catch (TimeoutException e)
+        {
+            string log;
+            lock (BrowserLog) log = string.Join("\n", BrowserLog.TakeLast(30));
+            throw new TimeoutException($"{e.Message}\nbrowser:\n{log}", e);
+        }
+    }
+
+    public static async Task ScreenshotAsync(IPage page, string name) =>
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null) await Browser.CloseAsync();
+        playwright?.Dispose();
+        await System.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class DashboardSiteCollection : ICollectionFixture<DashboardSite>
+{
+    public const string Name = "dashboard site";
+}
+
+[Collection(DashboardSiteCollection.Name)]
+public sealed class BrowserTests(DashboardSite site)
+{
+    [SkippableFact]
+    public async Task Without_login_every_page_redirects_to_the_login_page()
+    {
+        Skip.If(site.Unavailable is not null, site.Unavailable);
+        var page = await site.NewPageAsync();
+        foreach (var path in new[] { "/", "/runs", $"/runs/{Guid.NewGuid()}", "/train/new", "/evaluate/new", "/compare", "/models", "/classify" })
+        {
+            await page.GotoAsync(path);
+            Assert.Contains("/login?returnUrl=", page.Url);
+            Assert.True(await page.IsVisibleAsync("#sign-in"), $"{path}: no login form");
+        }
+        await DashboardSite.ScreenshotAsync(page, "login");
+
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = site.Dashboard.BaseAddress };
+        var hub = await http.PostAsync("/_blazor/negotiate?negotiateVersion=1", null);
+        Assert.NotEqual(System.Net.HttpStatusCode.OK, hub.StatusCode);
+
+        await page.GotoAsync("/login");
+        await page.FillAsync("#password", "wrong password");
+        await page.ClickAsync("#sign-in");
+        await page.WaitForSelectorAsync("#login-error");
+        Assert.Contains("Wrong user or password", await page.InnerTextAsync("#login-error"));
+    }
+
+    [SkippableFact]
+    public async Task A_user_trains_watches_the_curve_live_cancels_and_completes_runs_registers_promotes_and_classifies()
+    {
+        Skip.If(site.Unavailable is not null, site.Unavailable);
+        var page = await site.SignedInPageAsync();
+        await DashboardSite.WaitForCircuitAsync(page);
+        await DashboardSite.ScreenshotAsync(page, "runs-empty");
+
+        // A short run from the form (configuration and dataset are pre-selected: 1.0-SqNxt-23-28px on fashion-mnist).
+        var completing = await StartTrainingAsync(page, steps: 80, checkpointEvery: 40);
+        await DashboardSite.ScreenshotAsync(page, "new-training-submitted");
+
+        // The loss curve gains points while the page stays open.
+        await DashboardSite.WaitForCircuitAsync(page);
+        var first = await page.WaitForFunctionAsync("() => Number(document.querySelector('#loss-points')?.dataset.count) >= 1");
+        int before = int.Parse(await page.GetAttributeAsync("#loss-points", "data-count") ?? "0");
+        await page.WaitForFunctionAsync($"() => Number(document.querySelector('#loss-points')?.dataset.count) > {before}");
+        Assert.Equal($"/runs/{completing}", new Uri(page.Url).AbsolutePath);
+        await DashboardSite.ScreenshotAsync(page, "run-detail-live");
+
+        // A long run, cancelled from its page.
+        var cancelled = await StartTrainingAsync(page, steps: 1_000_000, checkpointEvery: 0);
+        await DashboardSite.WaitForCircuitAsync(page);
+        await page.WaitForSelectorAsync(".status-badge[data-status='running']");
+        await page.ClickAsync("#cancel-run");
+        await page.WaitForSelectorAsync(".status-badge[data-status='cancelled']", new() { Timeout = 120_000 });
+
+        // The first run completes; its page shows it without a reload.
+        await page.GotoAsync($"/runs/{completing}");
+        await DashboardSite.WaitForCircuitAsync(page);
+        await page.WaitForSelectorAsync(".status-badge[data-status='completed']", new() { Timeout = 300_000 });
+        await DashboardSite.ScreenshotAsync(page, "run-detail-completed");
+
+        // Register its last checkpoint and promote it.
+        await page.GotoAsync($"/models?run={completing}&step=80");
+        await DashboardSite.WaitForCircuitAsync(page);
+        await page.FillAsync("input[name='register-name']", "fashion");
+        await page.Locator("input[name='register-name']").PressAsync("Tab");
+        await page.ClickAsync("#register");
+        await page.WaitForSelectorAsync("text=Registered fashion v1");
+        await page.ClickAsync(".promote");
+        await page.WaitForSelectorAsync(".serving-badge");
+        await DashboardSite.ScreenshotAsync(page, "models");
+
+        // Classify an uploaded image with the serving model.
+        await page.GotoAsync("/classify");
+        await DashboardSite.WaitForCircuitAsync(page);
+        await page.SetInputFilesAsync("#image-input", Path.Combine(AppContext.BaseDirectory, "Fixtures", "chelsea-gray.jpg"));
+        await page.WaitForSelectorAsync("#predictions .label");
+        Assert.Equal(5, await page.Locator("#predictions .label").CountAsync());
+        await DashboardSite.ScreenshotAsync(page, "classify");
+
+        // A non-image gets a plain message.
+        await page.SetInputFilesAsync("#image-input", Path.Combine(AppContext.BaseDirectory, "Fixtures", "README.md"));
+        await page.WaitForSelectorAsync("#classify-error");
+        Assert.Contains("not an image", await page.InnerTextAsync("#classify-error"));
+
+        await using var db = site.System.Db();
+        Assert.Equal(RunStatus.Cancelled, (await db.Runs.SingleAsync(r => r.Id == cancelled)).Status);
+        Assert.True(await db.ModelVersions.AnyAsync(v => v.Name == "fashion" && v.IsServing));
+        await page.GotoAsync("/runs");
+        await DashboardSite.WaitForCircuitAsync(page);
+        await DashboardSite.ScreenshotAsync(page, "runs");
+        await page.WaitForSelectorAsync(".run-link");
+    }
+
+    private static async Task<Guid> StartTrainingAsync(IPage page, long steps, int checkpointEvery)
+    {
+        await page.GotoAsync("/train/new");
+        await DashboardSite.WaitForCircuitAsync(page);
+        await SetNumberAsync(page, "steps", steps.ToString());
+        await SetNumberAsync(page, "batch-size", "32");
+        await SetNumberAsync(page, "warmup", "10");
+        await SetNumberAsync(page, "eval-every", "40");
+        await SetNumberAsync(page, "eval-images", "300");
+        await SetNumberAsync(page, "checkpoint-every", checkpointEvery.ToString());
+        await SetNumberAsync(page, "precise-bn", "5");
+        await page.ClickAsync("#start-training");
+        await page.WaitForURLAsync(url => url.Contains("/runs/", StringComparison.Ordinal), new() { Timeout = 60_000 });
+        return Guid.Parse(new Uri(page.Url).Segments[^1]);
+    }
+
+    private static async Task SetNumberAsync(IPage page, string name, string value)
+    {
+        var input = page.Locator($"input[name='{name}']");
+        await input.FillAsync(value);
+        await input.PressAsync("Tab");
+    }
+}
