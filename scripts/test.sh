@@ -12,8 +12,8 @@ log="$results/dotnet-test.log"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# Real data the tests use: Fashion-MNIST from Debian, and apt's package lists so a test can fetch
-# gdk-pixbuf-tests' hostile images. Tests that need them skip, saying why, when they cannot be had.
+# What the tests use from Debian: Fashion-MNIST, Chromium for the browser tests, and apt's package lists so a test
+# can fetch gdk-pixbuf-tests' hostile images. Tests that need them skip, saying why, when they cannot be had.
 ensure_apt_lists() {
   if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -E '^(lock|partial|auxfiles)$')" ]; then
     apt-get update -qq >/dev/null 2>&1 || echo "warning: apt-get update failed"
@@ -23,6 +23,11 @@ if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   echo "== installing dataset-fashion-mnist"
   ensure_apt_lists
   apt-get install -y -qq --no-install-recommends dataset-fashion-mnist >/dev/null 2>&1 || echo "warning: could not install dataset-fashion-mnist"
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing chromium (browser tests)"
+  ensure_apt_lists
+  apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || echo "warning: could not install chromium"
 fi
 ensure_apt_lists
 
