@@ -148,18 +148,16 @@ public sealed class BrowserTests(DashboardSite site)
         Assert.Equal($"/runs/{completing}", new Uri(page.Url).AbsolutePath);
         await DashboardSite.ScreenshotAsync(page, "run-detail-live");
 
-        // A long run, cancelled from its page.
-        var cancelled = await StartTrainingAsync(page, steps: 1_000_000, checkpointEvery: 0);
-        await DashboardSite.WaitForCircuitAsync(page);
-        await page.WaitForSelectorAsync(".status-badge[data-status='running']");
-        await page.ClickAsync("#cancel-run");
-        await page.WaitForSelectorAsync(".status-badge[data-status='cancelled']", new() { Timeout = 120_000 });
-
-        // The first run completes; its page shows it without a reload.
-        await page.GotoAsync($"/runs/{completing}");
-        await DashboardSite.WaitForCircuitAsync(page);
+        // The run completes; its page shows it without a reload.
         await page.WaitForSelectorAsync(".status-badge[data-status='completed']", new() { Timeout = 300_000 });
         await DashboardSite.ScreenshotAsync(page, "run-detail-completed");
+
+        // A long run (the worker is free again), cancelled from its page.
+        var cancelled = await StartTrainingAsync(page, steps: 1_000_000, checkpointEvery: 0);
+        await DashboardSite.WaitForCircuitAsync(page);
+        await page.WaitForSelectorAsync(".status-badge[data-status='running']", new() { Timeout = 120_000 });
+        await page.ClickAsync("#cancel-run");
+        await page.WaitForSelectorAsync(".status-badge[data-status='cancelled']", new() { Timeout = 120_000 });
 
         // Register its last checkpoint and promote it.
         await page.GotoAsync($"/models?run={completing}&step=80");
