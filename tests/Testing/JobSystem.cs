@@ -72,27 +72,29 @@ public sealed class JobSystem : IAsyncDisposable
         return name;
     }
 
+    /// <summary>Where the worker and the dashboard of this job system find the database and the broker.</summary>
+    private Dictionary<string, string> ServiceSettings() => new()
+    {
+        ["ConnectionStrings__Postgres"] = ConnectionString,
+        ["RabbitMq__Host"] = TestServices.RabbitHost,
+        ["RabbitMq__Port"] = TestServices.RabbitPort.ToString(),
+        ["RabbitMq__VirtualHost"] = VirtualHost,
+        ["RabbitMq__Username"] = TestServices.RabbitUser,
+        ["RabbitMq__Password"] = TestServices.RabbitPassword,
+    };
+
     public IReadOnlyDictionary<string, string> WorkerSettings(IReadOnlyDictionary<string, string>? overrides = null)
     {
-        var settings = new Dictionary<string, string>
-        {
-            ["ConnectionStrings__Postgres"] = ConnectionString,
-            ["RabbitMq__Host"] = TestServices.RabbitHost,
-            ["RabbitMq__Port"] = TestServices.RabbitPort.ToString(),
-            ["RabbitMq__VirtualHost"] = VirtualHost,
-            ["RabbitMq__Username"] = TestServices.RabbitUser,
-            ["RabbitMq__Password"] = TestServices.RabbitPassword,
-            ["Worker__DataRoot"] = DataRoot,
-            ["Worker__ArtifactRoot"] = ArtifactRoot,
-            ["Worker__Device"] = "cpu",
-            ["Worker__TorchThreads"] = "1",
-            ["Worker__LoaderThreads"] = "1",
-            ["Worker__HeartbeatInterval"] = "00:00:00.500",
-            ["Worker__StaleAfter"] = "00:00:04",
-            ["Worker__PollInterval"] = "00:00:00.250",
-            ["Worker__FlushInterval"] = "00:00:00.250",
-            ["Logging__LogLevel__Default"] = "Information",
-        };
+        var settings = ServiceSettings();
+        settings["Worker__DataRoot"] = DataRoot;
+        settings["Worker__ArtifactRoot"] = ArtifactRoot;
+        settings["Worker__Device"] = "cpu";
+        settings["Worker__TorchThreads"] = "1";
+        settings["Worker__LoaderThreads"] = "1";
+        settings["Worker__HeartbeatInterval"] = "00:00:00.500";
+        settings["Worker__StaleAfter"] = "00:00:04";
+        settings["Worker__PollInterval"] = "00:00:00.250";
+        settings["Worker__FlushInterval"] = "00:00:00.250";
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) settings[key] = value;
         return settings;
     }
@@ -108,17 +110,9 @@ public sealed class JobSystem : IAsyncDisposable
     /// <summary>Starts the dashboard (Development environment, so its framework script is served from the build output).</summary>
     public async Task<AppProcess> StartDashboardAsync(string adminPassword)
     {
-        var settings = new Dictionary<string, string>
-        {
-            ["ConnectionStrings__Postgres"] = ConnectionString,
-            ["RabbitMq__Host"] = TestServices.RabbitHost,
-            ["RabbitMq__Port"] = TestServices.RabbitPort.ToString(),
-            ["RabbitMq__VirtualHost"] = VirtualHost,
-            ["RabbitMq__Username"] = TestServices.RabbitUser,
-            ["RabbitMq__Password"] = TestServices.RabbitPassword,
-            ["DASHBOARD_ADMIN_PASSWORD"] = adminPassword,
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-        };
+        var settings = ServiceSettings();
+        settings["DASHBOARD_ADMIN_PASSWORD"] = adminPassword;
+        settings["ASPNETCORE_ENVIRONMENT"] = "Development";
         var dashboard = new AppProcess("Dashboard", "SqueezeNext.Dashboard.dll", settings, Path.Combine(Root, $"dashboard-{processes.Count + 1}.log"));
         processes.Add(dashboard);
         await dashboard.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));

@@ -20,16 +20,12 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await system.DisposeAsync();
 
-    private static SubmitTraining PhotosRun(long steps, int checkpointEvery) => new(
-        NewId.NextGuid(), "v_1_0_SqNxt_23_mod", "photos",
-        ConfigurationJson: """{ "base": "v_1_0_SqNxt_23_mod", "name": "photos-96", "architecture": { "inputSize": 96 }, "training": { "batchSize": 4, "baseLearningRate": 0.02, "warmupSteps": 2, "preciseBatchNormBatches": 2 } }""",
-        MaxSteps: steps, CheckpointEverySteps: checkpointEvery, EvalEverySteps: 1000);
 
     [Fact]
     public async Task A_worker_killed_mid_run_leaves_a_run_that_a_second_worker_resumes_from_its_latest_checkpoint_and_completes()
     {
         var first = await system.StartWorkerAsync();
-        var submit = PhotosRun(steps: 60, checkpointEvery: 10);
+        var submit = PhotoRuns.Submit(steps: 60, inputSize: 96, checkpointEvery: 10);
         await system.Bus.Publish(submit);
         await system.WaitForAsync(db => db.Checkpoints.FirstOrDefaultAsync(c => c.RunId == submit.RunId && c.Step == 20),
             TimeSpan.FromMinutes(3), "the checkpoint at step 20");
@@ -74,7 +70,7 @@ public sealed class CrashRecoveryTests : IAsyncLifetime
         Skip.IfNot(File.Exists(config) && File.ReadAllText(config).Contains("consumer_timeout = 10000"),
             "the test broker was not started with consumer_timeout = 10000 (scripts/test.sh starts it so)");
         await system.StartWorkerAsync();
-        var submit = PhotosRun(steps: 400, checkpointEvery: 100);
+        var submit = PhotoRuns.Submit(steps: 400, inputSize: 96, checkpointEvery: 100);
         var started = DateTime.UtcNow;
 
         await system.Bus.Publish(submit);

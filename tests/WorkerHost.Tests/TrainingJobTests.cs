@@ -20,10 +20,6 @@ public sealed class TrainingJobTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await system.DisposeAsync();
 
-    private static SubmitTraining PhotosRun(long steps, int? checkpointEvery = null) => new(
-        NewId.NextGuid(), "v_1_0_SqNxt_23_mod", "photos",
-        ConfigurationJson: """{ "base": "v_1_0_SqNxt_23_mod", "name": "photos-64", "architecture": { "inputSize": 64 }, "training": { "batchSize": 4, "baseLearningRate": 0.02, "warmupSteps": 2, "preciseBatchNormBatches": 2 } }""",
-        MaxSteps: steps, CheckpointEverySteps: checkpointEvery, EvalEverySteps: 1000);
 
     [SkippableFact]
     public async Task A_fashion_mnist_run_completes_with_metrics_a_checkpoint_and_RunCompleted_and_an_evaluation_records_top1_and_top5()
@@ -70,7 +66,7 @@ public sealed class TrainingJobTests : IAsyncLifetime
     public async Task The_same_SubmitTraining_delivered_twice_creates_one_run()
     {
         await system.StartWorkerAsync(new Dictionary<string, string> { ["Worker__RunJobs"] = "false" });
-        var submit = PhotosRun(steps: 4);
+        var submit = PhotoRuns.Submit(steps: 4);
 
         await Task.WhenAll(system.Bus.Publish(submit), system.Bus.Publish(submit), system.Bus.Publish(submit));
         var again = await system.Client<SubmitTraining>().GetResponse<RunQueued, CommandRejected>(submit);
@@ -89,7 +85,7 @@ public sealed class TrainingJobTests : IAsyncLifetime
     public async Task Cancel_stops_a_run_within_one_batch_and_records_it_cancelled()
     {
         await system.StartWorkerAsync();
-        var submit = PhotosRun(steps: 10_000);
+        var submit = PhotoRuns.Submit(steps: 10_000);
         await system.Bus.Publish(submit);
         await system.WaitForAsync(db => db.MetricPoints.FirstOrDefaultAsync(m => m.RunId == submit.RunId && m.Step >= 10),
             TimeSpan.FromMinutes(2), "ten training steps");
