@@ -41,7 +41,7 @@ public static class BenchCommand
                 torch.set_num_threads(t);
             }
             var benchMode = parse.GetValue(mode) == "train" ? BenchmarkMode.Train : BenchmarkMode.Infer;
-            var result = DedicatedThread.Run("benchmark", () => ThroughputBenchmark.Run(configuration.Architecture, benchMode, batchSize, size,
+            var result = TorchThread.Run("benchmark", () => ThroughputBenchmark.Run(configuration.Architecture, benchMode, batchSize, size,
                 parse.GetValue(steps), parse.GetValue(warmup), DeviceSelector.Resolve(parse.GetValue(device))));
             double peakMegabytes = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
 

@@ -33,7 +33,7 @@ public static class EvalCommand
             if (parse.GetValue(batchSize) is < 1 or > 4096) throw new CliUsageException("--batch-size must be 1..4096");
             if (parse.GetValue(threads) is { } t) torch.set_num_threads(t);
             var progress = new ProgressLine();
-            var (result, description, configName) = DedicatedThread.Run("evaluation", () =>
+            var (result, description, configName) = TorchThread.Run("evaluation", () =>
             {
                 using var loaded = ModelArtifact.Load(parse.GetValue(model)!);
                 var classOrder = LabelSpace.ClassOrderOf(loaded.Manifest);

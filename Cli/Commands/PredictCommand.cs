@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SqueezeNext.Cli.Output;
+using SqueezeNext.Vision.Training;
 using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Inference;
 
@@ -21,7 +22,7 @@ public static class PredictCommand
             int k = parse.GetValue(top);
             if (k is < 1 or > 1000) throw new CliUsageException("--top must be 1..1000");
             var files = parse.GetValue(images)!;
-            var results = DedicatedThread.Run("prediction", () =>
+            var results = TorchThread.Run("prediction", () =>
             {
                 using var classifier = ImageClassifier.Load(parse.GetValue(model)!, parse.GetValue(device)!);
                 var answers = new List<(string File, IReadOnlyList<Prediction>? Top, string? Error)>();

@@ -71,7 +71,7 @@ public static class TrainCommand
             if (labels.Note is { } note) progress.WriteLine($"note: {note}");
             var observer = new ConsoleTrainingObserver(progress);
             using var cancellation = new Cancellation();
-            var result = DedicatedThread.Run("training", () => new Trainer(options, observer).Run(cancellation.Token));
+            var result = TorchThread.Run("training", () => new Trainer(options, observer).Run(cancellation.Token));
             progress.Finish();
 
             if (parse.GetValue(json))

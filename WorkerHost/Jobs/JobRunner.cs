@@ -81,8 +81,8 @@ public sealed class JobRunner(
         {
             await bus.Publish(new RunStarted(run.Id, identity.Name, run.Attempts, run.Step, DateTimeOffset.UtcNow), CancellationToken.None);
             var work = run.Kind == RunKind.Training
-                ? DedicatedThread.Run($"train-{run.Id:N}", () => (object)new Trainer(planner.TrainingOptionsFor(run), recorder).Run(job.Token))
-                : DedicatedThread.Run($"evaluate-{run.Id:N}", () => (object)Evaluate(run, recorder, job.Token));
+                ? TorchThread.RunAsync($"train-{run.Id:N}", () => (object)new Trainer(planner.TrainingOptionsFor(run), recorder).Run(job.Token))
+                : TorchThread.RunAsync($"evaluate-{run.Id:N}", () => (object)Evaluate(run, recorder, job.Token));
             await SuperviseAsync(run, job, recorder, work);
 
             object? outcome = null;
