@@ -86,22 +86,8 @@ public static class DashboardExtensions
     /// <summary>Applies migrations (waiting for the database) and makes sure the admin account exists.</summary>
     public static async Task PrepareDatabaseAsync(this WebApplication app)
     {
-        var logger = app.Services.GetRequiredService<ILogger<JobsDbContext>>();
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (true)
-        {
-            try
-            {
-                await using var db = await app.Services.GetRequiredService<IDbContextFactory<JobsDbContext>>().CreateDbContextAsync();
-                await db.Database.MigrateAsync();
-                break;
-            }
-            catch (Exception e) when (DateTime.UtcNow < deadline && e is Npgsql.NpgsqlException or TimeoutException)
-            {
-                logger.LogWarning("Database not reachable yet ({Message}); retrying", e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(2));
-            }
-        }
+        await JobsDatabase.MigrateAsync(app.Services.GetRequiredService<IDbContextFactory<JobsDbContext>>(),
+            app.Services.GetRequiredService<ILogger<JobsDbContext>>(), TimeSpan.FromMinutes(1));
         await app.Services.GetRequiredService<AdminAccount>().EnsureCreatedAsync();
     }
 }

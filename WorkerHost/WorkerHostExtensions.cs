@@ -109,21 +109,8 @@ public static class WorkerHostExtensions
     /// <summary>Applies EF Core migrations, waiting up to a minute for the database to accept connections.</summary>
     public static async Task MigrateDatabaseAsync(this WebApplication app)
     {
-        var logger = app.Services.GetRequiredService<ILogger<JobsDbContext>>();
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (true)
-        {
-            try
-            {
-                using var scope = app.Services.CreateScope();
-                await scope.ServiceProvider.GetRequiredService<JobsDbContext>().Database.MigrateAsync();
-                return;
-            }
-            catch (Exception e) when (DateTime.UtcNow < deadline && e is Npgsql.NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
-            {
-                logger.LogWarning("Database not reachable yet ({Message}); retrying", e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(2));
-            }
-        }
+        using var scope = app.Services.CreateScope();
+        await JobsDatabase.MigrateAsync(scope.ServiceProvider.GetRequiredService<IDbContextFactory<JobsDbContext>>(),
+            app.Services.GetRequiredService<ILogger<JobsDbContext>>(), TimeSpan.FromMinutes(1));
     }
 }

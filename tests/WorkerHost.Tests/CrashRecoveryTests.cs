@@ -7,20 +7,8 @@ using SqueezeNext.Testing;
 namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>Runs outlive their workers and the broker's acknowledgement timeout.</summary>
-public sealed class CrashRecoveryTests : IAsyncLifetime
+public sealed class CrashRecoveryTests : PhotoJobSystemTests
 {
-    private JobSystem system = null!;
-
-    public async Task InitializeAsync()
-    {
-        system = await JobSystem.CreateAsync();
-        system.AddPhotos();
-        await system.StartClientAsync();
-    }
-
-    public async Task DisposeAsync() => await system.DisposeAsync();
-
-
     [Fact]
     public async Task A_worker_killed_mid_run_leaves_a_run_that_a_second_worker_resumes_from_its_latest_checkpoint_and_completes()
     {

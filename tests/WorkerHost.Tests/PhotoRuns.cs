@@ -1,5 +1,6 @@
 using MassTransit;
 using SqueezeNext.Contracts;
+using SqueezeNext.Testing;
 
 namespace SqueezeNext.WorkerHost.Tests;
 
@@ -10,4 +11,19 @@ public static class PhotoRuns
         NewId.NextGuid(), "v_1_0_SqNxt_23_mod", "photos",
         ConfigurationJson: $$"""{ "base": "v_1_0_SqNxt_23_mod", "name": "photos-{{inputSize}}", "architecture": { "inputSize": {{inputSize}} }, "training": { "batchSize": 4, "baseLearningRate": 0.02, "warmupSteps": 2, "preciseBatchNormBatches": 2 } }""",
         MaxSteps: steps, CheckpointEverySteps: checkpointEvery, EvalEverySteps: 1000);
+}
+
+/// <summary>A fresh job system per test with the photos dataset and a client bus; no worker is started.</summary>
+public abstract class PhotoJobSystemTests : IAsyncLifetime
+{
+    protected JobSystem system = null!;
+
+    public async Task InitializeAsync()
+    {
+        system = await JobSystem.CreateAsync();
+        system.AddPhotos();
+        await system.StartClientAsync();
+    }
+
+    public async Task DisposeAsync() => await system.DisposeAsync();
 }

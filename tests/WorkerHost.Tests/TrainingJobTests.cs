@@ -7,20 +7,8 @@ using SqueezeNext.Testing;
 namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>Training and evaluation jobs through the real broker and database, with a real worker process.</summary>
-public sealed class TrainingJobTests : IAsyncLifetime
+public sealed class TrainingJobTests : PhotoJobSystemTests
 {
-    private JobSystem system = null!;
-
-    public async Task InitializeAsync()
-    {
-        system = await JobSystem.CreateAsync();
-        system.AddPhotos();
-        await system.StartClientAsync();
-    }
-
-    public async Task DisposeAsync() => await system.DisposeAsync();
-
-
     [SkippableFact]
     public async Task A_fashion_mnist_run_completes_with_metrics_a_checkpoint_and_RunCompleted_and_an_evaluation_records_top1_and_top5()
     {
