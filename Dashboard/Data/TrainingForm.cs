@@ -82,6 +82,12 @@ public sealed class TrainingForm
         Dataset = run.Dataset;
         Name = $"{run.Name} (clone)";
         if (request is null) return;
+        Epochs = request.Epochs ?? Epochs;
+        BatchSize = request.BatchSize ?? BatchSize;
+        LearningRate = request.LearningRate ?? LearningRate;
+        WarmupSteps = request.WarmupSteps ?? WarmupSteps;
+        WeightDecay = request.WeightDecay ?? WeightDecay;
+        PreciseBatchNormBatches = request.PreciseBatchNormBatches ?? PreciseBatchNormBatches;
         MaxSteps = request.MaxSteps;
         EvalEverySteps = request.EvalEverySteps ?? 0;
         EvalMaxImages = request.EvalMaxImages;

@@ -74,7 +74,8 @@ public sealed class DashboardSite : IAsyncLifetime
     {
         try
         {
-            await page.WaitForSelectorAsync("#circuit-ready[data-ready='true']", new() { State = WaitForSelectorState.Attached });
+            var path = new Uri(page.Url).PathAndQuery;
+            await page.WaitForSelectorAsync($"#circuit-ready[data-ready='true'][data-path='{path}']", new() { State = WaitForSelectorState.Attached });
         }
         catch (TimeoutException e)
         {
@@ -129,67 +130,136 @@ public sealed class BrowserTests(DashboardSite site)
     }
 
     [SkippableFact]
-    public async Task A_user_trains_watches_the_curve_live_cancels_and_completes_runs_registers_promotes_and_classifies()
+    public async Task A_user_trains_watches_the_curve_live_clones_evaluates_compares_cancels_registers_promotes_and_classifies()
     {
         Skip.If(site.Unavailable is not null, site.Unavailable);
         var page = await site.SignedInPageAsync();
-        await DashboardSite.WaitForCircuitAsync(page);
-        await DashboardSite.ScreenshotAsync(page, "runs-empty");
+        try
+        {
+            await DashboardSite.WaitForCircuitAsync(page);
+            await DashboardSite.ScreenshotAsync(page, "runs-empty");
 
-        // A short run from the form (configuration and dataset are pre-selected: 1.0-SqNxt-23-28px on fashion-mnist).
-        var completing = await StartTrainingAsync(page, steps: 80, checkpointEvery: 40);
-        await DashboardSite.ScreenshotAsync(page, "new-training-submitted");
+            // A short run from the form (configuration and dataset are pre-selected: 1.0-SqNxt-23-28px on fashion-mnist).
+            var completing = await StartTrainingAsync(page, steps: 80, checkpointEvery: 40);
+            await DashboardSite.ScreenshotAsync(page, "new-training-submitted");
 
-        // The loss curve gains points while the page stays open.
-        await DashboardSite.WaitForCircuitAsync(page);
-        var first = await page.WaitForFunctionAsync("() => Number(document.querySelector('#loss-points')?.dataset.count) >= 1");
-        int before = int.Parse(await page.GetAttributeAsync("#loss-points", "data-count") ?? "0");
-        await page.WaitForFunctionAsync($"() => Number(document.querySelector('#loss-points')?.dataset.count) > {before}");
-        Assert.Equal($"/runs/{completing}", new Uri(page.Url).AbsolutePath);
-        await DashboardSite.ScreenshotAsync(page, "run-detail-live");
+            // The loss curve gains points while the page stays open.
+            await DashboardSite.WaitForCircuitAsync(page);
+            var first = await page.WaitForFunctionAsync("() => Number(document.querySelector('#loss-points')?.dataset.count) >= 1");
+            int before = int.Parse(await page.GetAttributeAsync("#loss-points", "data-count") ?? "0");
+            await page.WaitForFunctionAsync($"() => Number(document.querySelector('#loss-points')?.dataset.count) > {before}");
+            Assert.Equal($"/runs/{completing}", new Uri(page.Url).AbsolutePath);
+            await DashboardSite.ScreenshotAsync(page, "run-detail-live");
 
-        // The run completes; its page shows it without a reload.
-        await page.WaitForSelectorAsync(".status-badge[data-status='completed']", new() { Timeout = 300_000 });
-        await DashboardSite.ScreenshotAsync(page, "run-detail-completed");
+            // The run completes; its page shows it without a reload.
+            await page.WaitForSelectorAsync(".status-badge[data-status='completed']", new() { Timeout = 300_000 });
+            await DashboardSite.ScreenshotAsync(page, "run-detail-completed");
 
-        // A long run (the worker is free again), cancelled from its page.
-        var cancelled = await StartTrainingAsync(page, steps: 1_000_000, checkpointEvery: 0);
-        await DashboardSite.WaitForCircuitAsync(page);
-        await page.WaitForSelectorAsync(".status-badge[data-status='running']", new() { Timeout = 120_000 });
-        await page.ClickAsync("#cancel-run");
-        await page.WaitForSelectorAsync(".status-badge[data-status='cancelled']", new() { Timeout = 120_000 });
+            // Clone with changes: the form starts from the run's settings, shows a message next to a bad field and
+            // starts nothing until it is fixed.
+            await page.ClickAsync("#clone-run");
+            await page.WaitForURLAsync(url => url.Contains($"/train/new?from={completing}", StringComparison.Ordinal));
+            await DashboardSite.WaitForCircuitAsync(page);
+            Assert.Equal("80", await page.InputValueAsync("input[name='steps']"));
+            Assert.Equal("32", await page.InputValueAsync("input[name='batch-size']"));
+            await SetNumberAsync(page, "batch-size", "0");
+            await page.ClickAsync("#start-training");
+            await page.WaitForSelectorAsync(".field-error >> text=Batch size must be between 1 and 65,536.");
+            Assert.Contains("/train/new", page.Url);
+            await DashboardSite.ScreenshotAsync(page, "new-training-validation");
+            await SetNumberAsync(page, "batch-size", "16");
+            await SetNumberAsync(page, "steps", "40");
+            await page.ClickAsync("#start-training");
+            await page.WaitForURLAsync(url => url.Contains("/runs/", StringComparison.Ordinal) && !url.Contains(completing.ToString(), StringComparison.Ordinal));
+            var clone = Guid.Parse(new Uri(page.Url).Segments[^1]);
+            await DashboardSite.WaitForCircuitAsync(page);
+            await page.WaitForSelectorAsync(".status-badge[data-status='completed']", new() { Timeout = 300_000 });
 
-        // Register its last checkpoint and promote it.
-        await page.GotoAsync($"/models?run={completing}&step=80");
-        await DashboardSite.WaitForCircuitAsync(page);
-        await page.FillAsync("input[name='register-name']", "fashion");
-        await page.Locator("input[name='register-name']").PressAsync("Tab");
-        await page.ClickAsync("#register");
-        await page.WaitForSelectorAsync("text=Registered fashion v1");
-        await page.ClickAsync(".promote");
-        await page.WaitForSelectorAsync(".serving-badge");
-        await DashboardSite.ScreenshotAsync(page, "models");
+            // Evaluate a checkpoint of the first run: the form knows the run and its checkpoints.
+            await page.GotoAsync($"/runs/{completing}");
+            await DashboardSite.WaitForCircuitAsync(page);
+            await page.ClickAsync(".rz-tabview-nav >> text='Checkpoints'");
+            await page.ClickAsync(".evaluate-checkpoint[data-step='80']");
+            await page.WaitForURLAsync(url => url.Contains("/evaluate/new", StringComparison.Ordinal));
+            await DashboardSite.WaitForCircuitAsync(page);
+            Assert.Equal(completing.ToString(), await page.InputValueAsync("#run"));
+            await page.WaitForSelectorAsync("#source-run");
+            await SetNumberAsync(page, "max-images", "0");
+            await page.ClickAsync("#start-evaluation");
+            await page.WaitForSelectorAsync(".field-error >> text=Evaluate at least one image (leave empty for all).");
+            await DashboardSite.ScreenshotAsync(page, "new-evaluation-validation");
+            await SetNumberAsync(page, "max-images", "300");
+            await page.ClickAsync("#start-evaluation");
+            await page.WaitForURLAsync(url => url.Contains("/runs/", StringComparison.Ordinal));
+            var evaluation = Guid.Parse(new Uri(page.Url).Segments[^1]);
+            await DashboardSite.WaitForCircuitAsync(page);
+            await page.WaitForSelectorAsync(".status-badge[data-status='completed']", new() { Timeout = 300_000 });
+            await page.WaitForSelectorAsync("#evaluation-summary");
+            Assert.StartsWith("300 images", await page.InnerTextAsync("#evaluation-summary"));
+            Assert.Equal(10, await page.Locator("#per-class-grid tbody tr").CountAsync());
+            await DashboardSite.ScreenshotAsync(page, "run-detail-evaluation");
 
-        // Classify an uploaded image with the serving model.
-        await page.GotoAsync("/classify");
-        await DashboardSite.WaitForCircuitAsync(page);
-        await page.SetInputFilesAsync("#image-input", Path.Combine(AppContext.BaseDirectory, "Fixtures", "chelsea-gray.jpg"));
-        await page.WaitForSelectorAsync("#predictions .label");
-        Assert.Equal(5, await page.Locator("#predictions .label").CountAsync());
-        await DashboardSite.ScreenshotAsync(page, "classify");
+            // Compare the two training runs, chosen in the runs list.
+            await page.GotoAsync("/runs");
+            await DashboardSite.WaitForCircuitAsync(page);
+            foreach (var id in new[] { completing, clone })
+                await page.Locator("#runs-grid tr", new() { Has = page.Locator($"a[href='/runs/{id}']") }).Locator(".rz-chkbox-box").ClickAsync();
+            await page.ClickAsync("#compare-selected");
+            await page.WaitForURLAsync(url => url.Contains("/compare?ids=", StringComparison.Ordinal));
+            await page.WaitForSelectorAsync(".metric-chart[data-title='Training loss'][data-series='2']");
+            await page.WaitForSelectorAsync(".metric-chart[data-title='Validation top-1'][data-series='2']");
+            Assert.Equal(2, await page.Locator("#compared-runs .run-link").CountAsync());
+            await DashboardSite.ScreenshotAsync(page, "compare");
 
-        // A non-image gets a plain message.
-        await page.SetInputFilesAsync("#image-input", Path.Combine(AppContext.BaseDirectory, "Fixtures", "README.md"));
-        await page.WaitForSelectorAsync("#classify-error");
-        Assert.Contains("not an image", await page.InnerTextAsync("#classify-error"));
+            // A long run (the worker is free again), cancelled from its page.
+            var cancelled = await StartTrainingAsync(page, steps: 1_000_000, checkpointEvery: 0);
+            await DashboardSite.WaitForCircuitAsync(page);
+            await page.WaitForSelectorAsync(".status-badge[data-status='running']", new() { Timeout = 120_000 });
+            await page.ClickAsync("#cancel-run");
+            await page.WaitForSelectorAsync(".status-badge[data-status='cancelled']", new() { Timeout = 120_000 });
 
-        await using var db = site.System.Db();
-        Assert.Equal(RunStatus.Cancelled, (await db.Runs.SingleAsync(r => r.Id == cancelled)).Status);
-        Assert.True(await db.ModelVersions.AnyAsync(v => v.Name == "fashion" && v.IsServing));
-        await page.GotoAsync("/runs");
-        await DashboardSite.WaitForCircuitAsync(page);
-        await DashboardSite.ScreenshotAsync(page, "runs");
-        await page.WaitForSelectorAsync(".run-link");
+            // Register its last checkpoint and promote it.
+            await page.GotoAsync($"/models?run={completing}&step=80");
+            await DashboardSite.WaitForCircuitAsync(page);
+            await page.FillAsync("input[name='register-name']", "fashion");
+            await page.Locator("input[name='register-name']").PressAsync("Tab");
+            await page.ClickAsync("#register");
+            await page.WaitForSelectorAsync("text=Registered fashion v1");
+            await page.ClickAsync(".promote");
+            await page.WaitForSelectorAsync(".serving-badge");
+            await DashboardSite.ScreenshotAsync(page, "models");
+
+            // Classify an uploaded image with the serving model.
+            await page.GotoAsync("/classify");
+            await DashboardSite.WaitForCircuitAsync(page);
+            await page.SetInputFilesAsync("#image-input", Path.Combine(AppContext.BaseDirectory, "Fixtures", "chelsea-gray.jpg"));
+            await page.WaitForSelectorAsync("#predictions .label");
+            Assert.Equal(5, await page.Locator("#predictions .label").CountAsync());
+            await DashboardSite.ScreenshotAsync(page, "classify");
+
+            // A non-image gets a plain message.
+            await page.SetInputFilesAsync("#image-input", Path.Combine(AppContext.BaseDirectory, "Fixtures", "README.md"));
+            await page.WaitForSelectorAsync("#classify-error");
+            Assert.Contains("not an image", await page.InnerTextAsync("#classify-error"));
+
+            await using var db = site.System.Db();
+            Assert.Equal(RunStatus.Cancelled, (await db.Runs.SingleAsync(r => r.Id == cancelled)).Status);
+            var cloned = await db.Runs.SingleAsync(r => r.Id == clone);
+            Assert.Equal(40, cloned.Step);
+            Assert.Contains("\"batchSize\":16", cloned.RequestJson.Replace(" ", ""));
+            var evaluated = await db.EvaluationResults.SingleAsync(r => r.RunId == evaluation);
+            Assert.Equal(300, evaluated.Images);
+            Assert.True(await db.ModelVersions.AnyAsync(v => v.Name == "fashion" && v.IsServing));
+            await page.GotoAsync("/runs");
+            await DashboardSite.WaitForCircuitAsync(page);
+            await DashboardSite.ScreenshotAsync(page, "runs");
+            await page.WaitForSelectorAsync(".run-link");
+        }
+        catch
+        {
+            await DashboardSite.ScreenshotAsync(page, "failure");
+            throw;
+        }
     }
 
     private static async Task<Guid> StartTrainingAsync(IPage page, long steps, int checkpointEvery)

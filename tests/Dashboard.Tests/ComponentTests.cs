@@ -132,4 +132,47 @@ public sealed class ComponentTests : BunitContext
         Assert.Equal("v_1_0_G_SqNxt_23", command.Configuration);
         Assert.Null(command.ConfigurationJson);
     }
+    [Theory]
+    [InlineData(true, null, null, "Model", "Name the model to evaluate.")]
+    [InlineData(false, null, null, "Run", "Give the id of a training run.")]
+    [InlineData(false, "run-7", null, "Run", "This is not a run id")]
+    [InlineData(true, null, 0, "MaxImages", "Evaluate at least one image")]
+    public void The_evaluation_form_names_the_field_that_is_wrong(bool byModel, string? run, int? maxImages, string member, string message)
+    {
+        var form = new EvaluationForm { ByModel = byModel, Run = run, MaxImages = maxImages, Dataset = "fashion-mnist", Model = maxImages is null ? null : "fashion" };
+        var results = new List<ValidationResult>();
+
+        Assert.False(Validator.TryValidateObject(form, new ValidationContext(form), results, validateAllProperties: true));
+
+        Assert.Contains(results, r => r.MemberNames.Single() == member && r.ErrorMessage!.StartsWith(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_evaluation_form_builds_a_command_for_a_checkpoint_or_a_model_version()
+    {
+        var run = Guid.NewGuid();
+        var checkpoint = new EvaluationForm { ByModel = false, Run = $" {run} ", Step = 80, Model = "ignored", Dataset = "fashion-mnist", MaxImages = 300 }.ToCommand(Guid.Empty);
+        var version = new EvaluationForm { Model = " fashion ", Version = 2, Run = "ignored", Dataset = "photos", Split = "train" }.ToCommand(Guid.Empty);
+
+        Assert.Equal((run, 80L, (string?)null, 300), (checkpoint.SourceRunId!.Value, checkpoint.CheckpointStep!.Value, checkpoint.ModelName, checkpoint.MaxImages!.Value));
+        Assert.Equal(("fashion", 2, (Guid?)null, "train"), (version.ModelName!, version.ModelVersion!.Value, version.SourceRunId, version.Split));
+    }
+    [Fact]
+    public void Clone_with_changes_starts_from_everything_the_run_was_submitted_with()
+    {
+        var request = new SqueezeNext.Contracts.SubmitTraining(Guid.NewGuid(), "1.0-SqNxt-23-28px", "fashion-mnist", MaxSteps: 80, BatchSize: 32,
+            LearningRate: 0.05, WarmupSteps: 10, PreciseBatchNormBatches: 5, Seed: 7, EvalEverySteps: 40, EvalMaxImages: 300, CheckpointEverySteps: 40);
+        var run = new Run
+        {
+            Name = "short", ConfigurationName = "1.0-SqNxt-23-28px", Dataset = "fashion-mnist",
+            ConfigurationJson = """{ "training": { "epochs": 120, "batchSize": 1024, "baseLearningRate": 0.4, "warmupSteps": 780, "weightDecay": 0.0001 } }""",
+            RequestJson = System.Text.Json.JsonSerializer.Serialize(request, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)),
+        };
+        var form = new TrainingForm();
+
+        form.CopyFrom(run);
+
+        Assert.Equal(("short (clone)", 80L, 32, 0.05, 10, 5), (form.Name, form.MaxSteps!.Value, form.BatchSize, form.LearningRate, form.WarmupSteps, form.PreciseBatchNormBatches));
+        Assert.Equal((120, 0.0001, 7L, 40, 300, 40), (form.Epochs, form.WeightDecay, form.Seed, form.EvalEverySteps, form.EvalMaxImages!.Value, form.CheckpointEverySteps));
+    }
 }
