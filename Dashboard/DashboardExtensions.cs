@@ -1,5 +1,6 @@
 using MassTransit;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.EntityFrameworkCore;
 using Radzen;
@@ -45,6 +46,11 @@ public static class DashboardExtensions
                 rabbit.ConfigureEndpoints(context);
             });
         });
+
+        // Login cookies and antiforgery tokens are sealed with these keys; in a container they live on a volume so
+        // that a restart or a new image does not sign everyone out.
+        if (configuration["DataProtection:KeysDirectory"] is { Length: > 0 } keys)
+            services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(keys)).SetApplicationName("sqnxt-dashboard");
 
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(options =>

@@ -12,7 +12,8 @@ log="$results/dotnet-test.log"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# What the tests use from Debian: Fashion-MNIST, Chromium for the browser tests, and apt's package lists so a test
+# What the tests use from Debian: Fashion-MNIST, Chromium for the browser tests, docker-compose to validate
+# compose.yaml, and apt's package lists so a test
 # can fetch gdk-pixbuf-tests' hostile images. Tests that need them skip, saying why, when they cannot be had.
 ensure_apt_lists() {
   if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -E '^(lock|partial|auxfiles)$')" ]; then
@@ -28,6 +29,12 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "== installing chromium (browser tests)"
   ensure_apt_lists
   apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || echo "warning: could not install chromium"
+fi
+if [ ! -x /usr/bin/docker-compose ]; then
+  # Validates compose.yaml offline; without --no-install-recommends it would pull in the Docker engine.
+  echo "== installing docker-compose (compose.yaml validation)"
+  ensure_apt_lists
+  apt-get install -y -qq --no-install-recommends docker-compose >/dev/null 2>&1 || echo "warning: could not install docker-compose"
 fi
 ensure_apt_lists
 

@@ -1,0 +1,99 @@
+using System.Text.RegularExpressions;
+using SqueezeNext.Testing;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+
+namespace SqueezeNext.Deployment.Tests;
+
+/// <summary>compose.yaml, checked without a Docker engine: by docker-compose's own validation and by its structure.</summary>
+public sealed class ComposeFileTests
+{
+    private static readonly string ComposePath = Path.Combine(TestServices.RepositoryRoot, "compose.yaml");
+
+    [SkippableFact]
+    public void Docker_compose_validates_the_file()
+    {
+        Skip.IfNot(File.Exists("/usr/bin/docker-compose"), "docker-compose is not installed (scripts/test.sh installs Debian's)");
+
+        var (exitCode, output) = Shell.Run("/usr/bin/docker-compose", "-f compose.yaml config -q");
+
+        Assert.True(exitCode == 0, output);
+    }
+
+    [Fact]
+    public void The_apps_start_once_postgres_and_rabbitmq_are_healthy_and_the_worker_once_the_demo_data_is_in_place()
+    {
+        var services = Services();
+
+        Assert.Contains("healthcheck", Service(services, "postgres").Keys);
+        Assert.Contains("healthcheck", Service(services, "rabbitmq").Keys);
+        Assert.Contains("management", (string)Service(services, "rabbitmq")["image"]);
+        foreach (var app in new[] { "worker", "worker-gpu", "dashboard" })
+        {
+            var dependsOn = Map(Service(services, app)["depends_on"]);
+            Assert.Equal("service_healthy", Map(dependsOn["postgres"])["condition"]);
+            Assert.Equal("service_healthy", Map(dependsOn["rabbitmq"])["condition"]);
+        }
+        foreach (var worker in new[] { "worker", "worker-gpu" })
+            Assert.Equal("service_completed_successfully", Map(Map(Service(services, worker)["depends_on"])["demo-data"])["condition"]);
+        Assert.Contains("data:/data", Strings(Service(services, "demo-data")["volumes"]));
+    }
+
+    [Fact]
+    public void Workers_share_the_data_and_artifact_volumes_and_can_be_scaled()
+    {
+        var services = Services();
+
+        foreach (var worker in new[] { "worker", "worker-gpu" })
+        {
+            var service = Service(services, worker);
+            Assert.Contains("data:/data", Strings(service["volumes"]));
+            Assert.Contains("artifacts:/artifacts", Strings(service["volumes"]));
+            // A fixed container name or host port would stop `--scale worker=N`.
+            Assert.DoesNotContain("container_name", service.Keys);
+            Assert.DoesNotContain("ports", service.Keys);
+        }
+        Assert.Contains("postgres:/var/lib/postgresql/data", Strings(Service(services, "postgres")["volumes"]));
+    }
+
+    [Fact]
+    public void The_gpu_profile_builds_the_worker_against_cuda_and_reserves_the_nvidia_devices()
+    {
+        var gpu = Service(Services(), "worker-gpu");
+
+        Assert.Equal(["gpu"], Strings(gpu["profiles"]));
+        Assert.Equal("cuda", Map(Map(gpu["build"])["args"])["TORCH_DEVICE"]);
+        Assert.Equal("cuda", Map(gpu["environment"])["Worker__Device"]);
+        var device = Map(((List<object>)Map(Map(Map(gpu["deploy"])["resources"])["reservations"])["devices"]).Single());
+        Assert.Equal("nvidia", device["driver"]);
+        Assert.Equal(["gpu"], Strings(device["capabilities"]));
+        Assert.Equal("cpu", Map(Map(Service(Services(), "worker")["build"])["args"])["TORCH_DEVICE"]);
+    }
+
+    [Fact]
+    public void Every_setting_the_file_reads_from_the_environment_is_in_the_committed_env_example()
+    {
+        var used = Regex.Matches(File.ReadAllText(ComposePath), @"(?<!\$)\$\{([A-Z_][A-Z0-9_]*)").Select(m => m.Groups[1].Value).ToHashSet();
+        var example = File.ReadAllLines(Path.Combine(TestServices.RepositoryRoot, ".env.example"))
+            .Where(line => line.Contains('=') && !line.TrimStart().StartsWith('#'))
+            .Select(line => line[..line.IndexOf('=')].Trim()).ToHashSet();
+
+        Assert.NotEmpty(used);
+        Assert.Empty(used.Except(example));
+    }
+
+    internal static Dictionary<object, object> Services()
+    {
+        using var reader = new StringReader(File.ReadAllText(ComposePath));
+        // MergingParser resolves the file's `<<: *anchor` merge keys as docker-compose does.
+        var document = new DeserializerBuilder().Build().Deserialize<Dictionary<object, object>>(new MergingParser(new Parser(reader)));
+        return Map(document["services"]);
+    }
+
+    internal static Dictionary<object, object> Service(Dictionary<object, object> services, string name) =>
+        services.TryGetValue(name, out var service) ? Map(service) : throw new Xunit.Sdk.XunitException($"compose.yaml has no service '{name}'");
+
+    internal static Dictionary<object, object> Map(object value) => (Dictionary<object, object>)value;
+
+    private static List<string> Strings(object value) => ((List<object>)value).Select(v => (string)v).ToList();
+}

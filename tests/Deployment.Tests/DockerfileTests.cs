@@ -1,0 +1,177 @@
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using SqueezeNext.Testing;
+
+namespace SqueezeNext.Deployment.Tests;
+
+/// <summary>
+/// No Docker engine here, so the Dockerfiles are checked against the project files they build: every project the
+/// published one needs is copied before the restore and the publish, every copied path exists and is not excluded
+/// by .dockerignore, and the runtime stage runs the published assembly as a non-root user.
+/// </summary>
+public sealed class DockerfileTests
+{
+    private static string Root => TestServices.RepositoryRoot;
+
+    public static TheoryData<string> Dockerfiles() => new(DockerfilePaths());
+
+    private static List<string> DockerfilePaths() => ComposeFileTests.Services().Values.Select(ComposeFileTests.Map)
+        .Where(service => service.ContainsKey("build"))
+        .Select(service => (string)ComposeFileTests.Map(service["build"])["dockerfile"])
+        .Distinct().Order(StringComparer.Ordinal).ToList();
+
+    [Fact]
+    public void Compose_builds_the_worker_and_the_dashboard_from_the_repository_root()
+    {
+        Assert.Equal(["Dashboard/Dockerfile", "WorkerHost/Dockerfile"], DockerfilePaths());
+        foreach (var service in ComposeFileTests.Services().Values.Select(ComposeFileTests.Map).Where(s => s.ContainsKey("build")))
+            Assert.Equal(".", ComposeFileTests.Map(service["build"])["context"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Dockerfiles))]
+    public void Every_project_the_published_one_needs_is_copied_before_the_restore_and_the_publish(string dockerfile)
+    {
+        var build = Stages(dockerfile).First(s => s.Name == "build").Instructions;
+        var restore = Index(build, "RUN dotnet restore ");
+        var publish = Index(build, "RUN dotnet publish ");
+        var project = ProjectArgument(build[restore]);
+        Assert.Equal(project, ProjectArgument(build[publish]));
+        Assert.True(File.Exists(Path.Combine(Root, project)), $"{dockerfile}: restores {project}, which does not exist");
+
+        var copies = build.Select((line, index) => (line, index)).Where(c => c.line.StartsWith("COPY ", StringComparison.Ordinal))
+            .Select(c => (Sources: CopySources(c.line), c.index)).ToList();
+        foreach (var file in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+            Assert.Contains(copies, c => c.index < restore && c.Sources.Contains(file));
+        foreach (var needed in ProjectClosure(project))
+        {
+            var folder = Path.GetDirectoryName(needed)!;
+            Assert.True(copies.Any(c => c.index < restore && c.Sources.Contains(needed)), $"{dockerfile}: {needed} is not copied before the restore");
+            Assert.True(copies.Any(c => c.index > restore && c.index < publish && c.Sources.Contains(folder + "/")), $"{dockerfile}: {folder}/ is not copied before the publish");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Dockerfiles))]
+    public void Every_copied_path_exists_and_is_not_excluded_from_the_build_context(string dockerfile)
+    {
+        var ignored = File.ReadAllLines(Path.Combine(Root, ".dockerignore")).Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select(l => l.Replace("**/", "")).ToList();
+        foreach (var stage in Stages(dockerfile))
+        foreach (var copy in stage.Instructions.Where(i => i.StartsWith("COPY ", StringComparison.Ordinal) && !i.Contains("--from=")))
+        foreach (var source in CopySources(copy))
+        {
+            Assert.True(File.Exists(Path.Combine(Root, source)) || Directory.Exists(Path.Combine(Root, source)), $"{dockerfile}: COPY {source}: no such path");
+            Assert.DoesNotContain(ignored, pattern => source.StartsWith(pattern.TrimEnd('/'), StringComparison.Ordinal) && pattern.Length > 1);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Dockerfiles))]
+    public void The_runtime_stage_runs_the_published_assembly_on_the_aspnet_image_as_a_non_root_user(string dockerfile)
+    {
+        var stages = Stages(dockerfile);
+        var build = stages.First(s => s.Name == "build").Instructions;
+        var runtime = stages[^1];
+        var project = ProjectArgument(build[Index(build, "RUN dotnet publish ")]);
+        var output = Regex.Match(build[Index(build, "RUN dotnet publish ")], @"-o (\S+)").Groups[1].Value;
+        var assembly = XDocument.Load(Path.Combine(Root, project)).Descendants("AssemblyName").Single().Value;
+
+        Assert.StartsWith("mcr.microsoft.com/dotnet/aspnet:", runtime.Image);
+        Assert.Contains(runtime.Instructions, i => i.StartsWith($"COPY --from=build {output} ", StringComparison.Ordinal));
+        Assert.Equal($"ENTRYPOINT [\"dotnet\", \"{assembly}.dll\"]", runtime.Instructions[^1]);
+        var user = runtime.Instructions.Last(i => i.StartsWith("USER ", StringComparison.Ordinal));
+        Assert.Contains(user, new[] { "USER $APP_UID", "USER app" });
+        Assert.True(runtime.Instructions.IndexOf(user) < runtime.Instructions.Count - 1);
+        Assert.Contains(runtime.Instructions, i => i.StartsWith("ENV Urls=http://+:8080", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_worker_image_passes_the_torch_device_to_the_restore_and_the_publish()
+    {
+        var build = Stages("WorkerHost/Dockerfile").First(s => s.Name == "build").Instructions;
+
+        Assert.Contains("ARG TORCH_DEVICE=cpu", build);
+        Assert.Contains("-p:TorchDevice=${TORCH_DEVICE}", build[Index(build, "RUN dotnet restore ")]);
+        Assert.Contains("-p:TorchDevice=${TORCH_DEVICE}", build[Index(build, "RUN dotnet publish ")]);
+    }
+
+    [Fact]
+    public void The_torch_device_switch_swaps_the_cpu_libtorch_for_torchsharp_cuda()
+    {
+        static List<string> References(string extra)
+        {
+            var (exitCode, output) = Shell.Run("dotnet", $"msbuild Vision/Vision.csproj -getItem:PackageReference {extra}");
+            Assert.True(exitCode == 0, output);
+            return Regex.Matches(output, "\"Identity\": \"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+        }
+
+        var cpu = References("");
+        var cuda = References("-p:TorchDevice=cuda");
+
+        Assert.Contains("libtorch-cpu-linux-x64", cpu);
+        Assert.DoesNotContain("TorchSharp-cuda-linux", cpu);
+        Assert.Contains("TorchSharp-cuda-linux", cuda);
+        Assert.DoesNotContain("libtorch-cpu-linux-x64", cuda);
+        var versions = XDocument.Load(Path.Combine(Root, "Directory.Packages.props")).Descendants("PackageVersion")
+            .ToDictionary(p => p.Attribute("Include")!.Value, p => p.Attribute("Version")!.Value);
+        Assert.Equal(versions["TorchSharp"], versions["TorchSharp-cuda-linux"]);
+    }
+
+    private sealed record Stage(string Image, string? Name, List<string> Instructions);
+
+    /// <summary>The Dockerfile's stages, each a list of instructions with continuation lines joined and comments dropped.</summary>
+    private static List<Stage> Stages(string dockerfile)
+    {
+        var instructions = new List<string>();
+        var current = "";
+        foreach (var raw in File.ReadAllLines(Path.Combine(Root, dockerfile)))
+        {
+            var line = raw.Trim();
+            if (line.StartsWith('#') || (line.Length == 0 && current.Length == 0)) continue;
+            current += (current.Length > 0 ? " " : "") + line.TrimEnd('\\').Trim();
+            if (line.EndsWith('\\')) continue;
+            if (current.Length > 0) instructions.Add(current);
+            current = "";
+        }
+        var stages = new List<Stage>();
+        foreach (var instruction in instructions)
+        {
+            var from = Regex.Match(instruction, @"^FROM (\S+)(?: AS (\S+))?$");
+            if (from.Success) stages.Add(new Stage(from.Groups[1].Value, from.Groups[2].Success ? from.Groups[2].Value : null, []));
+            else if (stages.Count > 0) stages[^1].Instructions.Add(instruction);
+        }
+        Assert.True(stages.Count >= 2, $"{dockerfile}: not a multi-stage build");
+        return stages;
+    }
+
+    private static int Index(List<string> instructions, string prefix)
+    {
+        var index = instructions.FindIndex(i => i.StartsWith(prefix, StringComparison.Ordinal));
+        Assert.True(index >= 0, $"no '{prefix.Trim()}' instruction");
+        return index;
+    }
+
+    private static string ProjectArgument(string run) => run.Split(' ')[3];
+
+    private static List<string> CopySources(string copy)
+    {
+        var parts = copy.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Where(p => !p.StartsWith("--", StringComparison.Ordinal)).ToList();
+        return parts[..^1];
+    }
+
+    /// <summary>The project and every project it references, directly or not, as repository-relative paths.</summary>
+    private static SortedSet<string> ProjectClosure(string project)
+    {
+        var found = new SortedSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([project]);
+        while (pending.TryPop(out var next))
+        {
+            if (!found.Add(next)) continue;
+            var folder = Path.GetDirectoryName(Path.Combine(Root, next))!;
+            foreach (var reference in XDocument.Load(Path.Combine(Root, next)).Descendants("ProjectReference"))
+                pending.Push(Path.GetRelativePath(Root, Path.GetFullPath(Path.Combine(folder, reference.Attribute("Include")!.Value.Replace('\\', '/')))).Replace('\\', '/'));
+        }
+        return found;
+    }
+}
