@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts, stops or reports a private PostgreSQL cluster and a private RabbitMQ node on loopback, without Docker.
-# Installs rabbitmq-server (and PostgreSQL 15 if missing) with apt the first time.
+# Installs rabbitmq-server (and PostgreSQL, if none is installed) with apt the first time.
 #
 #   scripts/services.sh start|stop|status|env
 #
@@ -22,7 +22,9 @@ rabbit_port="${SQNXT_RABBIT_PORT:-55672}"
 rabbit_management_port="${SQNXT_RABBIT_MANAGEMENT_PORT:-55673}"
 rabbit_dist_port="${SQNXT_RABBIT_DIST_PORT:-55674}"
 db_name="${SQNXT_DB_NAME:-sqnxt}"
-pg_bin=/usr/lib/postgresql/15/bin
+# The newest installed PostgreSQL (15 on Debian 12, 16 on Ubuntu 24.04); the distribution's own is installed if none is.
+find_pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+pg_bin="$(find_pg_bin)"
 pg_data="$dir/postgres/data"
 pg_socket="$dir/postgres/socket"
 rabbit_base="$dir/rabbitmq"
@@ -67,7 +69,10 @@ rabbit_running() {
 }
 
 start_postgres() {
-  [ -x "$pg_bin/postgres" ] || apt_install postgresql-15
+  if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/postgres" ]; then
+    apt_install postgresql
+    pg_bin="$(find_pg_bin)"
+  fi
   mkdir -p "$dir/postgres" "$pg_socket"
   if [ "$(id -u)" = 0 ]; then chown -R postgres: "$dir/postgres"; fi
   if [ ! -f "$pg_data/PG_VERSION" ]; then

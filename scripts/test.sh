@@ -13,8 +13,8 @@ log="$results/dotnet-test.log"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # What the tests use from Debian: Fashion-MNIST, Chromium for the browser tests, docker-compose to validate
-# compose.yaml, and apt's package lists so a test
-# can fetch gdk-pixbuf-tests' hostile images. Tests that need them skip, saying why, when they cannot be had.
+# compose.yaml, and apt's package lists so a test can fetch gdk-pixbuf-tests' hostile images. Tests that need them
+# skip, saying why, when they cannot be had.
 ensure_apt_lists() {
   if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -E '^(lock|partial|auxfiles)$')" ]; then
     apt-get update -qq >/dev/null 2>&1 || echo "warning: apt-get update failed"
