@@ -66,6 +66,7 @@ public sealed class RunLocalTests
             Assert.Contains("sign-in", login);
             Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{ports.Dashboard}/_framework/blazor.web.js")).StatusCode);
 
+            await SignInAndFindTheDemoDatasetAsync(ports.Dashboard, (await File.ReadAllTextAsync(Path.Combine(state, "admin-password"))).Trim());
             await ClassifyRoundTripAsync(ports.Rabbit);
         }
         finally
@@ -81,6 +82,31 @@ public sealed class RunLocalTests
         Assert.Contains("run-local: stopped", Output());
         foreach (var port in new[] { ports.Worker, ports.Dashboard, ports.Postgres, ports.Rabbit })
             Assert.False(Listening(port), $"port {port} still answers after the stop:\n{Output()}");
+    }
+
+    /// <summary>Signs in with the password the script generated and finds the demo dataset offered by the new-training form.</summary>
+    private static async Task SignInAndFindTheDemoDatasetAsync(int dashboardPort, string password)
+    {
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer() }) { BaseAddress = new Uri($"http://127.0.0.1:{dashboardPort}") };
+        var login = await http.GetStringAsync("/login");
+        var token = System.Text.RegularExpressions.Regex.Match(login, "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"").Groups[1].Value;
+        Assert.NotEmpty(token);
+
+        var signIn = await http.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = token, ["username"] = "admin", ["password"] = password, ["returnUrl"] = "/train/new",
+        }));
+        Assert.EndsWith("/train/new", signIn.RequestMessage!.RequestUri!.AbsolutePath);
+
+        // The worker lists its datasets just after it starts; give it a moment.
+        var offered = new System.Text.RegularExpressions.Regex(@"fashion-mnist \([^,]+, 10 classes, 60,000 images\)");
+        var form = await signIn.Content.ReadAsStringAsync();
+        for (int attempt = 0; attempt < 30 && !offered.IsMatch(form); attempt++)
+        {
+            await Task.Delay(1000);
+            form = await http.GetStringAsync("/train/new");
+        }
+        Assert.Matches(offered, form);
     }
 
     /// <summary>Trains a short run on the demo dataset, registers and promotes it, and classifies a photo, all through the broker.</summary>
