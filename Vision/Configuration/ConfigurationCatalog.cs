@@ -13,10 +13,12 @@ public static class ConfigurationCatalog
 
     private const string TfSource = "TF port (Timen/squeezenext-tensorflow), configs/{0}.py";
     private const string CaffeSource = "authors' Caffe release (amirgholami/SqueezeNext), {0}";
+    private const string PytorchcvSource = "pytorchcv (osmr/imgclsmob), model {0}; pretrained ImageNet weights published as PyTorch state dicts";
 
     private static readonly SqueezeNextArchitecture Width1 = new();
     private static readonly SqueezeNextArchitecture Width2 = Width1 with { StageWidths = [64, 128, 256, 512] };
     private static readonly SqueezeNextArchitecture Width1_5 = Width1 with { StageWidths = [48, 96, 192, 384] };
+    private static readonly int[] V23Blocks = [6, 6, 8, 1];
     private static readonly int[] V5Blocks = [2, 4, 14, 1];
 
     // The TF port trains at batch 256; its first two configurations rescaled Caffe's lr and warmup for that.
@@ -39,6 +41,21 @@ public static class ConfigurationCatalog
     {
         BatchSize = 1024, BaseLearningRate = 0.4, EndLearningRate = 0, WarmupSteps = 780, WarmupStartLearningRate = 0.1,
         WeightDecay = 1e-4, HorizontalFlip = false,
+    };
+
+    // pytorchcv's layout (SQUEEZENEXT.md §9), in which the published pretrained weights are stored.
+    private static readonly SqueezeNextArchitecture PytorchcvLayout = Width1 with
+    {
+        StemPadding = 1, MaxPoolRounding = PoolRounding.Ceil, InputSize = 224, ConvBias = true, ClassifierBias = true,
+        BranchWidths = BranchWidths.InputReduction, ShortcutRule = ShortcutRule.StrideOrNarrowing,
+        SeparableOrder = SeparableOrder.HorizontalFirst,
+    };
+
+    // For fine-tuning the imported weights: pytorchcv does not publish its recipe, so this is Caffe's schedule with
+    // the torchvision pre-processing the weights expect.
+    private static readonly TrainingRecipe PytorchcvRecipe = CaffeRecipe with
+    {
+        Preprocessing = PreprocessingKind.Torchvision, Init = WeightInit.KaimingNormal, HorizontalFlip = true,
     };
 
     private static readonly SqueezeNextConfiguration[] Configurations =
@@ -96,6 +113,12 @@ public static class ConfigurationCatalog
             Architecture = Width1_5 with { BlocksPerStage = V5Blocks, StemKernel = 5 },
             Training = CaffeRecipe,
         },
+        Pytorchcv("sqnxt23_w1", "1.0-SqNxt-23 in pytorchcv's layout; its pretrained weights: 57.49 / 80.94 % top-1/top-5", 1.0, V23Blocks),
+        Pytorchcv("sqnxt23_w3d2", "1.5-SqNxt-23 in pytorchcv's layout; its pretrained weights: 65.11 / 86.50 %", 1.5, V23Blocks),
+        Pytorchcv("sqnxt23_w2", "2.0-SqNxt-23 in pytorchcv's layout; its pretrained weights: 69.38 / 89.00 %", 2.0, V23Blocks),
+        Pytorchcv("sqnxt23v5_w1", "1.0-SqNxt-23v5 in pytorchcv's layout (7×7 stem); its pretrained weights: 59.23 / 82.15 %", 1.0, V5Blocks),
+        Pytorchcv("sqnxt23v5_w3d2", "1.5-SqNxt-23v5 in pytorchcv's layout (7×7 stem)", 1.5, V5Blocks),
+        Pytorchcv("sqnxt23v5_w2", "2.0-SqNxt-23v5 in pytorchcv's layout (7×7 stem); its pretrained weights: 70.37 / 89.34 %", 2.0, V5Blocks),
         new SqueezeNextConfiguration
         {
             Name = SmallImageName,
@@ -159,4 +182,22 @@ public static class ConfigurationCatalog
             Architecture = architecture,
             Training = CaffeRecipe,
         };
+
+    /// <summary>A pytorchcv model: every width, the stem's and the head's included, multiplied by <paramref name="width"/>.</summary>
+    private static SqueezeNextConfiguration Pytorchcv(string name, string description, double width, int[] blocks)
+    {
+        int Scale(int channels) => (int)Math.Round(channels * width);
+        return new()
+        {
+            Name = name,
+            Description = description,
+            Source = string.Format(PytorchcvSource, name),
+            Architecture = PytorchcvLayout with
+            {
+                StageWidths = Width1.StageWidths.Select(Scale).ToArray(), BlocksPerStage = blocks,
+                StemChannels = Scale(Width1.StemChannels), HeadChannels = Scale(Width1.HeadChannels),
+            },
+            Training = PytorchcvRecipe,
+        };
+    }
 }

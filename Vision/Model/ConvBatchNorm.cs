@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Model;
 
-/// <summary>Convolution without bias, BatchNorm, and an optional ReLU: the unit every SqueezeNext layer is made of.</summary>
+/// <summary>Convolution (biased only in the pytorchcv layout), BatchNorm, and an optional ReLU: the unit every SqueezeNext layer is made of.</summary>
 public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
 {
     /// <summary>BatchNorm epsilon of the reference implementations.</summary>
@@ -25,7 +25,7 @@ public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
             stride: (spec.Stride, spec.Stride),
             padding: (spec.PaddingHeight, spec.PaddingWidth),
             groups: spec.Groups,
-            bias: false);
+            bias: spec.Bias);
         bn = nn.BatchNorm2d(spec.OutChannels, eps: BatchNormEpsilon, momentum: BatchNormMomentum);
         relu = spec.Relu;
         RegisterComponents();

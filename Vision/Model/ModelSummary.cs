@@ -15,7 +15,7 @@ public sealed record LayerSummary(
     long Macs);
 
 /// <summary>
-/// Per-layer shapes, trainable parameters (weights plus BN scale and shift; running statistics are not trained) and
+/// Per-layer shapes, trainable parameters (weights, biases, BN scale and shift; running statistics are not trained) and
 /// multiply-accumulates (k_h·k_w·(Cin/g)·Cout·H_out·W_out for convolutions, Cin·Cout for the classifier).
 /// </summary>
 public sealed record ModelSummary(int InputSize, IReadOnlyList<LayerSummary> Layers, long Parameters, long Weights, long Macs)
@@ -71,7 +71,7 @@ public sealed record ModelSummary(int InputSize, IReadOnlyList<LayerSummary> Lay
         rows.Add(new LayerSummary("pool", "global avgpool", $"{height}×{width}", 1, 1, plan.Head.OutChannels,
             plan.Head.OutChannels, 1, 1, 0, 0));
         rows.Add(new LayerSummary("classifier", "linear", "-", 1, 1, plan.ClassifierInputs, plan.NumClasses, 1, 1,
-            plan.ClassifierWeights, plan.ClassifierWeights));
+            plan.ClassifierParameters, plan.ClassifierWeights));
 
         return new ModelSummary(size, rows, rows.Sum(r => r.Parameters), plan.Weights, rows.Sum(r => r.Macs));
     }

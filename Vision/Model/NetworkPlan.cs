@@ -1,6 +1,6 @@
 namespace SqueezeNext.Vision.Model;
 
-/// <summary>One convolution followed by BatchNorm (and ReLU when <see cref="Relu"/>), without bias.</summary>
+/// <summary>One convolution (with a bias when <see cref="Bias"/>) followed by BatchNorm, and ReLU when <see cref="Relu"/>.</summary>
 public sealed record ConvSpec(
     string Name,
     int InChannels,
@@ -11,13 +11,14 @@ public sealed record ConvSpec(
     int PaddingHeight,
     int PaddingWidth,
     int Groups,
-    bool Relu)
+    bool Relu,
+    bool Bias = false)
 {
     /// <summary>Convolution weights: k_h·k_w·(Cin/g)·Cout.</summary>
     public long Weights => (long)KernelHeight * KernelWidth * (InChannels / Groups) * OutChannels;
 
-    /// <summary>Trainable parameters: the weights plus BatchNorm's scale and shift.</summary>
-    public long Parameters => Weights + 2L * OutChannels;
+    /// <summary>Trainable parameters: the weights, the bias if any, and BatchNorm's scale and shift.</summary>
+    public long Parameters => Weights + (Bias ? OutChannels : 0) + 2L * OutChannels;
 
     public (int Height, int Width) OutputSize(int height, int width) =>
         ((height + 2 * PaddingHeight - KernelHeight) / Stride + 1, (width + 2 * PaddingWidth - KernelWidth) / Stride + 1);
@@ -100,13 +101,15 @@ public sealed class NetworkPlan
     public IEnumerable<ConvSpec> Convolutions() =>
         new[] { Stem }.Concat(Blocks.SelectMany(block => block.Convolutions())).Append(Head);
 
-    /// <summary>Trainable parameters: convolution and classifier weights plus BatchNorm scale and shift.</summary>
-    public long TrainableParameters => Convolutions().Sum(conv => conv.Parameters) + ClassifierWeights;
+    /// <summary>Trainable parameters: convolution and classifier weights and biases plus BatchNorm scale and shift.</summary>
+    public long TrainableParameters => Convolutions().Sum(conv => conv.Parameters) + ClassifierParameters;
 
     /// <summary>Convolution and classifier weights only.</summary>
     public long Weights => Convolutions().Sum(conv => conv.Weights) + ClassifierWeights;
 
     public long ClassifierWeights => (long)ClassifierInputs * NumClasses;
+
+    public long ClassifierParameters => ClassifierWeights + (Architecture.ClassifierBias ? NumClasses : 0);
 
     public static NetworkPlan For(SqueezeNextArchitecture architecture)
     {
@@ -115,8 +118,9 @@ public sealed class NetworkPlan
             throw new InvalidConfigurationException(problems);
 
         int groups = architecture.Groups;
+        bool bias = architecture.ConvBias;
         var stem = new ConvSpec("stem", 3, architecture.StemChannels, architecture.StemKernel, architecture.StemKernel,
-            architecture.StemStride, architecture.StemPadding, architecture.StemPadding, 1, Relu: true);
+            architecture.StemStride, architecture.StemPadding, architecture.StemPadding, 1, Relu: true, bias);
 
         var stages = new List<IReadOnlyList<BlockPlan>>();
         int inChannels = architecture.StemChannels;
@@ -136,7 +140,7 @@ public sealed class NetworkPlan
             stages.Add(blocks);
         }
 
-        var head = new ConvSpec("head", inChannels, architecture.HeadChannels, 1, 1, 1, 0, 0, 1, Relu: true);
+        var head = new ConvSpec("head", inChannels, architecture.HeadChannels, 1, 1, 1, 0, 0, 1, Relu: true, bias);
         var plan = new NetworkPlan(architecture, stem, stages, head);
         // Fails, naming the layer, when the input size is too small for this network.
         ModelSummary.For(plan);
@@ -147,35 +151,50 @@ public sealed class NetworkPlan
         int inChannels, int width, int stride, bool firstInStage, int groups)
     {
         bool separateRelus = architecture.SeparateRelus;
+        bool bias = architecture.ConvBias;
+        bool project = architecture.ShortcutRule == ShortcutRule.StrideOrNarrowing
+            ? stride != 1 || inChannels > width
+            : inChannels != width || stride != 1 || (networkIndex == 1 && architecture.KeepFirstBlockProjection);
         ShortcutKind shortcut;
         if (firstInStage && architecture.FirstBlockStyle == FirstBlockStyle.ProjectionFirst)
             shortcut = ShortcutKind.ProjectionFirst;
-        else if (inChannels != width || stride != 1 || (networkIndex == 1 && architecture.KeepFirstBlockProjection))
-            shortcut = ShortcutKind.ParallelProjection;
         else
-            shortcut = ShortcutKind.Identity;
+            shortcut = project ? ShortcutKind.ParallelProjection : ShortcutKind.Identity;
 
         ConvSpec? projection = shortcut switch
         {
             // Projection-first always ends in ReLU: its output feeds the branch as an ordinary activation.
-            ShortcutKind.ProjectionFirst => new ConvSpec($"{name}.projection", inChannels, width, 1, 1, stride, 0, 0, 1, Relu: true),
-            ShortcutKind.ParallelProjection => new ConvSpec($"{name}.shortcut", inChannels, width, 1, 1, stride, 0, 0, 1, Relu: separateRelus),
+            ShortcutKind.ProjectionFirst => new ConvSpec($"{name}.projection", inChannels, width, 1, 1, stride, 0, 0, 1, Relu: true, bias),
+            ShortcutKind.ParallelProjection => new ConvSpec($"{name}.shortcut", inChannels, width, 1, 1, stride, 0, 0, 1, Relu: separateRelus, bias),
             _ => null,
         };
         int branchIn = shortcut == ShortcutKind.ProjectionFirst ? width : inChannels;
         int branchStride = shortcut == ShortcutKind.ProjectionFirst ? 1 : stride;
 
-        // Orientation alternates across the whole network: odd blocks 3×1 then 1×3, even blocks 1×3 then 3×1.
-        bool verticalFirst = networkIndex % 2 == 1;
-        ConvSpec Vertical(string n, int cin, int cout) => new(n, cin, cout, 3, 1, 1, 1, 0, groups, Relu: true);
-        ConvSpec Horizontal(string n, int cin, int cout) => new(n, cin, cout, 1, 3, 1, 0, 1, groups, Relu: true);
+        int wide, narrow;
+        if (architecture.BranchWidths == BranchWidths.InputReduction)
+        {
+            int divisor = stride == 2 ? 1 : inChannels > width ? 4 : 2;
+            if (branchIn % (2 * divisor) != 0)
+                throw new InvalidConfigurationException(
+                    $"architecture.branchWidths: block {name} cannot reduce its {branchIn} input channels by {divisor} and {2 * divisor}");
+            (wide, narrow) = (branchIn / divisor, branchIn / (2 * divisor));
+        }
+        else
+        {
+            (wide, narrow) = (width / 2, width / 4);
+        }
 
-        int half = width / 2, quarter = width / 4;
-        var sq1 = new ConvSpec($"{name}.sq1", branchIn, half, 1, 1, branchStride, 0, 0, groups, Relu: true);
-        var sq2 = new ConvSpec($"{name}.sq2", half, quarter, 1, 1, 1, 0, 0, 1, Relu: true);
-        var sepA = verticalFirst ? Vertical($"{name}.sepA", quarter, half) : Horizontal($"{name}.sepA", quarter, half);
-        var sepB = verticalFirst ? Horizontal($"{name}.sepB", half, half) : Vertical($"{name}.sepB", half, half);
-        var exp = new ConvSpec($"{name}.exp", half, width, 1, 1, 1, 0, 0, 1, Relu: separateRelus);
+        // Alternating: odd blocks (counted across the network) 3×1 then 1×3, even blocks 1×3 then 3×1.
+        bool verticalFirst = architecture.SeparableOrder == SeparableOrder.Alternating && networkIndex % 2 == 1;
+        ConvSpec Vertical(string n, int cin, int cout) => new(n, cin, cout, 3, 1, 1, 1, 0, groups, Relu: true, bias);
+        ConvSpec Horizontal(string n, int cin, int cout) => new(n, cin, cout, 1, 3, 1, 0, 1, groups, Relu: true, bias);
+
+        var sq1 = new ConvSpec($"{name}.sq1", branchIn, wide, 1, 1, branchStride, 0, 0, groups, Relu: true, bias);
+        var sq2 = new ConvSpec($"{name}.sq2", wide, narrow, 1, 1, 1, 0, 0, 1, Relu: true, bias);
+        var sepA = verticalFirst ? Vertical($"{name}.sepA", narrow, wide) : Horizontal($"{name}.sepA", narrow, wide);
+        var sepB = verticalFirst ? Horizontal($"{name}.sepB", wide, wide) : Vertical($"{name}.sepB", wide, wide);
+        var exp = new ConvSpec($"{name}.exp", wide, width, 1, 1, 1, 0, 0, 1, Relu: separateRelus, bias);
 
         return new BlockPlan(name, networkIndex, inChannels, width, stride, shortcut, projection, sq1, sq2, sepA, sepB, exp);
     }

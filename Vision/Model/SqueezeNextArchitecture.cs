@@ -24,6 +24,42 @@ public enum PoolRounding
     Ceil,
 }
 
+/// <summary>How a block derives the widths of its branch (sq1 → sq2 → sepA → sepB → exp).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<BranchWidths>))]
+public enum BranchWidths
+{
+    /// <summary>Halves and quarters of the block's output width (Caffe, the TF port).</summary>
+    OutputWidth,
+
+    /// <summary>
+    /// From the input width `in` and a divisor d (1 at stride 2, 4 when the block narrows, else 2): sq1 in → in/d,
+    /// sq2 → in/(2d), sepA → in/d, sepB → in/d, exp → out (pytorchcv).
+    /// </summary>
+    InputReduction,
+}
+
+/// <summary>When a block's shortcut is a 1×1 projection instead of the identity.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ShortcutRule>))]
+public enum ShortcutRule
+{
+    /// <summary>Whenever the width or the resolution changes (Caffe, the TF port).</summary>
+    WidthOrStrideChange,
+
+    /// <summary>At stride 2 or when the block narrows; a stride-1 widening is not allowed (pytorchcv).</summary>
+    StrideOrNarrowing,
+}
+
+/// <summary>The order of a block's two separable convolutions.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<SeparableOrder>))]
+public enum SeparableOrder
+{
+    /// <summary>3×1 then 1×3 in odd blocks, 1×3 then 3×1 in even ones, counted across the network (Caffe, the TF port).</summary>
+    Alternating,
+
+    /// <summary>1×3 then 3×1 in every block (pytorchcv).</summary>
+    HorizontalFirst,
+}
+
 /// <summary>How convolution and classifier weights are initialised; BN scale starts at 1 and shift at 0 either way.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<WeightInit>))]
 public enum WeightInit
@@ -86,6 +122,21 @@ public sealed record SqueezeNextArchitecture
     /// </summary>
     public bool KeepFirstBlockProjection { get; init; }
 
+    /// <summary>How a block derives its branch widths.</summary>
+    public BranchWidths BranchWidths { get; init; } = BranchWidths.OutputWidth;
+
+    /// <summary>When a block's shortcut is a projection.</summary>
+    public ShortcutRule ShortcutRule { get; init; } = ShortcutRule.WidthOrStrideChange;
+
+    /// <summary>The order of each block's 3×1 and 1×3 convolutions.</summary>
+    public SeparableOrder SeparableOrder { get; init; } = SeparableOrder.Alternating;
+
+    /// <summary>Every convolution has a bias before its BatchNorm (pytorchcv); the references have none.</summary>
+    public bool ConvBias { get; init; }
+
+    /// <summary>The classifier has a bias (pytorchcv); the references have none.</summary>
+    public bool ClassifierBias { get; init; }
+
     /// <summary>Number of output classes of the classifier.</summary>
     public int NumClasses { get; init; } = 1000;
 
@@ -118,6 +169,11 @@ public sealed record SqueezeNextArchitecture
         Compare("separateRelus", SeparateRelus, other.SeparateRelus);
         Compare("firstBlockStyle", FirstBlockStyle, other.FirstBlockStyle);
         Compare("keepFirstBlockProjection", KeepFirstBlockProjection, other.KeepFirstBlockProjection);
+        Compare("branchWidths", BranchWidths, other.BranchWidths);
+        Compare("shortcutRule", ShortcutRule, other.ShortcutRule);
+        Compare("separableOrder", SeparableOrder, other.SeparableOrder);
+        Compare("convBias", ConvBias, other.ConvBias);
+        Compare("classifierBias", ClassifierBias, other.ClassifierBias);
         Compare("numClasses", NumClasses, other.NumClasses);
         Compare("inputSize", InputSize, other.InputSize);
         return fields;
@@ -170,6 +226,23 @@ public sealed record SqueezeNextArchitecture
         Require(Groups is 1 or 2 or 4, "groups", $"{Groups} is not 1, 2 or 4");
         Require(StemChannels % Math.Max(Groups, 1) == 0, "groups", $"the stem width {StemChannels} is not divisible by {Groups}");
         Require(Enum.IsDefined(FirstBlockStyle), "firstBlockStyle", $"'{FirstBlockStyle}' is not Parallel or ProjectionFirst");
+        Require(Enum.IsDefined(BranchWidths), "branchWidths", $"'{BranchWidths}' is not OutputWidth or InputReduction");
+        Require(Enum.IsDefined(ShortcutRule), "shortcutRule", $"'{ShortcutRule}' is not WidthOrStrideChange or StrideOrNarrowing");
+        Require(Enum.IsDefined(SeparableOrder), "separableOrder", $"'{SeparableOrder}' is not Alternating or HorizontalFirst");
+        Require(BranchWidths == BranchWidths.OutputWidth || Groups == 1, "branchWidths",
+            "InputReduction is defined for ungrouped networks only (groups 1)");
+        Require(BranchWidths == BranchWidths.OutputWidth || FirstBlockStyle == FirstBlockStyle.Parallel, "branchWidths",
+            "InputReduction is defined for the Parallel first-block style only");
+        if (ShortcutRule == ShortcutRule.StrideOrNarrowing && StageWidths is not null && StageStrides is not null && StageStrides.Length == stages)
+        {
+            int previous = StemChannels;
+            for (int i = 0; i < stages; i++)
+            {
+                Require(StageStrides[i] == 2 || StageWidths[i] <= previous, $"stageWidths[{i}]",
+                    $"{StageWidths[i]} widens stage {i + 1} at stride 1, which shortcutRule StrideOrNarrowing cannot project");
+                previous = StageWidths[i];
+            }
+        }
         Require(NumClasses is >= 1 and <= 100_000, "numClasses", $"{NumClasses} is outside 1..100000");
         Require(InputSize is >= 16 and <= 1024, "inputSize", $"{InputSize} is outside 16..1024");
         return problems;

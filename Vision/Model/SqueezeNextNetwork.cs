@@ -6,7 +6,7 @@ namespace SqueezeNext.Vision.Model;
 
 /// <summary>
 /// SqueezeNext (Gholami et al., 2018): a 7×7 or 5×5 stem with max-pool, four stages of SqueezeNext blocks, a 1×1 head
-/// convolution, global average pooling and a bias-free classifier. Input [N, 3, H, W], output logits [N, classes].
+/// convolution, global average pooling and a classifier (bias-free except in the pytorchcv layout). Input [N, 3, H, W], output logits [N, classes].
 /// </summary>
 public sealed class SqueezeNextNetwork : nn.Module<Tensor, Tensor>
 {
@@ -39,7 +39,7 @@ public sealed class SqueezeNextNetwork : nn.Module<Tensor, Tensor>
         }
         head = new ConvBatchNorm(Plan.Head);
         register_module("head", head);
-        classifier = nn.Linear(Plan.ClassifierInputs, Plan.NumClasses, hasBias: false);
+        classifier = nn.Linear(Plan.ClassifierInputs, Plan.NumClasses, hasBias: architecture.ClassifierBias);
         register_module("classifier", classifier);
 
         Initialize(init, seed);
@@ -73,9 +73,11 @@ public sealed class SqueezeNextNetwork : nn.Module<Tensor, Tensor>
                 {
                     case Conv2d conv:
                         InitializeWeight(conv.weight!, init, generator);
+                        conv.bias?.zero_();
                         break;
                     case Linear linear:
                         InitializeWeight(linear.weight!, init, generator);
+                        linear.bias?.zero_();
                         break;
                     case BatchNorm2d bn:
                         bn.weight!.fill_(1.0);
