@@ -12,9 +12,9 @@ log="$results/dotnet-test.log"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-# What the tests use from Debian: Fashion-MNIST, Chromium for the browser tests, docker-compose to validate
-# compose.yaml, and apt's package lists so a test can fetch gdk-pixbuf-tests' hostile images. Tests that need them
-# skip, saying why, when they cannot be had.
+# What the tests use from Debian: Fashion-MNIST, Chromium for the browser tests, PyTorch as the reference for the
+# pytorchcv import, docker-compose to validate compose.yaml, and apt's package lists so a test can fetch
+# gdk-pixbuf-tests' hostile images. Tests that need them skip, saying why, when they cannot be had.
 ensure_apt_lists() {
   if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -E '^(lock|partial|auxfiles)$')" ]; then
     apt-get update -qq >/dev/null 2>&1 || echo "warning: apt-get update failed"
@@ -29,6 +29,12 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "== installing chromium (browser tests)"
   ensure_apt_lists
   apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || echo "warning: could not install chromium"
+fi
+if ! /usr/bin/python3 -c "import torch" >/dev/null 2>&1; then
+  # The independent PyTorch implementation the pytorchcv import is checked against.
+  echo "== installing python3-torch (reference for the pytorchcv import)"
+  ensure_apt_lists
+  apt-get install -y -qq --no-install-recommends python3-torch >/dev/null 2>&1 || echo "warning: could not install python3-torch"
 fi
 if [ ! -x /usr/bin/docker-compose ]; then
   # Validates compose.yaml offline; without --no-install-recommends it would pull in the Docker engine.

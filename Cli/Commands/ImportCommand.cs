@@ -5,24 +5,38 @@ using SqueezeNext.Vision.Configuration;
 
 namespace SqueezeNext.Cli.Commands;
 
-/// <summary><c>sqnxt import</c>: a model directory from a safetensors file with this project's tensor names.</summary>
+/// <summary>
+/// <c>sqnxt import</c>: a model directory from a weights file (a PyTorch state dict such as pytorchcv's pretrained
+/// SqueezeNext weights, or a safetensors file), checking every tensor name and shape.
+/// </summary>
 public static class ImportCommand
 {
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "The weights file to import." };
-        var format = new Option<string>("--format") { Description = "Format of the file.", DefaultValueFactory = _ => "safetensors" };
-        format.AcceptOnlyFromAmong("safetensors");
-        var config = new Option<string?>("--config", "-c") { Description = "Configuration the weights belong to (default: the one in the file's metadata)." };
+        var file = new Argument<string>("file") { Description = "The weights file to import (.pth/.pt state dict, or .safetensors)." };
+        var format = new Option<string?>("--format") { Description = "pytorch or safetensors (default: from the file's extension)." };
+        format.AcceptOnlyFromAmong("pytorch", "safetensors");
+        var config = new Option<string?>("--config", "-c")
+        {
+            Description = "Configuration the weights belong to: required for a state dict (pytorchcv's: sqnxt23_w1 ... sqnxt23v5_w2); default for safetensors: the one in its metadata.",
+        };
         var output = new Option<string>("--out", "-o") { Description = "Model directory to create.", Required = true };
         var command = new Command("import", "Create a model directory from a weights file, checking every tensor name and shape.") { file, format, config, output };
         command.SetAction(parse => CliErrors.Run(() =>
         {
+            var path = parse.GetValue(file)!;
             var configName = parse.GetValue(config);
             var configuration = configName is null ? null : ConfigurationCatalog.Resolve(configName);
+            var weightsFormat = parse.GetValue(format) switch
+            {
+                "pytorch" => WeightsFormat.Pytorch,
+                "safetensors" => WeightsFormat.Safetensors,
+                _ => ModelArtifact.FormatOf(path),
+            };
             var directory = parse.GetValue(output)!;
-            var manifest = ModelArtifact.ImportSafetensors(parse.GetValue(file)!, configuration, directory);
-            Console.Out.WriteLine($"imported {manifest.Configuration.Name} ({manifest.TrainableParameters:N0} parameters) into {directory}");
+            var manifest = ModelArtifact.Import(path, weightsFormat, configuration, directory);
+            Console.Out.WriteLine($"imported {manifest.Configuration.Name} ({manifest.TrainableParameters:N0} parameters, " +
+                $"{manifest.Configuration.Training.Preprocessing} pre-processing at {manifest.Configuration.Architecture.InputSize}×{manifest.Configuration.Architecture.InputSize}) into {directory}");
             return 0;
         }));
         return command;

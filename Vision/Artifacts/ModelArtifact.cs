@@ -7,6 +7,15 @@ using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Artifacts;
 
+/// <summary>The weights file formats <see cref="ModelArtifact.Import"/> reads.</summary>
+public enum WeightsFormat
+{
+    Safetensors,
+
+    /// <summary>A state dict as PyTorch's <c>torch.save</c> writes it.</summary>
+    Pytorch,
+}
+
 /// <summary>A network loaded from an artifact, with the manifest that describes it.</summary>
 public sealed class LoadedModel(SqueezeNextNetwork network, ModelManifest manifest) : IDisposable
 {
@@ -130,8 +139,11 @@ public static class ModelArtifact
     /// Copies named tensors into the network after checking that they fit exactly: every tensor the network needs is
     /// present with its shape, and there is nothing extra. Every problem is named in the error.
     /// </summary>
-    public static void LoadWeights(SqueezeNextNetwork network, IEnumerable<(string Name, Tensor Tensor)> tensors, string origin, string configurationName)
+    /// <param name="fileName">How the file names a tensor of this project, for the messages (default: the same).</param>
+    public static void LoadWeights(SqueezeNextNetwork network, IEnumerable<(string Name, Tensor Tensor)> tensors, string origin, string configurationName,
+        Func<string, string>? fileName = null)
     {
+        fileName ??= name => name;
         var provided = new Dictionary<string, Tensor>();
         foreach (var (name, tensor) in tensors) provided[name] = tensor;
         var state = network.state_dict();
@@ -140,14 +152,14 @@ public static class ModelArtifact
         foreach (var (name, target) in state)
         {
             if (!provided.TryGetValue(name, out var source))
-                problems.Add($"missing tensor '{name}' {Shape(target.shape)}");
+                problems.Add($"missing tensor '{fileName(name)}' {Shape(target.shape)}");
             else if (!source.shape.SequenceEqual(target.shape))
-                problems.Add($"tensor '{name}' is {Shape(source.shape)} in the file but the configuration needs {Shape(target.shape)}");
+                problems.Add($"tensor '{fileName(name)}' is {Shape(source.shape)} in the file but the configuration needs {Shape(target.shape)}");
             else if (is_floating_point(source) != is_floating_point(target))
-                problems.Add($"tensor '{name}' has dtype {source.dtype}, expected {target.dtype}");
+                problems.Add($"tensor '{fileName(name)}' has dtype {source.dtype}, expected {target.dtype}");
         }
         foreach (var name in provided.Keys.Where(name => !state.ContainsKey(name)))
-            problems.Add($"unexpected tensor '{name}' {Shape(provided[name].shape)}");
+            problems.Add($"unexpected tensor '{fileName(name)}' {Shape(provided[name].shape)}");
 
         if (problems.Count > 0)
         {
@@ -176,22 +188,27 @@ public static class ModelArtifact
     }
 
     /// <summary>
-    /// Builds an artifact from a safetensors file with this project's tensor names. The configuration comes from
-    /// <paramref name="configuration"/> or from the file's metadata; when both exist their architectures must agree.
-    /// Nothing is written unless every tensor fits.
+    /// Builds an artifact from a weights file: a safetensors file (this project's export, whose metadata carries the
+    /// configuration and classes, or any file with this project's or pytorchcv's tensor names) or a PyTorch state dict.
+    /// pytorchcv names (SQUEEZENEXT.md §9) are mapped to this project's; every tensor must be present with its shape
+    /// and nothing may be left over, and every problem is named as the file names it. Nothing is written unless all fit.
     /// </summary>
-    public static ModelManifest ImportSafetensors(string file, SqueezeNextConfiguration? configuration, string directory)
+    /// <param name="configuration">The configuration the weights belong to; a state dict carries none, so it is required then.</param>
+    public static ModelManifest Import(string file, WeightsFormat format, SqueezeNextConfiguration? configuration, string directory)
     {
         if (!File.Exists(file))
             throw new ArtifactException($"'{file}' does not exist");
-        var (tensors, metadata) = SafetensorsFile.Read(file);
+        var (tensors, metadata) = format == WeightsFormat.Pytorch
+            ? (PytorchStateDict.Read(file), new Dictionary<string, string>())
+            : SafetensorsFile.Read(file);
         try
         {
             SqueezeNextConfiguration? embedded = null;
             if (metadata.TryGetValue(ConfigurationMetadataKey, out var json))
                 embedded = ConfigurationFile.Parse(json, $"the configuration in '{file}'");
-            var chosen = configuration ?? embedded ?? throw new ArtifactException(
-                $"'{file}' carries no configuration in its metadata; name one with --config");
+            var chosen = configuration ?? embedded ?? throw new ArtifactException(format == WeightsFormat.Pytorch
+                ? $"a PyTorch state dict carries no configuration: name the one '{file}' belongs to with --config (for pytorchcv's weights, {string.Join(", ", ConfigurationCatalog.PytorchcvNames)})"
+                : $"'{file}' carries no configuration in its metadata; name one with --config");
             if (configuration is not null && embedded is not null)
                 EnsureSameArchitecture(embedded, configuration, $"the weights in '{file}'");
 
@@ -199,15 +216,30 @@ public static class ModelArtifact
             if (metadata.TryGetValue(ClassesMetadataKey, out var classesJson))
                 classes = JsonSerializer.Deserialize<string[]>(classesJson);
 
+            bool pytorchcv = PytorchcvNames.Uses(tensors.Select(t => t.Name));
+            if (pytorchcv && !chosen.Architecture.ConvBias)
+                throw new ArtifactException(
+                    $"'{file}' has pytorchcv's tensor names, whose convolutions have biases, but configuration '{chosen.Name}' has none: " +
+                    $"import it with one of {string.Join(", ", ConfigurationCatalog.PytorchcvNames)}");
+            var named = pytorchcv ? tensors.Select(t => (PytorchcvNames.ToProject(t.Name), t.Tensor)).ToList() : tensors;
+
             using var network = new SqueezeNextNetwork(chosen.Architecture, chosen.Training.Init);
-            LoadWeights(network, tensors, $"'{file}'", chosen.Name);
-            return Save(directory, network, chosen, classes, $"imported from {Path.GetFileName(file)}");
+            LoadWeights(network, named, $"'{file}'", chosen.Name, pytorchcv ? PytorchcvNames.FromProject : null);
+            var origin = $"imported from {Path.GetFileName(file)}" + (pytorchcv ? " (pytorchcv tensor names)" : "");
+            return Save(directory, network, chosen, classes, origin);
         }
         finally
         {
             foreach (var (_, tensor) in tensors) tensor.Dispose();
         }
     }
+
+    /// <summary>The format of a weights file, from its extension when not given: .pth, .pt and .bin are PyTorch.</summary>
+    public static WeightsFormat FormatOf(string file) => Path.GetExtension(file).ToLowerInvariant() switch
+    {
+        ".pth" or ".pt" or ".bin" => WeightsFormat.Pytorch,
+        _ => WeightsFormat.Safetensors,
+    };
 
     /// <summary>The network's parameters and buffers in state-dict order.</summary>
     public static IEnumerable<(string Name, Tensor Tensor)> StateTensors(SqueezeNextNetwork network) =>

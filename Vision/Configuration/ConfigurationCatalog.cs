@@ -143,6 +143,9 @@ public static class ConfigurationCatalog
 
     public static IEnumerable<string> Names => Configurations.Select(c => c.Name);
 
+    /// <summary>The configurations in pytorchcv's layout, the one the published pretrained weights use.</summary>
+    public static IEnumerable<string> PytorchcvNames => Configurations.Where(c => c.Source.StartsWith("pytorchcv", StringComparison.Ordinal)).Select(c => c.Name);
+
     public static SqueezeNextConfiguration? Find(string name) =>
         Configurations.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
 

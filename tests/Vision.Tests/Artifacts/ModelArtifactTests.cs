@@ -122,7 +122,7 @@ public sealed class ModelArtifactTests : IDisposable
 
         ModelArtifact.ExportSafetensors(directory, file);
         var imported = Path.Combine(root, "imported");
-        ModelArtifact.ImportSafetensors(file, configuration: null, imported);
+        ModelArtifact.Import(file, WeightsFormat.Safetensors, configuration: null, imported);
         using var loaded = ModelArtifact.Load(imported);
         using var actual = Logits(loaded.Network);
 
@@ -142,7 +142,7 @@ public sealed class ModelArtifactTests : IDisposable
         ModelArtifact.ExportSafetensors(directory, file);
         var target = Path.Combine(root, "wrong");
 
-        var error = Assert.Throws<ArtifactException>(() => ModelArtifact.ImportSafetensors(file, ConfigurationCatalog.Get("v_1_0_G_SqNxt_23"), target));
+        var error = Assert.Throws<ArtifactException>(() => ModelArtifact.Import(file, WeightsFormat.Safetensors, ConfigurationCatalog.Get("v_1_0_G_SqNxt_23"), target));
 
         Assert.Contains("groups differ", error.Message);
         Assert.False(Directory.Exists(target));
@@ -156,14 +156,14 @@ public sealed class ModelArtifactTests : IDisposable
         var file = Path.Combine(root, "bare.safetensors");
         SafetensorsFile.Write(file, ModelArtifact.StateTensors(network));
 
-        var noConfig = Assert.Throws<ArtifactException>(() => ModelArtifact.ImportSafetensors(file, null, Path.Combine(root, "a")));
+        var noConfig = Assert.Throws<ArtifactException>(() => ModelArtifact.Import(file, WeightsFormat.Safetensors, null, Path.Combine(root, "a")));
         Assert.Contains("carries no configuration", noConfig.Message);
 
-        var wrongWidth = Assert.Throws<ArtifactException>(() => ModelArtifact.ImportSafetensors(file, ConfigurationCatalog.Get("2.0-SqNxt-23"), Path.Combine(root, "b")));
+        var wrongWidth = Assert.Throws<ArtifactException>(() => ModelArtifact.Import(file, WeightsFormat.Safetensors, ConfigurationCatalog.Get("2.0-SqNxt-23"), Path.Combine(root, "b")));
         Assert.Contains("do not fit configuration '2.0-SqNxt-23'", wrongWidth.Message);
         Assert.False(Directory.Exists(Path.Combine(root, "b")));
 
-        ModelArtifact.ImportSafetensors(file, configuration, Path.Combine(root, "c"));
+        ModelArtifact.Import(file, WeightsFormat.Safetensors, configuration, Path.Combine(root, "c"));
         using var loaded = ModelArtifact.Load(Path.Combine(root, "c"));
         using var expected = Logits(network);
         using var actual = Logits(loaded.Network);
