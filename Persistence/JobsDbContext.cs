@@ -65,6 +65,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             version.ToTable("model_versions");
             version.Property(v => v.Name).HasMaxLength(100);
             version.HasIndex(v => new { v.Name, v.Version }).IsUnique();
+            version.HasIndex(v => v.CommandId).IsUnique();
             // At most one serving version per name, enforced by the database.
             version.HasIndex(v => v.Name).IsUnique().HasFilter("is_serving").HasDatabaseName("ix_model_versions_serving");
         });

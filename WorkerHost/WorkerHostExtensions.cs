@@ -54,6 +54,7 @@ public static class WorkerHostExtensions
             bus.AddConsumer<CancelRunConsumer, CancelRunConsumerDefinition>();
             bus.AddConsumer<ResumeRunConsumer, ResumeRunConsumerDefinition>();
             bus.AddConsumer<RegisterModelConsumer, RegisterModelConsumerDefinition>();
+            bus.AddConsumer<ImportModelConsumer, ImportModelConsumerDefinition>();
             bus.AddConsumer<PromoteModelConsumer, PromoteModelConsumerDefinition>();
             bus.AddConsumer<ClassifyImageConsumer, ClassifyImageConsumerDefinition>();
             bus.UsingRabbitMq((context, rabbit) =>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using MassTransit;
 using SqueezeNext.Cli.Output;
 using SqueezeNext.Contracts;
+using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Configuration;
 
 namespace SqueezeNext.Cli.Commands;
@@ -18,6 +19,7 @@ public static class SubmitCommand
         command.Subcommands.Add(Cancel());
         command.Subcommands.Add(Resume());
         command.Subcommands.Add(Register());
+        command.Subcommands.Add(Import());
         command.Subcommands.Add(Promote());
         return command;
     }
@@ -164,6 +166,33 @@ public static class SubmitCommand
             await using var bus = await broker.ConnectAsync(parse);
             var response = await bus.Client<RegisterModel>().GetResponse<ModelRegistered, CommandRejected>(
                 new RegisterModel(NewId.NextGuid(), parse.GetValue(name)!, parse.GetValue(run), parse.GetValue(step), parse.GetValue(description)));
+            if (response.Is(out Response<CommandRejected>? rejected)) throw new CliUsageException(rejected!.Message.Reason);
+            response.Is(out Response<ModelRegistered>? registered);
+            Console.Out.WriteLine($"registered {registered!.Message.ModelName} v{registered.Message.Version}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Import()
+    {
+        var broker = new Broker();
+        var file = new Argument<string>("file") { Description = "Weights file: a PyTorch state dict (.pth/.pt, e.g. pytorchcv's pretrained weights) or a safetensors file." };
+        var name = new Option<string>("--name", "-n") { Description = "Model name.", Required = true };
+        var config = new Option<string?>("--config", "-c") { Description = "Configuration the weights belong to (required for a state dict: sqnxt23_w1 ... sqnxt23v5_w2 for pytorchcv's)." };
+        var format = new Option<string?>("--format") { Description = "pytorch or safetensors (default: from the extension)." };
+        format.AcceptOnlyFromAmong("pytorch", "safetensors");
+        var description = new Option<string?>("--description");
+        var command = new Command("import", "Register a weights file as the next version of a model name; the worker checks every tensor.") { file, name, config, format, description };
+        broker.AddTo(command);
+        command.SetAction(parse => Run(async () =>
+        {
+            var path = parse.GetValue(file)!;
+            if (!File.Exists(path)) throw new CliUsageException($"'{path}' does not exist");
+            var weightsFormat = parse.GetValue(format) ?? (ModelArtifact.FormatOf(path) == WeightsFormat.Pytorch ? "pytorch" : "safetensors");
+            await using var bus = await broker.ConnectAsync(parse);
+            var response = await bus.Client<ImportModel>().GetResponse<ModelRegistered, CommandRejected>(new ImportModel(NewId.NextGuid(),
+                parse.GetValue(name)!, Path.GetFileName(path), weightsFormat, await File.ReadAllBytesAsync(path), parse.GetValue(config), parse.GetValue(description)));
             if (response.Is(out Response<CommandRejected>? rejected)) throw new CliUsageException(rejected!.Message.Reason);
             response.Is(out Response<ModelRegistered>? registered);
             Console.Out.WriteLine($"registered {registered!.Message.ModelName} v{registered.Message.Version}");

@@ -303,6 +303,10 @@ namespace SqueezeNext.Persistence.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("checkpoint_step");
 
+                    b.Property<Guid?>("CommandId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("command_id");
+
                     b.Property<string>("ConfigurationName")
                         .IsRequired()
                         .HasColumnType("text")
@@ -345,6 +349,10 @@ namespace SqueezeNext.Persistence.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_model_versions");
+
+                    b.HasIndex("CommandId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_model_versions_command_id");
 
                     b.HasIndex("Name")
                         .IsUnique()

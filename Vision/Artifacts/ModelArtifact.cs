@@ -188,6 +188,30 @@ public static class ModelArtifact
     }
 
     /// <summary>
+    /// Writes the artifact's weights as a PyTorch state dict (what <c>torch.load</c> reads), named as pytorchcv names
+    /// them when the configuration has pytorchcv's layout (so pytorchcv's model loads it), as this project does otherwise.
+    /// </summary>
+    public static void ExportPytorch(string directory, string file)
+    {
+        using var model = Load(directory);
+        Func<string, string> name = model.Configuration.Architecture.ConvBias ? PytorchcvNames.FromProject : n => n;
+        var table = new System.Collections.Hashtable();
+        foreach (var (tensorName, tensor) in StateTensors(model.Network)) table[name(tensorName)] = tensor;
+        var directoryOfFile = Path.GetDirectoryName(Path.GetFullPath(file))!;
+        Directory.CreateDirectory(directoryOfFile);
+        var temporary = Path.Combine(directoryOfFile, $".{Path.GetFileName(file)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(temporary, table);
+            File.Move(temporary, file, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary)) File.Delete(temporary);
+        }
+    }
+
+    /// <summary>
     /// Builds an artifact from a weights file: a safetensors file (this project's export, whose metadata carries the
     /// configuration and classes, or any file with this project's or pytorchcv's tensor names) or a PyTorch state dict.
     /// pytorchcv names (SQUEEZENEXT.md §9) are mapped to this project's; every tensor must be present with its shape

@@ -15,10 +15,11 @@ public static class CommandRecorder
     public static ProcessedCommand Rejected<T>(Guid id, T command, string reason) where T : class => Record(id, command, "rejected", reason);
 
     /// <summary>Records the rejection (once) and answers and publishes <see cref="CommandRejected"/>.</summary>
-    public static async Task RejectAsync<T>(ConsumeContext<T> context, RunStore store, Guid id, string reason, ILogger logger) where T : class
+    /// <param name="recorded">What to keep of the command when not all of it (an import keeps its bytes out).</param>
+    public static async Task RejectAsync<T>(ConsumeContext<T> context, RunStore store, Guid id, string reason, ILogger logger, T? recorded = null) where T : class
     {
         logger.LogWarning("Rejected {Command} {CommandId}: {Reason}", typeof(T).Name, id, reason);
-        await store.TryRecordCommandAsync(Rejected(id, context.Message, reason), context.CancellationToken);
+        await store.TryRecordCommandAsync(Rejected(id, recorded ?? context.Message, reason), context.CancellationToken);
         var rejection = new CommandRejected(id, typeof(T).Name, reason);
         if (context.ResponseAddress is not null) await context.RespondAsync(rejection);
         await context.Publish(rejection);

@@ -33,6 +33,8 @@ public sealed class ResumeRunConsumerDefinition() : CommandConsumerDefinition<Re
 
 public sealed class RegisterModelConsumerDefinition() : CommandConsumerDefinition<RegisterModelConsumer>("register-model");
 
+public sealed class ImportModelConsumerDefinition() : CommandConsumerDefinition<ImportModelConsumer>("import-model");
+
 public sealed class PromoteModelConsumerDefinition() : CommandConsumerDefinition<PromoteModelConsumer>("promote-model");
 
 /// <summary>

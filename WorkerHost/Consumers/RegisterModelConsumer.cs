@@ -28,9 +28,7 @@ public sealed partial class RegisterModelConsumer(JobsDbContext db, IOptions<Wor
         var existing = await db.ProcessedCommands.AsNoTracking().FirstOrDefaultAsync(c => c.Id == command.CommandId, context.CancellationToken);
         if (existing is not null)
         {
-            var registered = await db.ModelVersions.AsNoTracking()
-                .Where(v => v.Name == command.ModelName && v.SourceRunId == command.SourceRunId && v.CheckpointStep == command.CheckpointStep)
-                .OrderByDescending(v => v.Version).FirstOrDefaultAsync(context.CancellationToken);
+            var registered = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.CommandId == command.CommandId, context.CancellationToken);
             if (registered is not null && context.ResponseAddress is not null)
                 await context.RespondAsync(new ModelRegistered(command.CommandId, registered.Name, registered.Version, command.SourceRunId, command.CheckpointStep, registered.CreatedAt));
             return;
@@ -54,27 +52,33 @@ public sealed partial class RegisterModelConsumer(JobsDbContext db, IOptions<Wor
         }
         var manifest = ModelArtifact.ReadManifest(source);
 
-        await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, context.CancellationToken);
-        if (!await store.TryRecordCommandAsync(CommandRecorder.Accepted(command.CommandId, command), context.CancellationToken))
-            return;
-        int version = 1 + (await db.ModelVersions.Where(v => v.Name == command.ModelName).MaxAsync(v => (int?)v.Version, context.CancellationToken) ?? 0);
-        var target = Path.Combine(Path.GetFullPath(options.Value.ArtifactRoot), "models", command.ModelName!, $"v{version}");
-        CopyModel(source, target);
-        var row = new ModelVersion
+        var staging = ModelVersions.StagingFolder(options.Value.ArtifactRoot, command.CommandId);
+        try
         {
-            Name = command.ModelName!,
-            Version = version,
-            SourceRunId = command.SourceRunId,
-            CheckpointStep = command.CheckpointStep,
-            Path = target,
-            ConfigurationName = manifest.Configuration.Name,
-            Description = command.Description is { Length: > 1000 } d ? d[..1000] : command.Description,
-            CreatedAt = DateTimeOffset.UtcNow,
-        };
-        db.ModelVersions.Add(row);
-        await db.SaveChangesAsync(context.CancellationToken);
-        await transaction.CommitAsync(context.CancellationToken);
+            CopyModel(source, Path.Combine(staging, "model"));
+            var row = await ModelVersions.AddAsync(db, CommandRecorder.Accepted(command.CommandId, command), options.Value.ArtifactRoot, Path.Combine(staging, "model"),
+                new ModelVersion
+                {
+                    Name = command.ModelName!,
+                    SourceRunId = command.SourceRunId,
+                    CheckpointStep = command.CheckpointStep,
+                    CommandId = command.CommandId,
+                    ConfigurationName = manifest.Configuration.Name,
+                    Description = command.Description is { Length: > 1000 } d ? d[..1000] : command.Description,
+                    CreatedAt = DateTimeOffset.UtcNow,
+                }, context.CancellationToken);
+            if (row is null) return;
+            await AnswerAsync(context, row);
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
 
+    private async Task AnswerAsync(ConsumeContext<RegisterModel> context, ModelVersion row)
+    {
+        var command = context.Message;
         logger.LogInformation("Registered {Model} v{Version} from run {RunId}", row.Name, row.Version, command.SourceRunId);
         var answer = new ModelRegistered(command.CommandId, row.Name, row.Version, command.SourceRunId, command.CheckpointStep, row.CreatedAt);
         await context.Publish(answer);
@@ -83,12 +87,9 @@ public sealed partial class RegisterModelConsumer(JobsDbContext db, IOptions<Wor
 
     private static void CopyModel(string source, string target)
     {
-        var partial = target + ".partial";
-        if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
-        Directory.CreateDirectory(partial);
-        foreach (var file in new[] { ModelArtifact.WeightsFileName, ModelArtifact.ManifestFileName })
-            File.Copy(Path.Combine(source, file), Path.Combine(partial, file));
         if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
-        Directory.Move(partial, target);
+        Directory.CreateDirectory(target);
+        foreach (var file in new[] { ModelArtifact.WeightsFileName, ModelArtifact.ManifestFileName })
+            File.Copy(Path.Combine(source, file), Path.Combine(target, file));
     }
 }

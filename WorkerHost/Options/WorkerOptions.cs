@@ -54,6 +54,10 @@ public sealed class WorkerOptions
     /// <summary>Model used for classification when a message names none (its serving version).</summary>
     public string? DefaultModel { get; set; }
 
+    /// <summary>Largest weights file an <c>ImportModel</c> command may carry (the largest SqueezeNext is about 14 MB).</summary>
+    [Range(1, 120L * 1024 * 1024)]
+    public long MaxImportBytes { get; set; } = 100L * 1024 * 1024;
+
     public ClassificationOptions Classification { get; set; } = new();
 }
 

@@ -1,0 +1,95 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using SqueezeNext.Contracts;
+using SqueezeNext.Vision.Artifacts;
+using SqueezeNext.Vision.Configuration;
+using SqueezeNext.Vision.Model;
+using SqueezeNext.Testing;
+
+namespace SqueezeNext.WorkerHost.Tests;
+
+/// <summary>A worker of its own: the imported model serves, which must not disturb the other classification tests.</summary>
+public sealed class ImportingWorker : IAsyncLifetime
+{
+    public JobSystem System { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        System = await JobSystem.CreateAsync();
+        await System.StartClientAsync();
+        await System.StartWorkerAsync(new Dictionary<string, string> { ["Worker__RunJobs"] = "false" });
+    }
+
+    public async Task DisposeAsync() => await System.DisposeAsync();
+}
+
+/// <summary>Pretrained weights from outside: imported through the broker, promoted, and answering the classify queue.</summary>
+public sealed class ImportModelTests(ImportingWorker worker) : IClassFixture<ImportingWorker>
+{
+    private readonly JobSystem system = worker.System;
+
+    /// <summary>A state dict in pytorchcv's names and layout, as the published weights come (seeded weights stand in for them).</summary>
+    private byte[] PytorchcvStateDict(string configurationName)
+    {
+        var configuration = ConfigurationCatalog.Get(configurationName);
+        var folder = Path.Combine(system.Root, "pytorchcv-" + Guid.NewGuid().ToString("N"));
+        using (var network = new SqueezeNextNetwork(configuration.Architecture, configuration.Training.Init, seed: 11))
+            ModelArtifact.Save(folder, network, configuration);
+        var file = Path.Combine(folder, configurationName + ".pth");
+        ModelArtifact.ExportPytorch(folder, file);
+        return File.ReadAllBytes(file);
+    }
+
+    [Fact]
+    public async Task An_imported_pytorchcv_state_dict_is_registered_promoted_and_classifies()
+    {
+        var command = new ImportModel(NewId.NextGuid(), "pretrained", "sqnxt23_w1-0e1b.pth", "pytorch", PytorchcvStateDict("sqnxt23_w1"), "sqnxt23_w1");
+
+        var imported = await system.Client<ImportModel>().GetResponse<ModelRegistered, CommandRejected>(command);
+        Assert.True(imported.Is(out Response<ModelRegistered>? registered), imported.Is(out Response<CommandRejected>? r) ? r!.Message.Reason : "");
+        Assert.Null(registered!.Message.SourceRunId);
+        var again = await system.Client<ImportModel>().GetResponse<ModelRegistered, CommandRejected>(command);
+        Assert.True(again.Is(out Response<ModelRegistered>? same) && same!.Message.Version == registered.Message.Version, "a redelivered import registered twice");
+
+        var promoted = await system.Client<PromoteModel>().GetResponse<ModelPromoted, CommandRejected>(new PromoteModel(NewId.NextGuid(), "pretrained", registered.Message.Version));
+        Assert.True(promoted.Is(out Response<ModelPromoted>? _));
+        var answer = await system.Client<ClassifyImage>().GetResponse<ImageClassified, ClassificationRejected>(
+            new ClassifyImage(NewId.NextGuid(), File.ReadAllBytes(TestServices.Fixture("tabby_cat.jpg")), ModelName: "pretrained"));
+
+        Assert.True(answer.Is(out Response<ImageClassified>? classified), answer.Is(out Response<ClassificationRejected>? no) ? no!.Message.Reason : "");
+        Assert.Equal(("pretrained", registered.Message.Version, 5), (classified!.Message.ModelName, classified.Message.ModelVersion, classified.Message.Predictions.Count));
+        await using var db = system.Db();
+        var version = await db.ModelVersions.SingleAsync(v => v.Name == "pretrained");
+        Assert.Equal(("sqnxt23_w1", "imported from sqnxt23_w1-0e1b.pth"), (version.ConfigurationName, version.Description));
+        Assert.Equal(PreprocessingKind.Torchvision, ModelArtifact.ReadManifest(version.Path).Configuration.Training.Preprocessing);
+        // The weights are not kept in the command log.
+        Assert.True((await db.ProcessedCommands.SingleAsync(c => c.Id == command.CommandId)).PayloadJson.Length < 1000);
+    }
+
+    [Fact]
+    public async Task Weights_that_do_not_fit_are_rejected_naming_the_tensor_and_register_nothing()
+    {
+        var wrongConfiguration = new ImportModel(NewId.NextGuid(), "mismatch", "w2.pth", "pytorch", PytorchcvStateDict("sqnxt23_w2"), "sqnxt23_w1");
+        var noConfiguration = new ImportModel(NewId.NextGuid(), "mismatch", "w1.pth", "pytorch", PytorchcvStateDict("sqnxt23_w1"));
+        var unknownConfiguration = wrongConfiguration with { CommandId = NewId.NextGuid(), Configuration = "sqnxt99" };
+        var notWeights = new ImportModel(NewId.NextGuid(), "mismatch", "notes.pth", "pytorch", "not a state dict"u8.ToArray(), "sqnxt23_w1");
+
+        async Task<string> ReasonAsync(ImportModel command)
+        {
+            var response = await system.Client<ImportModel>().GetResponse<ModelRegistered, CommandRejected>(command);
+            Assert.True(response.Is(out Response<CommandRejected>? rejected), $"{command.FileName} was registered");
+            return rejected!.Message.Reason;
+        }
+
+        Assert.Contains("tensor 'features.init_block.conv.conv.weight' is [128, 3, 7, 7] in the file but the configuration needs [64, 3, 7, 7]", await ReasonAsync(wrongConfiguration));
+        Assert.Contains("'w2.pth'", await ReasonAsync(wrongConfiguration with { CommandId = NewId.NextGuid() }));
+        Assert.Contains("a PyTorch state dict carries no configuration", await ReasonAsync(noConfiguration));
+        Assert.Contains("unknown configuration 'sqnxt99'", await ReasonAsync(unknownConfiguration));
+        Assert.Contains("'notes.pth' is not a PyTorch state dict", await ReasonAsync(notWeights));
+        await using var db = system.Db();
+        Assert.False(await db.ModelVersions.AnyAsync(v => v.Name == "mismatch"));
+        Assert.False(Directory.Exists(Path.Combine(system.ArtifactRoot, "models", "mismatch")));
+        Assert.Empty(Directory.Exists(Path.Combine(system.ArtifactRoot, "models", ".staging"))
+            ? Directory.EnumerateFileSystemEntries(Path.Combine(system.ArtifactRoot, "models", ".staging")) : []);
+    }
+}
