@@ -222,6 +222,9 @@ public static class ModelArtifact
     {
         if (!File.Exists(file))
             throw new ArtifactException($"'{file}' does not exist");
+        if (format == WeightsFormat.Pytorch && configuration is null)
+            throw new ArtifactException($"a PyTorch state dict carries no configuration: name the one '{file}' belongs to with --config " +
+                $"(for pytorchcv's weights, {string.Join(", ", ConfigurationCatalog.PytorchcvNames)})");
         var (tensors, metadata) = format == WeightsFormat.Pytorch
             ? (PytorchStateDict.Read(file), new Dictionary<string, string>())
             : SafetensorsFile.Read(file);
@@ -230,9 +233,7 @@ public static class ModelArtifact
             SqueezeNextConfiguration? embedded = null;
             if (metadata.TryGetValue(ConfigurationMetadataKey, out var json))
                 embedded = ConfigurationFile.Parse(json, $"the configuration in '{file}'");
-            var chosen = configuration ?? embedded ?? throw new ArtifactException(format == WeightsFormat.Pytorch
-                ? $"a PyTorch state dict carries no configuration: name the one '{file}' belongs to with --config (for pytorchcv's weights, {string.Join(", ", ConfigurationCatalog.PytorchcvNames)})"
-                : $"'{file}' carries no configuration in its metadata; name one with --config");
+            var chosen = configuration ?? embedded ?? throw new ArtifactException($"'{file}' carries no configuration in its metadata; name one with --config");
             if (configuration is not null && embedded is not null)
                 EnsureSameArchitecture(embedded, configuration, $"the weights in '{file}'");
 

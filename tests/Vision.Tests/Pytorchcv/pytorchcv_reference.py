@@ -7,6 +7,9 @@ For one configuration it makes a network with fixed-seed weights and non-trivial
 so that the C# import can be checked against it.
 
 usage: pytorchcv_reference.py CONFIG OUT [--seed 7] [--images 3]
+       pytorchcv_reference.py CONFIG OUT --check FILE
+The second form loads FILE (a state dict another program wrote, such as `sqnxt export`) strictly into the same
+layout and compares its logits on OUT/<config>.io.pth's inputs with the saved ones; exit 1 when they differ.
 """
 import argparse
 import math
@@ -132,9 +135,21 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--images", type=int, default=3)
+    parser.add_argument("--check", metavar="FILE")
     args = parser.parse_args()
 
     torch.set_num_threads(1)
+    if args.check:
+        width, blocks = CONFIGS[args.config]
+        model = SqueezeNextPytorchcv(width, blocks)
+        model.load_state_dict(torch.load(args.check), strict=True)
+        model.eval()
+        saved = torch.load(os.path.join(args.out, f"{args.config}.io.pth"))
+        with torch.no_grad():
+            difference = (model(saved["inputs"]) - saved["logits"]).abs().max().item() / saved["logits"].abs().max().item()
+        print(f"{args.config}: {args.check} loads strictly; logits differ by {difference:.2e} of the largest")
+        raise SystemExit(0 if difference < 1e-5 else 1)
+
     generator = torch.Generator().manual_seed(args.seed)
     width, blocks = CONFIGS[args.config]
     model = SqueezeNextPytorchcv(width, blocks)
