@@ -225,8 +225,9 @@ public sealed class BrowserTests(DashboardSite site)
             await page.Locator("input[name='register-name']").PressAsync("Tab");
             await page.ClickAsync("#register");
             await page.WaitForSelectorAsync("text=Registered fashion v1");
-            await page.ClickAsync(".promote");
-            await page.WaitForSelectorAsync(".serving-badge");
+            var fashionRow = page.Locator("#models-grid tr", new() { Has = page.Locator("td >> text='fashion'") });
+            await fashionRow.Locator(".promote").ClickAsync();
+            await fashionRow.Locator(".serving-badge").WaitForAsync();
             await DashboardSite.ScreenshotAsync(page, "models");
 
             // Classify an uploaded image with the serving model.
@@ -260,6 +261,50 @@ public sealed class BrowserTests(DashboardSite site)
             await DashboardSite.ScreenshotAsync(page, "failure");
             throw;
         }
+    }
+
+    [SkippableFact]
+    public async Task Pretrained_weights_are_imported_and_promoted_from_the_models_page()
+    {
+        Skip.If(site.Unavailable is not null, site.Unavailable);
+        // A state dict written by PyTorch in pytorchcv's layout (tests/Vision.Tests/Pytorchcv), named as pytorchcv's files are.
+        var folder = Directory.CreateTempSubdirectory("sqnxt-browser-pth-").FullName;
+        var script = Path.Combine(AppContext.BaseDirectory, "Pytorchcv", "pytorchcv_reference.py");
+        using (var python = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/python3", $"\"{script}\" sqnxt23_w1 \"{folder}\"") { RedirectStandardError = true }))
+        {
+            var error = await python!.StandardError.ReadToEndAsync();
+            await python.WaitForExitAsync();
+            Skip.If(error.Contains("No module named 'torch'"), "python3-torch is not installed (scripts/test.sh installs it)");
+            Assert.True(python.ExitCode == 0, error);
+        }
+        var page = await site.SignedInPageAsync();
+        try
+        {
+            await page.GotoAsync("/models");
+            await DashboardSite.WaitForCircuitAsync(page);
+            await page.SetInputFilesAsync("#import-file", Path.Combine(folder, "sqnxt23_w1.pth"));
+            await page.WaitForSelectorAsync("#import-file-name");
+            // The configuration and the model name are taken from the file name.
+            Assert.Equal("sqnxt23_w1", await page.InputValueAsync("input[name='import-name']"));
+            await page.ClickAsync("#import");
+            await page.WaitForSelectorAsync("#models-message >> text=Imported sqnxt23_w1 v1.");
+            var row = page.Locator("#models-grid tr", new() { Has = page.Locator("text=imported from sqnxt23_w1.pth") });
+            await row.Locator(".promote").ClickAsync();
+            await row.Locator(".serving-badge").WaitForAsync();
+            await DashboardSite.ScreenshotAsync(page, "models-imported");
+        }
+        catch
+        {
+            await DashboardSite.ScreenshotAsync(page, "failure-import");
+            throw;
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        await using var db = site.System.Db();
+        var version = await db.ModelVersions.SingleAsync(v => v.Name == "sqnxt23_w1");
+        Assert.Equal(("sqnxt23_w1", true, (Guid?)null), (version.ConfigurationName, version.IsServing, version.SourceRunId));
     }
 
     private static async Task<Guid> StartTrainingAsync(IPage page, long steps, int checkpointEvery)

@@ -3,7 +3,7 @@ using SqueezeNext.Vision.Model;
 
 namespace SqueezeNext.Vision.Tests.Model;
 
-/// <summary>Trainable parameters and MACs at 227×227 against SQUEEZENEXT.md §3 (numbers reproduced from the references).</summary>
+/// <summary>Trainable parameters and MACs at each configuration's input size against SQUEEZENEXT.md §3 and §9.</summary>
 public class PublishedCountsTests
 {
     public static TheoryData<string, long, double> Expected => new()
@@ -22,6 +22,14 @@ public class PublishedCountsTests
         { "2.0-SqNxt-44", 4_428_096, 1_342.86 },
         { "1.5-SqNxt-23", 1_406_384, 472.27 },
         { "1.5-SqNxt-23v5", 1_841_456, 418.87 },
+        // pytorchcv's layout at its 224 input: parameters as pytorchcv publishes them (SQUEEZENEXT.md §9), MACs as
+        // this summary counts them (biases add no multiply-accumulates).
+        { "sqnxt23_w1", 724_056, 275.92064 },
+        { "sqnxt23_w3d2", 1_511_824, 535.34784 },
+        { "sqnxt23_w2", 2_583_752, 875.75296 },
+        { "sqnxt23v5_w1", 921_816, 276.943616 },
+        { "sqnxt23v5_w3d2", 1_953_616, 537.649536 },
+        { "sqnxt23v5_w2", 3_366_344, 879.844864 },
     };
 
     [Theory]
