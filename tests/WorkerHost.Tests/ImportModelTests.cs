@@ -16,8 +16,14 @@ public sealed class ImportingWorker : IAsyncLifetime
     public async Task InitializeAsync()
     {
         System = await JobSystem.CreateAsync();
+        // Real photos in folders named by their ILSVRC synsets: an ImageNet model evaluates on them with its own indices.
+        foreach (var (synset, file) in new[] { ("n02123045", "tabby_cat.jpg"), ("n02123045", "chelsea.png"), ("n07920052", "coffee.png") })
+        {
+            var folder = Directory.CreateDirectory(Path.Combine(System.DataRoot, "imagenet-photos", synset)).FullName;
+            File.Copy(TestServices.Fixture(file), Path.Combine(folder, file));
+        }
         await System.StartClientAsync();
-        await System.StartWorkerAsync(new Dictionary<string, string> { ["Worker__RunJobs"] = "false" });
+        await System.StartWorkerAsync(new Dictionary<string, string> { ["Worker__TorchThreads"] = "2" });
     }
 
     public async Task DisposeAsync() => await System.DisposeAsync();
@@ -64,6 +70,25 @@ public sealed class ImportModelTests(ImportingWorker worker) : IClassFixture<Imp
         Assert.Equal(PreprocessingKind.Torchvision, ModelArtifact.ReadManifest(version.Path).Configuration.Training.Preprocessing);
         // The weights are not kept in the command log.
         Assert.True((await db.ProcessedCommands.SingleAsync(c => c.Id == command.CommandId)).PayloadJson.Length < 1000);
+    }
+
+    [Fact]
+    public async Task An_imported_model_version_is_evaluated_like_any_other()
+    {
+        var import = new ImportModel(NewId.NextGuid(), "evaluated", "sqnxt23v5_w1.pth", "pytorch", PytorchcvStateDict("sqnxt23v5_w1"), "sqnxt23v5_w1");
+        var imported = await system.Client<ImportModel>().GetResponse<ModelRegistered, CommandRejected>(import);
+        Assert.True(imported.Is(out Response<ModelRegistered>? _), "the import was rejected");
+
+        var evaluation = new SubmitEvaluation(NewId.NextGuid(), "imagenet-photos", ModelName: "evaluated", ModelVersion: 1);
+        var queued = await system.Client<SubmitEvaluation>().GetResponse<RunQueued, CommandRejected>(evaluation);
+        Assert.True(queued.Is(out Response<RunQueued>? _), queued.Is(out Response<CommandRejected>? no) ? no!.Message.Reason : "");
+
+        var result = await system.WaitForAsync(db => db.EvaluationResults.FirstOrDefaultAsync(r => r.RunId == evaluation.RunId),
+            TimeSpan.FromMinutes(3), "the evaluation result");
+        Assert.Equal(3, result.Images);
+        Assert.InRange(result.Top5, result.Top1, 1.0);
+        await using var db = system.Db();
+        Assert.Equal("sqnxt23v5_w1", (await db.Runs.SingleAsync(r => r.Id == evaluation.RunId)).ConfigurationName);
     }
 
     [Fact]
