@@ -1,16 +1,19 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 
 namespace SqueezeNext.Dashboard.Account;
 
-/// <summary>Form posts that sign in and out (cookies cannot be set from an interactive circuit). Antiforgery applies.</summary>
+/// <summary>Form posts that sign in and out (cookies cannot be set from an interactive circuit), each checking its antiforgery token.</summary>
 public static class AccountEndpoints
 {
     public static void MapAccountEndpoints(this WebApplication app)
     {
-        app.MapPost("/account/login", async (HttpContext http, AdminAccount account) =>
+        app.MapPost("/account/login", async (HttpContext http, AdminAccount account, IAntiforgery antiforgery) =>
         {
+            // Minimal APIs validate antiforgery tokens only for parameters bound from the form; this form is read by hand.
+            if (!await antiforgery.IsRequestValidAsync(http)) return Results.BadRequest("The form has expired or did not come from this site: reload the page.");
             var form = await http.Request.ReadFormAsync();
             var returnUrl = SafeReturnUrl(form["returnUrl"]);
             var result = await account.SignInAsync(form["username"], form["password"]);
@@ -24,8 +27,9 @@ public static class AccountEndpoints
             return Results.LocalRedirect(returnUrl);
         }).AllowAnonymous();
 
-        app.MapPost("/account/logout", async (HttpContext http) =>
+        app.MapPost("/account/logout", async (HttpContext http, IAntiforgery antiforgery) =>
         {
+            if (!await antiforgery.IsRequestValidAsync(http)) return Results.BadRequest("The form has expired or did not come from this site: reload the page.");
             await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             return Results.Redirect("/login");
         });
