@@ -3,6 +3,7 @@
 # Installs rabbitmq-server (and PostgreSQL, if none is installed) with apt the first time.
 #
 #   scripts/services.sh start|stop|status|env
+#   scripts/services.sh stop-postgres|stop-rabbitmq   (one of them, for fault tests; `start` brings it back)
 #
 # Settings (environment):
 #   SQNXT_SERVICES_DIR              state folder (default: <repo>/artifacts/services)
@@ -110,7 +111,7 @@ start_rabbitmq() {
   echo "rabbitmq: ready on 127.0.0.1:$rabbit_port (management http://127.0.0.1:$rabbit_management_port)"
 }
 
-stop_all() {
+stop_rabbitmq() {
   if [ -f "$rabbit_base/rabbitmq.pid" ]; then
     (rabbit_env; timeout 60 /usr/lib/rabbitmq/bin/rabbitmqctl shutdown >/dev/null 2>&1 || true)
     rm -f "$rabbit_base/rabbitmq.pid"
@@ -120,6 +121,9 @@ stop_all() {
   if ! (ERL_EPMD_ADDRESS=127.0.0.1 epmd -names 2>/dev/null | grep -q "^name "); then
     (ERL_EPMD_ADDRESS=127.0.0.1 epmd -kill >/dev/null 2>&1 || true)
   fi
+}
+
+stop_postgres() {
   if pg_running; then
     as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null
     echo "postgres: stopped"
@@ -134,11 +138,13 @@ print_env() {
 
 case "${1:-}" in
   start) start_postgres; start_rabbitmq ;;
-  stop) stop_all ;;
+  stop) stop_rabbitmq; stop_postgres ;;
+  stop-postgres) stop_postgres ;;
+  stop-rabbitmq) stop_rabbitmq ;;
   status)
     if pg_running; then echo "postgres: running on 127.0.0.1:$pg_port"; else echo "postgres: stopped"; fi
     if rabbit_running; then echo "rabbitmq: running on 127.0.0.1:$rabbit_port"; else echo "rabbitmq: stopped"; fi
     ;;
   env) print_env ;;
-  *) echo "usage: scripts/services.sh start|stop|status|env" >&2; exit 2 ;;
+  *) echo "usage: scripts/services.sh start|stop|status|env|stop-postgres|stop-rabbitmq" >&2; exit 2 ;;
 esac

@@ -84,8 +84,13 @@ public sealed class RunRecorder(Guid runId, IServiceScopeFactory scopes, IPublis
             throw;
         }
 
+        // The events are for live views; the database is the record. A broker that is down or reconnecting must not
+        // hold up the supervisor's heartbeat (which keeps the run's claim), so the publishes of one flush get a short
+        // time together and whatever does not go out in it is dropped; the next progress event supersedes it.
+        using var publishing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        publishing.CancelAfter(PublishTimeout);
         foreach (var checkpoint in checkpointInfos)
-            await publisher.Publish(new CheckpointSaved(runId, checkpoint.Step, checkpoint.Epoch, checkpoint.Metrics, DateTimeOffset.UtcNow), cancellationToken);
+            await PublishBrieflyAsync(new CheckpointSaved(runId, checkpoint.Step, checkpoint.Epoch, checkpoint.Metrics, DateTimeOffset.UtcNow), publishing.Token);
 
         TrainingProgress? current;
         Dictionary<string, double> snapshot;
@@ -100,8 +105,33 @@ public sealed class RunRecorder(Guid runId, IServiceScopeFactory scopes, IPublis
             snapshot["loss"] = current.Loss;
             snapshot["lr"] = current.LearningRate;
             snapshot["images_per_second"] = current.ImagesPerSecond;
-            await publisher.Publish(new RunProgressed(runId, current.Step, current.TotalSteps, current.Epoch,
-                snapshot.Where(p => double.IsFinite(p.Value)).ToDictionary(), current.Remaining?.TotalSeconds, DateTimeOffset.UtcNow), cancellationToken);
+            await PublishBrieflyAsync(new RunProgressed(runId, current.Step, current.TotalSteps, current.Epoch,
+                snapshot.Where(p => double.IsFinite(p.Value)).ToDictionary(), current.Remaining?.TotalSeconds, DateTimeOffset.UtcNow), publishing.Token);
+        }
+    }
+
+    /// <summary>How long the publishes of one flush may take before the rest are dropped.</summary>
+    public static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Events that could not be published in time (the broker was unreachable).</summary>
+    public int DroppedEvents => dropped;
+
+    private int dropped;
+
+    private async Task PublishBrieflyAsync<T>(T message, CancellationToken deadline) where T : class
+    {
+        if (deadline.IsCancellationRequested)
+        {
+            Interlocked.Increment(ref dropped);
+            return;
+        }
+        try
+        {
+            await publisher.Publish(message, deadline);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Interlocked.Increment(ref dropped);
         }
     }
 

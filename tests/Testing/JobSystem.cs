@@ -18,10 +18,12 @@ public sealed class JobSystem : IAsyncDisposable
 {
     private readonly string id = Guid.NewGuid().ToString("N")[..12];
     private readonly List<AppProcess> processes = [];
+    private readonly ServiceEndpoints services;
     private IBusControl? bus;
 
-    private JobSystem()
+    private JobSystem(ServiceEndpoints services)
     {
+        this.services = services;
         Root = Directory.CreateTempSubdirectory("sqnxt-jobs-").FullName;
         DataRoot = Directory.CreateDirectory(Path.Combine(Root, "data")).FullName;
         ArtifactRoot = Directory.CreateDirectory(Path.Combine(Root, "artifacts")).FullName;
@@ -32,23 +34,24 @@ public sealed class JobSystem : IAsyncDisposable
     public string ArtifactRoot { get; }
     public string Database => $"sqnxt_test_{id}";
     public string VirtualHost => $"sqnxt-test-{id}";
-    public string ConnectionString => $"Host={TestServices.PostgresHost};Port={TestServices.PostgresPort};Username=postgres;Database={Database};Pooling=false";
+    public string ConnectionString => $"Host={services.Host};Port={services.PostgresPort};Username=postgres;Database={Database};Pooling=false";
     public ConcurrentQueue<object> Events { get; } = new();
 
     public IBus Bus => bus ?? throw new InvalidOperationException("the client bus is not started");
 
-    public static async Task<JobSystem> CreateAsync()
+    /// <param name="services">Where PostgreSQL and RabbitMQ are (default: the run's shared test services).</param>
+    public static async Task<JobSystem> CreateAsync(ServiceEndpoints? services = null)
     {
-        var system = new JobSystem();
-        await using (var admin = new NpgsqlConnection($"Host={TestServices.PostgresHost};Port={TestServices.PostgresPort};Username=postgres;Database=postgres;Pooling=false"))
+        var system = new JobSystem(services ?? ServiceEndpoints.Shared);
+        await using (var admin = new NpgsqlConnection(system.AdminConnectionString))
         {
             await admin.OpenAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{system.Database}\"", admin);
             await create.ExecuteNonQueryAsync();
         }
-        using var http = Management();
+        using var http = system.Management();
         (await http.PutAsync($"/api/vhosts/{system.VirtualHost}", Json(new { }))).EnsureSuccessStatusCode();
-        (await http.PutAsync($"/api/permissions/{system.VirtualHost}/{TestServices.RabbitUser}", Json(new { configure = ".*", write = ".*", read = ".*" })))
+        (await http.PutAsync($"/api/permissions/{system.VirtualHost}/{system.services.RabbitUser}", Json(new { configure = ".*", write = ".*", read = ".*" })))
             .EnsureSuccessStatusCode();
         return system;
     }
@@ -76,11 +79,11 @@ public sealed class JobSystem : IAsyncDisposable
     private Dictionary<string, string> ServiceSettings() => new()
     {
         ["ConnectionStrings__Postgres"] = ConnectionString,
-        ["RabbitMq__Host"] = TestServices.RabbitHost,
-        ["RabbitMq__Port"] = TestServices.RabbitPort.ToString(),
+        ["RabbitMq__Host"] = services.Host,
+        ["RabbitMq__Port"] = services.RabbitPort.ToString(),
         ["RabbitMq__VirtualHost"] = VirtualHost,
-        ["RabbitMq__Username"] = TestServices.RabbitUser,
-        ["RabbitMq__Password"] = TestServices.RabbitPassword,
+        ["RabbitMq__Username"] = services.RabbitUser,
+        ["RabbitMq__Password"] = services.RabbitPassword,
     };
 
     public IReadOnlyDictionary<string, string> WorkerSettings(IReadOnlyDictionary<string, string>? overrides = null)
@@ -124,10 +127,10 @@ public sealed class JobSystem : IAsyncDisposable
     {
         bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
-            rabbit.Host(TestServices.RabbitHost, (ushort)TestServices.RabbitPort, VirtualHost, host =>
+            rabbit.Host(services.Host, (ushort)services.RabbitPort, VirtualHost, host =>
             {
-                host.Username(TestServices.RabbitUser);
-                host.Password(TestServices.RabbitPassword);
+                host.Username(services.RabbitUser);
+                host.Password(services.RabbitPassword);
             });
             rabbit.ReceiveEndpoint($"test-events-{id}", endpoint =>
             {
@@ -199,7 +202,7 @@ public sealed class JobSystem : IAsyncDisposable
         if (bus is not null) await bus.StopAsync(TimeSpan.FromSeconds(10));
         try
         {
-            await using var admin = new NpgsqlConnection($"Host={TestServices.PostgresHost};Port={TestServices.PostgresPort};Username=postgres;Database=postgres;Pooling=false");
+            await using var admin = new NpgsqlConnection(AdminConnectionString);
             await admin.OpenAsync();
             await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Database}\" WITH (FORCE)", admin);
             await drop.ExecuteNonQueryAsync();
@@ -225,11 +228,13 @@ public sealed class JobSystem : IAsyncDisposable
             return Task.CompletedTask;
         });
 
-    private static HttpClient Management()
+    private string AdminConnectionString => $"Host={services.Host};Port={services.PostgresPort};Username=postgres;Database=postgres;Pooling=false";
+
+    private HttpClient Management()
     {
-        var http = new HttpClient { BaseAddress = new Uri($"http://{TestServices.RabbitHost}:{TestServices.RabbitManagementPort}") };
+        var http = new HttpClient { BaseAddress = new Uri($"http://{services.Host}:{services.RabbitManagementPort}") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.ASCII.GetBytes($"{TestServices.RabbitUser}:{TestServices.RabbitPassword}")));
+            Convert.ToBase64String(Encoding.ASCII.GetBytes($"{services.RabbitUser}:{services.RabbitPassword}")));
         return http;
     }
 

@@ -1,0 +1,134 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using SqueezeNext.Contracts;
+using SqueezeNext.Persistence.Entities;
+using SqueezeNext.Testing;
+
+namespace SqueezeNext.WorkerHost.Tests;
+
+/// <summary>
+/// PostgreSQL and RabbitMQ restarted under a running worker (a private pair of services, so the other tests are not
+/// disturbed): the worker reports not ready while a dependency is down, reconnects, and the run completes with its
+/// metrics intact.
+/// </summary>
+public sealed class DependencyFaultTests : IDisposable
+{
+    private readonly PrivateServices services = PrivateServices.Start();
+
+    public void Dispose() => services.Dispose();
+
+    [Fact]
+    public async Task A_postgres_restart_during_a_run_is_reported_not_ready_and_the_run_completes()
+    {
+        await using var system = await JobSystem.CreateAsync(services.Endpoints);
+        var (worker, run) = await StartRunAsync(system);
+
+        services.StopPostgres();
+        await WaitForReadinessAsync(worker, ready: false, TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        services.StartStopped();
+        await WaitForReadinessAsync(worker, ready: true, TimeSpan.FromSeconds(60));
+
+        await AssertCompletedWithCleanMetricsAsync(system, run);
+    }
+
+    [Fact]
+    public async Task A_rabbitmq_restart_during_a_run_is_reported_not_ready_and_commands_are_answered_after_it()
+    {
+        await using var system = await JobSystem.CreateAsync(services.Endpoints);
+        var (worker, run) = await StartRunAsync(system);
+
+        services.StopRabbitMq();
+        await WaitForReadinessAsync(worker, ready: false, TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        services.StartStopped();
+        await WaitForReadinessAsync(worker, ready: true, TimeSpan.FromSeconds(90));
+
+        // The worker's consumers are connected again: a command is answered (the client's own bus may need a few
+        // seconds more to recreate its reply queue, which the restart removed).
+        var command = new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "no-such-dataset");
+        Response<RunQueued, CommandRejected>? answer = null;
+        for (int attempt = 0; attempt < 6 && answer is null; attempt++)
+        {
+            try
+            {
+                answer = await system.Bus.CreateRequestClient<SubmitTraining>(RequestTimeout.After(s: 10)).GetResponse<RunQueued, CommandRejected>(command);
+            }
+            catch (RequestTimeoutException)
+            {
+            }
+        }
+        Assert.True(answer is { } a && a.Is(out Response<CommandRejected>? _), "no answer after the broker came back");
+        await AssertCompletedWithCleanMetricsAsync(system, run);
+        // Progress events wait for the broker only briefly, so the heartbeat went on and the live run was never
+        // taken for dead and started a second time.
+        await using var db = system.Db();
+        Assert.DoesNotContain(await db.RunEvents.Where(e => e.RunId == run).Select(e => e.Kind).ToListAsync(), kind => kind == "requeued");
+        Assert.Equal(1, (await db.Runs.SingleAsync(r => r.Id == run)).Attempts);
+    }
+
+    private static async Task<(AppProcess Worker, Guid Run)> StartRunAsync(JobSystem system)
+    {
+        system.AddPhotos();
+        await system.StartClientAsync();
+        var worker = await system.StartWorkerAsync(new Dictionary<string, string> { ["Worker__TorchThreads"] = "2" });
+        var submit = PhotoRuns.Submit(steps: 300, checkpointEvery: 20);
+        var queued = await system.Client<SubmitTraining>().GetResponse<RunQueued, CommandRejected>(submit);
+        Assert.True(queued.Is(out Response<RunQueued>? _));
+        await system.WaitForAsync(db => db.Checkpoints.FirstOrDefaultAsync(c => c.RunId == submit.RunId), TimeSpan.FromMinutes(2), "a first checkpoint");
+        return (worker, submit.RunId);
+    }
+
+    private static async Task AssertCompletedWithCleanMetricsAsync(JobSystem system, Guid runId)
+    {
+        var run = await WaitTolerantlyAsync(system, db => db.Runs.FirstOrDefaultAsync(r => r.Id == runId && (r.Status == RunStatus.Completed || r.Status == RunStatus.Failed)),
+            TimeSpan.FromMinutes(4), "the run's end");
+        Assert.True(run.Status == RunStatus.Completed, $"the run ended {run.Status}: {run.Error}\n{system.Logs()}");
+        await using var db = system.Db();
+        var events = string.Join("\n", await db.RunEvents.Where(e => e.RunId == runId).OrderBy(e => e.Id).Select(e => $"{e.Kind}: {e.Message}").ToListAsync());
+        Assert.True(run.Step == 300, $"completed at step {run.Step}\n{events}\n{system.Logs()[^Math.Min(6000, system.Logs().Length)..]}");
+        var steps = await db.MetricPoints.Where(m => m.RunId == runId && m.Name == "train_loss").OrderBy(m => m.Id).Select(m => m.Step).ToListAsync();
+        Assert.NotEmpty(steps);
+        Assert.Equal(steps.Count, steps.Distinct().Count());
+    }
+
+    /// <summary>Like JobSystem.WaitForAsync, but a database that is still coming back is a reason to try again, not to fail.</summary>
+    private static async Task<T> WaitTolerantlyAsync<T>(JobSystem system, Func<SqueezeNext.Persistence.JobsDbContext, Task<T?>> probe, TimeSpan timeout, string what) where T : class
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                return await system.WaitForAsync(probe, TimeSpan.FromSeconds(5), what);
+            }
+            catch (Exception e) when (e is TimeoutException or Npgsql.NpgsqlException or InvalidOperationException && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500);
+            }
+        }
+    }
+
+    private static async Task WaitForReadinessAsync(AppProcess worker, bool ready, TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = DateTime.UtcNow + timeout;
+        string last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var response = await http.GetAsync(new Uri(worker.BaseAddress, "/health/ready"));
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+                if (response.IsSuccessStatusCode == ready) return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                last = e.Message;
+                if (!ready) return;
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"/health/ready did not become {(ready ? "ready" : "not ready")} within {timeout}; last answer: {last}\n{worker.ReadLog()}");
+    }
+}
