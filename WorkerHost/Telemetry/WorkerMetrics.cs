@@ -24,6 +24,8 @@ public sealed class WorkerMetrics : IDisposable
         inferenceMilliseconds = meter.CreateHistogram<double>("sqnxt.classify.inference_time", "ms", "Decode and forward time of a classification batch");
         classifyRequests = meter.CreateCounter<long>("sqnxt.classify.requests", "{request}", "Classify requests by outcome");
         meter.CreateObservableGauge("sqnxt.training.throughput", () => trainingImagesPerSecond, "{image}/s", "Training images per second of the running job");
+        // Every tensor the process holds; flat over time when every batch runs in its own dispose scope (a leak grows it).
+        meter.CreateObservableGauge("sqnxt.torch.live_tensors", () => TorchSharp.torch.Tensor.TotalCount, "{tensor}", "Tensors alive in the worker process");
     }
 
     public void RecordQueueTime(Run run)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Model;
+using SqueezeNext.Testing;
 
 namespace SqueezeNext.Cli.Tests;
 
@@ -159,7 +160,7 @@ public sealed class EngineCommandTests : IDisposable
     [SkippableFact]
     public void Predict_answers_every_image_of_the_gdk_pixbuf_test_corpus_without_hanging_crashing_or_using_1_GB()
     {
-        var corpus = DownloadGdkPixbufTests();
+        var corpus = HostileImages.DownloadGdkPixbufCorpus(Path.Combine(root, "gdk"));
         Skip.If(corpus is null, "gdk-pixbuf-tests could not be downloaded (apt-get download gdk-pixbuf-tests failed)");
         var files = Directory.EnumerateFiles(corpus!, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
         Assert.True(files.Length > 400, $"only {files.Length} files in the corpus");
@@ -180,34 +181,5 @@ public sealed class EngineCommandTests : IDisposable
         Assert.Contains(errorLines, line => line.Contains("empty-file.tga") && line.Contains("is empty"));
         Assert.Contains(result.Output.Split('\n'), line => line.EndsWith("bug725582-testrotate.jpg", StringComparison.Ordinal));
         Assert.True(result.PeakResidentBytes < 1L << 30, $"peak resident memory {result.PeakResidentBytes / (1 << 20)} MB");
-    }
-
-    private string? DownloadGdkPixbufTests()
-    {
-        var download = Path.Combine(root, "gdk");
-        Directory.CreateDirectory(download);
-        try
-        {
-            if (!RunTool("apt-get", download, "download", "gdk-pixbuf-tests")) return null;
-            var deb = Directory.GetFiles(download, "gdk-pixbuf-tests_*.deb").FirstOrDefault();
-            if (deb is null || !RunTool("dpkg-deb", download, "-x", deb, Path.Combine(download, "x"))) return null;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return null;
-        }
-        // The test images (test-images/ and the loose files beside the test programs, such as issue205.jpg and large.jpg).
-        var images = Path.Combine(download, "x", "usr", "libexec", "installed-tests", "gdk-pixbuf");
-        return Directory.Exists(images) ? images : null;
-    }
-
-    private static bool RunTool(string tool, string directory, params string[] args)
-    {
-        var start = new ProcessStartInfo(tool) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        process.StandardOutput.ReadToEnd();
-        process.StandardError.ReadToEnd();
-        return process.WaitForExit(120_000) && process.ExitCode == 0;
     }
 }

@@ -208,7 +208,8 @@ public sealed class BrowserTests(DashboardSite site)
             await page.WaitForURLAsync(url => url.Contains("/compare?ids=", StringComparison.Ordinal));
             await page.WaitForSelectorAsync(".metric-chart[data-title='Training loss'][data-series='2']");
             await page.WaitForSelectorAsync(".metric-chart[data-title='Validation top-1'][data-series='2']");
-            Assert.Equal(2, await page.Locator("#compared-runs .run-link").CountAsync());
+            // The table renders a moment after the charts on a busy machine: wait for both rows.
+            await page.WaitForFunctionAsync("() => document.querySelectorAll('#compared-runs .run-link').length === 2");
             await DashboardSite.ScreenshotAsync(page, "compare");
 
             // A long run (the worker is free again), cancelled from its page.

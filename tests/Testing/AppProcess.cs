@@ -42,6 +42,18 @@ public sealed class AppProcess : IDisposable
     public bool HasExited => process.HasExited;
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
 
+    /// <summary>The process's resident memory now (VmRSS), in MB.</summary>
+    public long ResidentMegabytes
+    {
+        get
+        {
+            foreach (var line in File.ReadLines($"/proc/{process.Id}/status"))
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+            return 0;
+        }
+    }
+
     /// <summary>Waits until /health/ready answers 200 (the bus is connected and migrations ran).</summary>
     public async Task WaitUntilReadyAsync(TimeSpan timeout)
     {

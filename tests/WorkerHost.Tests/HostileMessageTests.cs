@@ -75,7 +75,7 @@ public sealed class HostileMessageTests : IAsyncLifetime
         Assert.Contains("baseLearningRate", reason!.Message.Reason);
         await using var check = system.Db();
         Assert.Equal(0, await check.Runs.CountAsync());
-        Assert.InRange(ResidentMegabytes(worker.Id), 1, 1500);
+        Assert.InRange(worker.ResidentMegabytes, 1, 1500);
     }
 
     [Fact]
@@ -121,13 +121,5 @@ public sealed class HostileMessageTests : IAsyncLifetime
             if (DateTime.UtcNow > deadline) throw new TimeoutException("the queues did not empty");
             await Task.Delay(500);
         }
-    }
-
-    private static long ResidentMegabytes(int pid)
-    {
-        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
-        return 0;
     }
 }
