@@ -5,6 +5,6 @@ builder.AddWorkerServices();
 
 var app = builder.Build();
 app.MapWorkerEndpoints();
-await app.MigrateDatabaseAsync();
 app.ConfigureTorch();
+await app.MigrateDatabaseAsync();
 await app.RunAsync();

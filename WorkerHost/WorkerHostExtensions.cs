@@ -5,11 +5,13 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using SqueezeNext.Persistence;
+using SqueezeNext.Vision.Runtime;
 using SqueezeNext.WorkerHost.Consumers;
 using SqueezeNext.WorkerHost.Datasets;
 using SqueezeNext.WorkerHost.Health;
 using SqueezeNext.WorkerHost.Inference;
 using SqueezeNext.WorkerHost.Jobs;
+using SqueezeNext.WorkerHost.Memory;
 using SqueezeNext.WorkerHost.Options;
 using SqueezeNext.WorkerHost.Telemetry;
 
@@ -46,6 +48,7 @@ public static class WorkerHostExtensions
         services.AddHostedService<StaleRunMonitor>();
         services.AddHostedService<DatasetScanner>();
         services.AddHostedService<ConfigurationPublisher>();
+        services.AddHostedService<NativeHeapTrimmer>();
 
         services.AddMassTransit(bus =>
         {
@@ -109,11 +112,23 @@ public static class WorkerHostExtensions
         return app;
     }
 
-    /// <summary>Sets libtorch's thread count when Worker:TorchThreads is configured.</summary>
+    /// <summary>Caps glibc's heap arenas (when it is the allocator) and sets libtorch's thread count, before any tensor is allocated.</summary>
     public static void ConfigureTorch(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<IOptions<WorkerOptions>>().Value.TorchThreads is { } threads)
-            TorchSharp.torch.set_num_threads(threads);
+        var options = app.Services.GetRequiredService<IOptions<WorkerOptions>>().Value;
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SqueezeNext.WorkerHost.NativeHeap");
+        if (NativeHeap.IsGlibcMalloc)
+        {
+            if (options.MallocArenas > 0) NativeHeap.LimitArenas(options.MallocArenas);
+            logger.LogWarning("Tensors are allocated by glibc's malloc ({Arenas} arenas, trimmed every {Interval}); preload TCMalloc "
+                + "(LD_PRELOAD=libtcmalloc_minimal.so.4, as the container image does) for flat memory and faster inference",
+                options.MallocArenas, options.HeapTrimInterval);
+        }
+        else
+        {
+            logger.LogInformation("Tensors are allocated by {Allocator}", NativeHeap.Allocator);
+        }
+        if (options.TorchThreads is { } threads) TorchSharp.torch.set_num_threads(threads);
     }
 
     /// <summary>Applies EF Core migrations, waiting up to a minute for the database to accept connections.</summary>

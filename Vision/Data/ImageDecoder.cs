@@ -20,6 +20,12 @@ public sealed record ImageLimits
     /// <summary>Largest single buffer the decoder may allocate; a lying header still cannot take more.</summary>
     public int AllocationLimitMegabytes { get; init; } = 512;
 
+    /// <summary>
+    /// Most memory the decoder keeps pooled between images. ImageSharp's default scales with the machine's memory
+    /// (gigabytes on a server) and is only trimmed when idle, so a busy worker would hold it all.
+    /// </summary>
+    public int PoolMegabytes { get; init; } = 64;
+
     public static ImageLimits Default { get; } = new();
 }
 
@@ -39,6 +45,7 @@ public sealed class ImageDecoder
         configuration.MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions
         {
             AllocationLimitMegabytes = Limits.AllocationLimitMegabytes,
+            MaximumPoolSizeMegabytes = Limits.PoolMegabytes,
         });
         // Decoding in parallel inside one image fights the loader's own threads.
         configuration.MaxDegreeOfParallelism = 1;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Model;
+using SqueezeNext.Vision.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -49,6 +50,7 @@ public sealed class CheckpointStore(string outputDirectory, int keep)
             ModelArtifact.Save(partial, network, configuration, classes, $"checkpoint at step {state.Step}");
             SafetensorsFile.Write(Path.Combine(partial, OptimizerFileName), optimizer.StateTensors());
             AtomicFile.WriteAllText(Path.Combine(partial, StateFileName), JsonSerializer.Serialize(state, ConfigurationJson.Options));
+            FaultPoints.Reach(FaultPoints.CheckpointWrite);
             if (System.IO.Directory.Exists(final)) System.IO.Directory.Delete(final, recursive: true);
             System.IO.Directory.Move(partial, final);
         }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Evaluation;
 using SqueezeNext.Vision.Model;
+using SqueezeNext.Vision.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -93,6 +94,7 @@ internal sealed class TrainingSession(
         var logits = network.forward(images);
         var loss = nn.functional.cross_entropy(logits, labels);
         loss.backward();
+        FaultPoints.Reach(FaultPoints.TrainingStep);
         optimizer.Step(learningRate);
 
         float lossValue = loss.item<float>();

@@ -4,6 +4,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence;
+using SqueezeNext.Vision.Runtime;
 using SqueezeNext.Vision.Training;
 using CheckpointRow = SqueezeNext.Persistence.Entities.Checkpoint;
 using MetricRow = SqueezeNext.Persistence.Entities.MetricPoint;
@@ -146,6 +147,7 @@ public sealed class RunRecorder(Guid runId, IServiceScopeFactory scopes, IPublis
         {
             RunId = runId, Step = m.Step, Epoch = m.Epoch, Name = m.Name, Value = m.Value, Time = m.Time,
         }).ToList(), cancellationToken);
+        if (metricPoints.Count > 0) FaultPoints.Reach(FaultPoints.MetricsFlush);
         foreach (var checkpoint in checkpointInfos)
         {
             await store.UpsertCheckpointAsync(new CheckpointRow

@@ -24,6 +24,17 @@ public sealed class WorkerOptions
     [Range(1, 256)]
     public int? TorchThreads { get; set; }
 
+    /// <summary>
+    /// glibc heap arenas (MALLOC_ARENA_MAX); each keeps the peak of the forward passes that ran in it, so the default
+    /// of eight per core multiplies resident memory under classify load. 0 leaves glibc's default.
+    /// </summary>
+    [Range(0, 64)]
+    public int MallocArenas { get; set; } = 2;
+
+    /// <summary>How often the C heap's free pages go back to the system (malloc_trim); zero turns it off.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan HeapTrimInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Image decoding threads of a training run's loader.</summary>
     [Range(1, 64)]
     public int LoaderThreads { get; set; } = Math.Max(1, Environment.ProcessorCount);

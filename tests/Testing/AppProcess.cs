@@ -75,6 +75,24 @@ public sealed class AppProcess : IDisposable
         throw new TimeoutException($"the process was not ready within {timeout}; log: {ReadLog()}");
     }
 
+    /// <summary>Waits until the process writes a line containing <paramref name="text"/> to its output.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            lock (log)
+            {
+                using var reader = new StreamReader(new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+                if (reader.ReadToEnd().Contains(text, StringComparison.Ordinal)) return;
+            }
+            if (process.HasExited)
+                throw new InvalidOperationException($"the process exited with {process.ExitCode} before writing '{text}'; log: {ReadLog()}");
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"the process did not write '{text}' within {timeout}; log: {ReadLog()}");
+    }
+
     /// <summary>SIGKILL: no shutdown code runs, exactly as if the machine lost power.</summary>
     public void Kill()
     {

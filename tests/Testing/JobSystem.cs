@@ -98,6 +98,7 @@ public sealed class JobSystem : IAsyncDisposable
         settings["Worker__StaleAfter"] = "00:00:04";
         settings["Worker__PollInterval"] = "00:00:00.250";
         settings["Worker__FlushInterval"] = "00:00:00.250";
+        if (TestServices.Tcmalloc is { } tcmalloc) settings["LD_PRELOAD"] = tcmalloc;
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) settings[key] = value;
         return settings;
     }
@@ -122,8 +123,11 @@ public sealed class JobSystem : IAsyncDisposable
         return dashboard;
     }
 
-    /// <summary>Starts a client bus on the test's virtual host that records every job-system event.</summary>
-    public async Task StartClientAsync()
+    /// <summary>
+    /// Starts a client bus on the test's virtual host that records every job-system event; <paramref name="configure"/>
+    /// adds endpoints of the test's own.
+    /// </summary>
+    public async Task StartClientAsync(Action<IRabbitMqBusFactoryConfigurator>? configure = null)
     {
         bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
         {
@@ -146,6 +150,7 @@ public sealed class JobSystem : IAsyncDisposable
                 Record<ImageClassified>(endpoint);
                 Record<ClassificationRejected>(endpoint);
             });
+            configure?.Invoke(rabbit);
         });
         await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
     }

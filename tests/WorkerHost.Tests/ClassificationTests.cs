@@ -1,10 +1,6 @@
 using System.Text.Json;
 using MassTransit;
 using SqueezeNext.Contracts;
-using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Vision.Artifacts;
-using SqueezeNext.Vision.Configuration;
-using SqueezeNext.Vision.Model;
 using SqueezeNext.Testing;
 
 namespace SqueezeNext.WorkerHost.Tests;
@@ -25,17 +21,7 @@ public sealed class ServingWorker : IAsyncLifetime
             ["Worker__Classification__MaxBatchSize"] = "8",
             ["Worker__Classification__MaxDelay"] = "00:00:00.300",
         });
-        // A serving ImageNet model (random weights suffice: the test is about the plumbing, not accuracy).
-        var configuration = ConfigurationCatalog.Get("v_1_0_SqNxt_23");
-        var path = Path.Combine(System.ArtifactRoot, "models", "imagenet", "v1");
-        using (var network = new SqueezeNextNetwork(configuration.Architecture, seed: 5))
-            ModelArtifact.Save(path, network, configuration);
-        await using var db = System.Db();
-        db.ModelVersions.Add(new ModelVersion
-        {
-            Name = "imagenet", Version = 1, Path = path, ConfigurationName = configuration.Name, IsServing = true, CreatedAt = DateTimeOffset.UtcNow,
-        });
-        await db.SaveChangesAsync();
+        await ServingModels.ServeRandomImageNetModelAsync(System, "imagenet", seed: 5);
     }
 
     public async Task DisposeAsync() => await System.DisposeAsync();

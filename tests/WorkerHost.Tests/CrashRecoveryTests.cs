@@ -3,52 +3,79 @@ using Microsoft.EntityFrameworkCore;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Testing;
+using SqueezeNext.Vision.Runtime;
+using SqueezeNext.Vision.Training;
 
 namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>Runs outlive their workers and the broker's acknowledgement timeout.</summary>
 public sealed class CrashRecoveryTests : PhotoJobSystemTests
 {
+    /// <summary>
+    /// One run, four workers: the first is killed in the middle of a training step, the second while it writes a
+    /// checkpoint, the third while it flushes metrics (each frozen at that point by <see cref="FaultPoints"/>), the
+    /// fourth finishes the run.
+    /// </summary>
     [Fact]
-    public async Task A_worker_killed_mid_run_leaves_a_run_that_a_second_worker_resumes_from_its_latest_checkpoint_and_completes()
+    public async Task A_run_whose_workers_are_killed_in_a_step_a_checkpoint_write_and_a_metrics_flush_resumes_each_time_and_completes()
     {
-        var first = await system.StartWorkerAsync();
         var submit = PhotoRuns.Submit(steps: 60, inputSize: 96, checkpointEvery: 10);
-        await system.Bus.Publish(submit);
-        await system.WaitForAsync(db => db.Checkpoints.FirstOrDefaultAsync(c => c.RunId == submit.RunId && c.Step == 20),
-            TimeSpan.FromMinutes(3), "the checkpoint at step 20");
-        await system.WaitForAsync(db => db.MetricPoints.FirstOrDefaultAsync(m => m.RunId == submit.RunId && m.Step >= 24),
-            TimeSpan.FromMinutes(1), "steps past the checkpoint");
+        var checkpoints = new CheckpointStore(Path.Combine(system.ArtifactRoot, "runs", submit.RunId.ToString("N")), keep: 5);
+        var resumedFrom = new List<long>();
 
-        first.Kill();
+        // In its 25th step, after the backward pass: the newest checkpoint is step 20.
+        var worker = await StartArmedAsync($"{FaultPoints.TrainingStep}@25");
+        await system.Bus.Publish(submit);
+        await KillAtAsync(worker, FaultPoints.TrainingStep);
+        Assert.Equal(20, checkpoints.List().Max(c => c.Step));
+
+        // Resumed from 20, it writes the checkpoint at 30, then is killed with the one at 40 written but not in place.
+        worker = await StartArmedAsync($"{FaultPoints.CheckpointWrite}@2");
+        await KillAtAsync(worker, FaultPoints.CheckpointWrite);
+        Assert.Single(Directory.GetDirectories(checkpoints.Directory, ".step-00000040.*.partial"));
+        Assert.Equal(30, checkpoints.List().Max(c => c.Step));
+        resumedFrom.Add(20);
+
+        // Resumed from 30 (never from the partial 40), it is killed after writing the metrics of step 50 to the database.
+        worker = await StartArmedAsync($"{FaultPoints.MetricsFlush}@2");
+        await KillAtAsync(worker, FaultPoints.MetricsFlush);
+        resumedFrom.Add(30);
         long recordedStep;
         await using (var db = system.Db())
-        {
             recordedStep = await db.MetricPoints.Where(m => m.RunId == submit.RunId).MaxAsync(m => m.Step);
-            Assert.Equal(RunStatus.Running, (await db.Runs.SingleAsync(r => r.Id == submit.RunId)).Status);
-        }
-        // The newest complete checkpoint on disk (the database may not have heard of it before the kill).
-        var runDirectory = Path.Combine(system.ArtifactRoot, "runs", submit.RunId.ToString("N"));
-        long latestCheckpoint = new Vision.Training.CheckpointStore(runDirectory, 5).List().Max(c => c.Step);
-        Assert.True(latestCheckpoint >= recordedStep - 10, $"checkpoint {latestCheckpoint} is more than one interval behind step {recordedStep}");
-        await system.StartWorkerAsync();
+        Assert.Equal(50, recordedStep);
+        long newest = checkpoints.List().Max(c => c.Step);
+        Assert.True(newest >= recordedStep - 10, $"the newest checkpoint, {newest}, is more than one interval behind step {recordedStep}");
+        resumedFrom.Add(newest);
 
+        await system.StartWorkerAsync();
         var run = await system.WaitForAsync(db => db.Runs.FirstOrDefaultAsync(r => r.Id == submit.RunId && r.Status == RunStatus.Completed),
-            TimeSpan.FromMinutes(4), "the resumed run's completion");
+            TimeSpan.FromMinutes(4), "the run's completion");
         Assert.Equal(60, run.Step);
-        Assert.Equal(2, run.Attempts);
+        Assert.Equal(4, run.Attempts);
         await using (var db = system.Db())
         {
-            var events = await db.RunEvents.Where(e => e.RunId == submit.RunId).OrderBy(e => e.Id).ToListAsync();
-            Assert.Contains(events, e => e.Kind == "requeued");
-            var resumed = Assert.Single(events, e => e.Kind == "resumed");
-            Assert.Contains($"at step {latestCheckpoint} ", resumed.Message);
+            var resumed = await db.RunEvents.Where(e => e.RunId == submit.RunId && e.Kind == "resumed").OrderBy(e => e.Id).Select(e => e.Message).ToListAsync();
+            Assert.Equal(resumedFrom.Count, resumed.Count);
+            foreach (var (message, step) in resumed.Zip(resumedFrom))
+                Assert.Contains($"at step {step} ", message);
 
-            var points = await db.MetricPoints.Where(m => m.RunId == submit.RunId).ToListAsync();
+            // One point per name and step, the steps in the order they were recorded, every logged step present once.
+            var points = await db.MetricPoints.Where(m => m.RunId == submit.RunId).OrderBy(m => m.Time).ThenBy(m => m.Step).ToListAsync();
             Assert.Equal(points.Count, points.Select(p => (p.Name, p.Step)).Distinct().Count());
-            Assert.Equal(Enumerable.Range(1, 6).Select(i => i * 10L), points.Where(p => p.Name == "train_loss").Select(p => p.Step).Order());
+            Assert.Equal(points.Select(p => p.Step).Order(), points.Select(p => p.Step));
+            Assert.Equal(Enumerable.Range(1, 6).Select(i => i * 10L), points.Where(p => p.Name == "train_loss").Select(p => p.Step));
         }
         await system.WaitForEventAsync<RunCompleted>(e => e.RunId == submit.RunId, TimeSpan.FromSeconds(30), "RunCompleted");
+    }
+
+    private Task<AppProcess> StartArmedAsync(string faultPoints) =>
+        system.StartWorkerAsync(new Dictionary<string, string> { [FaultPoints.EnvironmentVariable] = faultPoints });
+
+    private static async Task KillAtAsync(AppProcess worker, string faultPoint)
+    {
+        await worker.WaitForOutputAsync($"fault point {faultPoint} reached", TimeSpan.FromMinutes(3));
+        worker.Kill();
     }
 
     [SkippableFact]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using SqueezeNext.Contracts;
@@ -9,7 +10,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// <summary>
 /// PostgreSQL and RabbitMQ restarted under a running worker (a private pair of services, so the other tests are not
 /// disturbed): the worker reports not ready while a dependency is down, reconnects, and the run completes with its
-/// metrics intact. Chaos tests: they run with scripts/chaos-test.sh (SQNXT_CHAOS=1), not in the default test run.
+/// metrics intact, or every classify request the broker accepted is answered. Chaos tests: they run with scripts/chaos-test.sh (SQNXT_CHAOS=1), not in the default test run.
 /// </summary>
 public sealed class DependencyFaultTests : IDisposable
 {
@@ -69,6 +70,66 @@ public sealed class DependencyFaultTests : IDisposable
         await using var db = system.Db();
         Assert.DoesNotContain(await db.RunEvents.Where(e => e.RunId == run).Select(e => e.Kind).ToListAsync(), kind => kind == "requeued");
         Assert.Equal(1, (await db.Runs.SingleAsync(r => r.Id == run)).Attempts);
+    }
+
+    [SkippableFact]
+    public async Task A_rabbitmq_restart_during_classify_load_loses_no_accepted_request()
+    {
+        Skip.If(services is null, NotChaosRun);
+        await using var system = await JobSystem.CreateAsync(services!.Endpoints);
+        // Answers go to a durable queue of the test's, so those published while the client is reconnecting wait there.
+        var answered = new ConcurrentDictionary<Guid, bool>();
+        await system.StartClientAsync(rabbit => rabbit.ReceiveEndpoint($"test-answers-{NewId.NextGuid():N}", endpoint =>
+        {
+            endpoint.Handler<ImageClassified>(context => Task.FromResult(answered.TryAdd(context.Message.RequestId, true)));
+            endpoint.Handler<ClassificationRejected>(context => Task.FromResult(answered.TryAdd(context.Message.RequestId, false)));
+        }));
+        var worker = await system.StartWorkerAsync(new Dictionary<string, string> { ["Worker__RunJobs"] = "false", ["Worker__TorchThreads"] = "2" });
+        await ServingModels.ServeRandomImageNetModelAsync(system, "chaos", seed: 7);
+
+        // Four callers publish requests until told to stop; a request counts as accepted once the broker confirmed it.
+        var image = await File.ReadAllBytesAsync(TestServices.Fixture("rocket.jpg"));
+        var accepted = new ConcurrentBag<Guid>();
+        int refused = 0;
+        using var stop = new CancellationTokenSource();
+        var callers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var request = new ClassifyImage(NewId.NextGuid(), image);
+                try
+                {
+                    using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                    await system.Bus.Publish(request, patience.Token);
+                    accepted.Add(request.RequestId);
+                }
+                catch (Exception)
+                {
+                    Interlocked.Increment(ref refused);
+                    await Task.Delay(200);
+                }
+                await Task.Delay(100);
+            }
+        })).ToArray();
+
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        services!.StopRabbitMq();
+        await WaitForReadinessAsync(worker, ready: false, TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        services!.StartStopped();
+        await WaitForReadinessAsync(worker, ready: true, TimeSpan.FromSeconds(90));
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        await stop.CancelAsync();
+        await Task.WhenAll(callers);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (accepted.Any(id => !answered.ContainsKey(id)) && DateTime.UtcNow < deadline) await Task.Delay(500);
+        var lost = accepted.Where(id => !answered.ContainsKey(id)).ToList();
+        Assert.True(accepted.Count >= 50, $"only {accepted.Count} requests were accepted");
+        Assert.True(lost.Count == 0, $"{lost.Count} of {accepted.Count} accepted requests were never answered ({refused} publishes refused while the broker was down)\n{worker.ReadLog()}");
+        Assert.All(accepted, id => Assert.True(answered[id], $"request {id} was rejected"));
+        Assert.False(worker.HasExited);
+        Assert.Equal(0, await system.QueueDepthAsync("classify-image_error"));
     }
 
     private static async Task<(AppProcess Worker, Guid Run)> StartRunAsync(JobSystem system)
