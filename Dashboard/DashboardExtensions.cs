@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Radzen;
+using SqueezeNext.Contracts;
 using SqueezeNext.Dashboard.Account;
 using SqueezeNext.Dashboard.Components;
 using SqueezeNext.Dashboard.Data;
@@ -26,6 +28,7 @@ public static class DashboardExtensions
         services.AddSingleton<AdminAccount>();
         services.AddSingleton<RunNotifier>();
 
+        services.AddOptions<RabbitMqOptions>().Bind(configuration.GetSection(RabbitMqOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
@@ -37,11 +40,11 @@ public static class DashboardExtensions
             });
             bus.UsingRabbitMq((context, rabbit) =>
             {
-                var section = configuration.GetSection("RabbitMq");
-                rabbit.Host(section["Host"] ?? "127.0.0.1", ushort.Parse(section["Port"] ?? "5672"), section["VirtualHost"] ?? "/", host =>
+                var settings = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
+                rabbit.Host(settings.Host, (ushort)settings.Port, settings.VirtualHost, host =>
                 {
-                    host.Username(section["Username"] ?? "guest");
-                    host.Password(section["Password"] ?? "guest");
+                    host.Username(settings.Username);
+                    host.Password(settings.Password);
                 });
                 rabbit.ConfigureEndpoints(context);
             });

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using SqueezeNext.Contracts;
 using SqueezeNext.Persistence;
 using SqueezeNext.Vision.Runtime;
 using SqueezeNext.WorkerHost.Consumers;

@@ -13,17 +13,24 @@ public sealed class AppProcess : IDisposable
     private readonly Process process;
     private readonly StreamWriter log;
 
-    public AppProcess(string project, string assembly, IReadOnlyDictionary<string, string> settings, string logPath)
+    /// <param name="launcher">A program (and its arguments) that runs <c>dotnet</c> for it, such as strace.</param>
+    public AppProcess(string project, string assembly, IReadOnlyDictionary<string, string> settings, string logPath, IReadOnlyList<string>? launcher = null)
     {
         Port = FreePort();
         var folder = TestServices.ProjectOutput(project);
-        var start = new ProcessStartInfo("dotnet")
+        Folder = folder;
+        var start = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : "dotnet")
         {
             WorkingDirectory = folder,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (launcher is { Count: > 0 })
+        {
+            foreach (var argument in launcher.Skip(1)) start.ArgumentList.Add(argument);
+            start.ArgumentList.Add("dotnet");
+        }
         start.ArgumentList.Add(Path.Combine(folder, assembly));
         start.Environment["Urls"] = $"http://127.0.0.1:{Port}";
         foreach (var (key, value) in settings) start.Environment[key] = value;
@@ -37,6 +44,9 @@ public sealed class AppProcess : IDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>The build output the process runs from (its working directory).</summary>
+    public string Folder { get; }
     public string LogPath { get; }
     public int Id => process.Id;
     public bool HasExited => process.HasExited;

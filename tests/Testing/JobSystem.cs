@@ -103,9 +103,9 @@ public sealed class JobSystem : IAsyncDisposable
         return settings;
     }
 
-    public async Task<AppProcess> StartWorkerAsync(IReadOnlyDictionary<string, string>? overrides = null)
+    public async Task<AppProcess> StartWorkerAsync(IReadOnlyDictionary<string, string>? overrides = null, IReadOnlyList<string>? launcher = null)
     {
-        var worker = new AppProcess("WorkerHost", "SqueezeNext.WorkerHost.dll", WorkerSettings(overrides), Path.Combine(Root, $"worker-{processes.Count + 1}.log"));
+        var worker = new AppProcess("WorkerHost", "SqueezeNext.WorkerHost.dll", WorkerSettings(overrides), Path.Combine(Root, $"worker-{processes.Count + 1}.log"), launcher);
         processes.Add(worker);
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
         return worker;

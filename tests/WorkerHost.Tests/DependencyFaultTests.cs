@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Testing;
+using Xunit.Abstractions;
 
 namespace SqueezeNext.WorkerHost.Tests;
 
@@ -12,7 +13,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// disturbed): the worker reports not ready while a dependency is down, reconnects, and the run completes with its
 /// metrics intact, or every classify request the broker accepted is answered. Chaos tests: they run with scripts/chaos-test.sh (SQNXT_CHAOS=1), not in the default test run.
 /// </summary>
-public sealed class DependencyFaultTests : IDisposable
+public sealed class DependencyFaultTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly string? NotChaosRun = Environment.GetEnvironmentVariable("SQNXT_CHAOS") == "1"
         ? null : "a chaos test: run scripts/chaos-test.sh";
@@ -125,6 +126,7 @@ public sealed class DependencyFaultTests : IDisposable
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         while (accepted.Any(id => !answered.ContainsKey(id)) && DateTime.UtcNow < deadline) await Task.Delay(500);
         var lost = accepted.Where(id => !answered.ContainsKey(id)).ToList();
+        output.WriteLine($"{accepted.Count} requests accepted, {refused} publishes refused while the broker was down, {lost.Count} accepted requests unanswered");
         Assert.True(accepted.Count >= 50, $"only {accepted.Count} requests were accepted");
         Assert.True(lost.Count == 0, $"{lost.Count} of {accepted.Count} accepted requests were never answered ({refused} publishes refused while the broker was down)\n{worker.ReadLog()}");
         Assert.All(accepted, id => Assert.True(answered[id], $"request {id} was rejected"));
