@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
+using SqueezeNext.Testing;
 
 namespace SqueezeNext.Cli.Tests;
 
@@ -55,14 +55,6 @@ public sealed class PretrainedWeightsCommandTests : IDisposable
 
     private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
-    private static (int ExitCode, string Output) RunPython(string arguments)
-    {
-        if (!File.Exists(Python)) return (-1, "No module named 'torch' (no python3)");
-        var start = new ProcessStartInfo(Python, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        process.WaitForExit(TimeSpan.FromMinutes(3));
-        return (process.HasExited ? process.ExitCode : -1, output.Result + error.Result);
-    }
+    private static (int ExitCode, string Output) RunPython(string arguments) =>
+        File.Exists(Python) ? ExternalProcess.Run(Python, arguments) : (-1, "No module named 'torch' (no python3)");
 }

@@ -271,13 +271,9 @@ public sealed class BrowserTests(DashboardSite site)
         // A state dict written by PyTorch in pytorchcv's layout (tests/Vision.Tests/Pytorchcv), named as pytorchcv's files are.
         var folder = Directory.CreateTempSubdirectory("sqnxt-browser-pth-").FullName;
         var script = Path.Combine(AppContext.BaseDirectory, "Pytorchcv", "pytorchcv_reference.py");
-        using (var python = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/python3", $"\"{script}\" sqnxt23_w1 \"{folder}\"") { RedirectStandardError = true }))
-        {
-            var error = await python!.StandardError.ReadToEndAsync();
-            await python.WaitForExitAsync();
-            Skip.If(error.Contains("No module named 'torch'"), "python3-torch is not installed (scripts/test.sh installs it)");
-            Assert.True(python.ExitCode == 0, error);
-        }
+        var made = ExternalProcess.Run("/usr/bin/python3", $"\"{script}\" sqnxt23_w1 \"{folder}\"");
+        Skip.If(made.Output.Contains("No module named 'torch'"), "python3-torch is not installed (scripts/test.sh installs it)");
+        Assert.True(made.ExitCode == 0, made.Output);
         var page = await site.SignedInPageAsync();
         try
         {

@@ -15,7 +15,7 @@ public sealed class ComposeFileTests
     {
         Skip.IfNot(File.Exists("/usr/bin/docker-compose"), "docker-compose is not installed (scripts/test.sh installs Debian's)");
 
-        var (exitCode, output) = Shell.Run("/usr/bin/docker-compose", "-f compose.yaml config -q");
+        var (exitCode, output) = ExternalProcess.Run("/usr/bin/docker-compose", "-f compose.yaml config -q", TestServices.RepositoryRoot);
 
         Assert.True(exitCode == 0, output);
     }

@@ -101,7 +101,7 @@ public sealed class DockerfileTests
     {
         static List<string> References(string extra)
         {
-            var (exitCode, output) = Shell.Run("dotnet", $"msbuild Vision/Vision.csproj -getItem:PackageReference {extra}");
+            var (exitCode, output) = ExternalProcess.Run("dotnet", $"msbuild Vision/Vision.csproj -getItem:PackageReference {extra}", TestServices.RepositoryRoot);
             Assert.True(exitCode == 0, output);
             return Regex.Matches(output, "\"Identity\": \"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
         }

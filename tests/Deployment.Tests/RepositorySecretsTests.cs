@@ -37,13 +37,13 @@ public sealed partial class RepositorySecretsTests
     [Fact]
     public void Environment_files_with_real_values_are_ignored_by_git()
     {
-        var (code, output) = Shell.Run("git", "check-ignore -q .env");
+        var (code, output) = ExternalProcess.Run("git", "check-ignore -q .env", TestServices.RepositoryRoot);
         Assert.True(code == 0, $".env is not ignored by git: {output}");
     }
 
     private static List<string> TrackedFiles()
     {
-        var (code, output) = Shell.Run("git", "ls-files");
+        var (code, output) = ExternalProcess.Run("git", "ls-files", TestServices.RepositoryRoot);
         Assert.True(code == 0, output);
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
     }

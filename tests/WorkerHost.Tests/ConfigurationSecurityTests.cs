@@ -1,10 +1,12 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.EntityFrameworkCore;
 using SqueezeNext.Contracts;
+using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Testing;
 
 namespace SqueezeNext.WorkerHost.Tests;
 
-/// <summary>Credentials come from configuration, and RabbitMQ's guest account is refused beyond loopback.</summary>
+/// <summary>Credentials come from configuration, stay out of the log, and RabbitMQ's guest account is refused beyond loopback.</summary>
 public sealed class ConfigurationSecurityTests
 {
     [Theory]
@@ -34,5 +36,28 @@ public sealed class ConfigurationSecurityTests
         }));
         Assert.Contains("guest account only works on loopback", failure.Message);
         Assert.Contains("RabbitMq__Username", failure.Message);
+    }
+
+    [Fact]
+    public async Task The_database_password_never_reaches_the_workers_log()
+    {
+        // The test cluster trusts loopback, so any password connects; a distinctive one can be searched for.
+        const string password = "pw-7f3a9c1e-not-for-logs";
+        await using var system = await JobSystem.CreateAsync();
+        system.AddPhotos();
+        await system.StartClientAsync();
+        var worker = await system.StartWorkerAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = system.ConnectionString + $";Password={password}",
+            ["Logging__LogLevel__Default"] = "Debug",
+            ["Logging__LogLevel__Microsoft.EntityFrameworkCore"] = "Debug",
+            ["Logging__LogLevel__MassTransit"] = "Debug",
+        });
+        var submit = PhotoRuns.Submit(steps: 2);
+        await system.Bus.Publish(submit);
+        await system.WaitForAsync(db => db.Runs.FirstOrDefaultAsync(r => r.Id == submit.RunId && r.Status == RunStatus.Completed),
+            TimeSpan.FromMinutes(2), "a run");
+        worker.Kill();
+        Assert.DoesNotContain(password, await File.ReadAllTextAsync(worker.LogPath));
     }
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using SqueezeNext.Testing;
 
 namespace SqueezeNext.Vision.Tests.Pytorchcv;
 
@@ -43,19 +43,7 @@ public sealed class PytorchReference : IDisposable
         }
     }
 
-    private static (int ExitCode, string Output) Run(string arguments)
-    {
-        var start = new ProcessStartInfo(Python, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, "timed out");
-        }
-        return (process.ExitCode, output.Result + error.Result);
-    }
+    private static (int ExitCode, string Output) Run(string arguments) => ExternalProcess.Run(Python, arguments);
 
     public void Dispose() => directory.Dispose();
 }
