@@ -121,8 +121,7 @@ public static class WorkerHostExtensions
         if (NativeHeap.IsGlibcMalloc)
         {
             if (options.MallocArenas > 0) NativeHeap.LimitArenas(options.MallocArenas);
-            logger.LogWarning("Tensors are allocated by glibc's malloc ({Arenas} arenas, trimmed every {Interval}); preload TCMalloc "
-                + "(LD_PRELOAD=libtcmalloc_minimal.so.4, as the container image does) for flat memory and faster inference",
+            logger.LogInformation("Tensors are allocated by glibc's malloc, {Arenas} arenas, its free pages returned every {Interval}",
                 options.MallocArenas, options.HeapTrimInterval);
         }
         else

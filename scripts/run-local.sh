@@ -103,9 +103,6 @@ wait_ready() {
 # database migrations before it answers, so it starts first.
 (
   cd "$state/app/WorkerHost"
-  # TCMalloc, as in the container image: flat memory under classify load and faster passes (docs/reliability.md).
-  tcmalloc="$(ls /usr/lib/*-linux-gnu/libtcmalloc_minimal.so.4 2>/dev/null | head -1)"
-  if [ -n "$tcmalloc" ]; then export LD_PRELOAD="$tcmalloc"; fi
   Urls="http://127.0.0.1:$worker_port" Worker__DataRoot="$state/data" Worker__ArtifactRoot="$state/worker-artifacts" \
     exec dotnet SqueezeNext.WorkerHost.dll
 ) >>"$state/logs/worker.log" 2>&1 &

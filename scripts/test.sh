@@ -13,7 +13,7 @@ log="$results/dotnet-test.log"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # What the tests use from Debian: Fashion-MNIST, Chromium for the browser tests, PyTorch as the reference for the
-# pytorchcv import, TCMalloc for the worker, strace, docker-compose to validate compose.yaml, and apt's package lists so a test can fetch
+# pytorchcv import, strace, docker-compose to validate compose.yaml, and apt's package lists so a test can fetch
 # gdk-pixbuf-tests' hostile images. Tests that need them skip, saying why, when they cannot be had.
 ensure_apt_lists() {
   if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -E '^(lock|partial|auxfiles)$')" ]; then
@@ -35,12 +35,6 @@ if ! /usr/bin/python3 -c "import torch" >/dev/null 2>&1; then
   echo "== installing python3-torch (reference for the pytorchcv import)"
   ensure_apt_lists
   apt-get install -y -qq --no-install-recommends python3-torch >/dev/null 2>&1 || echo "warning: could not install python3-torch"
-fi
-if ! ls /usr/lib/*-linux-gnu/libtcmalloc_minimal.so.4 >/dev/null 2>&1; then
-  # The allocator the worker runs with in production (its container image preloads it).
-  echo "== installing libtcmalloc-minimal4 (the worker's allocator)"
-  ensure_apt_lists
-  apt-get install -y -qq --no-install-recommends libtcmalloc-minimal4 >/dev/null 2>&1 || echo "warning: could not install libtcmalloc-minimal4"
 fi
 if [ ! -x /usr/bin/strace ]; then
   # Records the worker's file accesses for the test that it stays under its data and artifact roots.

@@ -2,20 +2,32 @@ using System.CommandLine;
 using System.Diagnostics;
 using SqueezeNext.Cli.Output;
 using SqueezeNext.Vision.Configuration;
+using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Evaluation;
+using SqueezeNext.Vision.Runtime;
 using SqueezeNext.Vision.Training;
 using TorchSharp;
 
 namespace SqueezeNext.Cli.Commands;
 
-/// <summary><c>sqnxt bench</c>: training-step or inference throughput on synthetic input.</summary>
+/// <summary>
+/// <c>sqnxt bench</c>: training-step or inference throughput on synthetic input, the input pipeline's throughput on
+/// real JPEGs, or the machine's matrix-multiply peak through libtorch. scripts/bench.sh runs the suite next to PyTorch.
+/// </summary>
 public static class BenchCommand
 {
     public static Command Create()
     {
         var config = new Option<string>("--config", "-c") { Description = "Configuration name or JSON file.", DefaultValueFactory = _ => ConfigurationCatalog.DefaultName };
-        var mode = new Option<string>("--mode") { Description = "train or infer.", DefaultValueFactory = _ => "infer" };
-        mode.AcceptOnlyFromAmong("train", "infer");
+        var mode = new Option<string>("--mode")
+        {
+            Description = "train, infer, data (decode and augment JPEGs on --threads loader threads) or matmul (GFLOP/s).",
+            DefaultValueFactory = _ => "infer",
+        };
+        mode.AcceptOnlyFromAmong("train", "infer", "data", "matmul");
+        var photos = new Argument<string[]>("photos") { Description = "data mode: photos to re-encode as the JPEGs decoded.", Arity = ArgumentArity.ZeroOrMore };
+        var jpegSize = new Option<string>("--jpeg-size") { Description = "data mode: WIDTHxHEIGHT of the JPEGs.", DefaultValueFactory = _ => "500x375" };
+        var images = new Option<int>("--images") { Description = "data mode: images timed.", DefaultValueFactory = _ => 512 };
         var batch = new Option<int>("--batch", "-b") { Description = "Batch size.", DefaultValueFactory = _ => 32 };
         var inputSize = new Option<int?>("--input-size") { Description = "Square input side (default: the configuration's)." };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: one per core)." };
@@ -25,7 +37,7 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("bench", "Measure training-step or inference images/s on synthetic input.")
         {
-            config, mode, batch, inputSize, threads, steps, warmup, device, json,
+            config, mode, batch, inputSize, threads, steps, warmup, device, json, jpegSize, images, photos,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -40,33 +52,84 @@ public static class BenchCommand
                 if (t is < 1 or > 256) throw new CliUsageException("--threads must be 1..256");
                 torch.set_num_threads(t);
             }
-            var benchMode = parse.GetValue(mode) == "train" ? BenchmarkMode.Train : BenchmarkMode.Infer;
-            var result = TorchThread.Run("benchmark", () => ThroughputBenchmark.Run(configuration.Architecture, benchMode, batchSize, size,
-                parse.GetValue(steps), parse.GetValue(warmup), DeviceSelector.Resolve(parse.GetValue(device))));
-            double peakMegabytes = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
-
-            if (parse.GetValue(json))
+            return parse.GetValue(mode) switch
             {
-                CliJson.Write(new
-                {
-                    config = configuration.Name,
-                    mode = parse.GetValue(mode),
-                    batch = batchSize,
-                    input_size = size,
-                    threads = result.Threads,
-                    steps = result.Steps,
-                    images_per_second = result.ImagesPerSecond,
-                    median_seconds_per_step = result.MedianSecondsPerStep,
-                    peak_working_set_mb = peakMegabytes,
-                });
-            }
-            else
-            {
-                Console.Out.WriteLine($"{configuration.Name} {parse.GetValue(mode)} batch {batchSize} at {size}×{size}, {result.Threads} threads: " +
-                                      $"{result.ImagesPerSecond:F1} img/s (median {result.MedianSecondsPerStep * 1000:F1} ms/step), peak memory {peakMegabytes:F0} MB");
-            }
-            return 0;
+                "matmul" => Matmul(parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(json)),
+                "data" => DataPipeline(configuration, parse.GetValue(photos) ?? [], parse.GetValue(jpegSize)!, parse.GetValue(threads),
+                    batchSize, parse.GetValue(images), parse.GetValue(json)),
+                var m => Model(configuration, m!, batchSize, size, parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(device)!, parse.GetValue(json)),
+            };
         }));
         return command;
     }
+
+    private static int Model(SqueezeNextConfiguration configuration, string mode, int batchSize, int size, int steps, int warmup, string device, bool json)
+    {
+        var benchMode = mode == "train" ? BenchmarkMode.Train : BenchmarkMode.Infer;
+        var result = TorchThread.Run("benchmark", () => ThroughputBenchmark.Run(configuration.Architecture, benchMode, batchSize, size,
+            steps, warmup, DeviceSelector.Resolve(device)));
+        double peakMegabytes = PeakMegabytes();
+        if (json)
+        {
+            CliJson.Write(new
+            {
+                framework = "torchsharp",
+                config = configuration.Name,
+                mode,
+                batch = batchSize,
+                input_size = size,
+                threads = result.Threads,
+                steps = result.Steps,
+                images_per_second = result.ImagesPerSecond,
+                median_seconds_per_step = result.MedianSecondsPerStep,
+                peak_working_set_mb = peakMegabytes,
+                allocator = NativeHeap.Allocator,
+            });
+        }
+        else
+        {
+            Console.Out.WriteLine($"{configuration.Name} {mode} batch {batchSize} at {size}×{size}, {result.Threads} threads: " +
+                                  $"{result.ImagesPerSecond:F1} img/s (median {result.MedianSecondsPerStep * 1000:F1} ms/step), peak memory {peakMegabytes:F0} MB");
+        }
+        return 0;
+    }
+
+    private static int Matmul(int steps, int warmup, bool json)
+    {
+        const int size = 2048;
+        var (gflops, median) = TorchThread.Run("matmul", () => MatmulBenchmark.Run(size, steps, warmup));
+        if (json) CliJson.Write(new { framework = "torchsharp", mode = "matmul", size, threads = torch.get_num_threads(), gflops_per_second = gflops, median_seconds = median });
+        else Console.Out.WriteLine($"float32 matmul {size}×{size}, {torch.get_num_threads()} threads: {gflops:F1} GFLOP/s (median {median * 1000:F1} ms)");
+        return 0;
+    }
+
+    private static int DataPipeline(SqueezeNextConfiguration configuration, string[] photos, string jpegSize, int? threads, int batchSize, int images, bool json)
+    {
+        if (photos.Length == 0) throw new CliUsageException("data mode needs photos to decode: sqnxt bench --mode data photo1.jpg photo2.png ...");
+        var size = jpegSize.Split('x');
+        if (size.Length != 2 || !int.TryParse(size[0], out int width) || !int.TryParse(size[1], out int height) || width is < 8 or > 8192 || height is < 8 or > 8192)
+            throw new CliUsageException($"--jpeg-size: '{jpegSize}' is not WIDTHxHEIGHT with sides 8..8192");
+        if (images < batchSize || images > 1_000_000) throw new CliUsageException($"--images must be {batchSize}..1000000");
+        foreach (var photo in photos)
+            if (!File.Exists(photo)) throw new CliUsageException($"'{photo}' does not exist");
+        int loaderThreads = threads ?? Environment.ProcessorCount;
+        var jpegs = DataPipelineBenchmark.EncodeJpegs(photos, width, height);
+        double perSecond = DataPipelineBenchmark.Run(jpegs, ImagePreprocessor.For(configuration), loaderThreads, batchSize, images);
+        if (json)
+        {
+            CliJson.Write(new
+            {
+                framework = "torchsharp", mode = "data", config = configuration.Name, jpeg_size = $"{width}x{height}", jpegs = jpegs.Length,
+                threads = loaderThreads, batch = batchSize, images, images_per_second = perSecond, peak_working_set_mb = PeakMegabytes(),
+            });
+        }
+        else
+        {
+            Console.Out.WriteLine($"decode + {configuration.Name} training transform of {width}×{height} JPEGs, {loaderThreads} loader threads: " +
+                                  $"{perSecond:F1} img/s ({perSecond / loaderThreads:F1} per thread)");
+        }
+        return 0;
+    }
+
+    private static double PeakMegabytes() => Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
 }

@@ -5,10 +5,10 @@ namespace SqueezeNext.Vision.Runtime;
 /// <summary>
 /// The C heap that libtorch allocates tensors from. glibc's malloc keeps what a forward pass frees: each thread that
 /// contends for the heap gets an arena of its own (up to eight per core), and batches of changing sizes leave holes it
-/// never returns, so a serving worker's resident memory climbs with the requests it answered (measured: 2 GB to 5 GB
-/// over 200 passes of batch 1 to 32) while its live tensors stay flat. TCMalloc (gperftools, preloaded with
-/// LD_PRELOAD) holds it flat and runs the same passes 1.6 times as fast; where it is not preloaded, capping the arenas
-/// and trimming the heap now and then bound the growth.
+/// never returns, so a serving worker's resident memory climbs with the requests it answered (measured: 2.9 GB after
+/// 25 passes of batch 1 to 32, 5.0 GB after 150) while its live tensors stay flat. Capping the arenas and trimming the
+/// heap every few seconds holds it down at no measurable cost. (TCMalloc, preloaded, holds it flat and is faster, but
+/// with it a training run failed on a corrupted scalar and a worker hung at exit: see docs/reliability.md.)
 /// </summary>
 public static class NativeHeap
 {

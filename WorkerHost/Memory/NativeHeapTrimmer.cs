@@ -5,10 +5,9 @@ using SqueezeNext.WorkerHost.Options;
 namespace SqueezeNext.WorkerHost.Memory;
 
 /// <summary>
-/// Returns glibc's free heap pages to the system at a fixed interval, when the worker runs without a preloaded
-/// allocator (see <see cref="NativeHeap"/>): batches of changing sizes leave free holes glibc never returns by itself.
-/// Trimming after every batch would hold memory tightest but cost 40% of classify throughput in re-faulted pages; every
-/// few seconds costs nothing measurable.
+/// Returns glibc's free heap pages to the system at a fixed interval (see <see cref="NativeHeap"/>): batches of
+/// changing sizes leave free holes glibc never returns by itself. Trimming after every forward pass would hold memory
+/// tightest but cost 40% of the throughput in re-faulted pages; every five passes or so costs nothing measurable.
 /// </summary>
 public sealed class NativeHeapTrimmer(IOptions<WorkerOptions> options) : BackgroundService
 {

@@ -33,7 +33,7 @@ public sealed class WorkerOptions
 
     /// <summary>How often the C heap's free pages go back to the system (malloc_trim); zero turns it off.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
-    public TimeSpan HeapTrimInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan HeapTrimInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Image decoding threads of a training run's loader.</summary>
     [Range(1, 64)]

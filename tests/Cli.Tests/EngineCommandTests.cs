@@ -124,6 +124,31 @@ public sealed class EngineCommandTests : IDisposable
     }
 
     [Fact]
+    public void Bench_measures_the_data_pipeline_on_real_photos_and_the_matmul_peak()
+    {
+        var data = Sqnxt.Run("bench", "--mode", "data", "--threads", "1", "--batch", "4", "--images", "8", "--jpeg-size", "100x75", "--json",
+            Fixture("rocket.jpg"), Fixture("coffee.png"));
+        Assert.True(data.ExitCode == 0, data.Error);
+        using (var json = JsonDocument.Parse(data.Output))
+        {
+            Assert.True(json.RootElement.GetProperty("images_per_second").GetDouble() > 0);
+            Assert.Equal(8, json.RootElement.GetProperty("jpegs").GetInt32()); // four crops of each photo
+            Assert.Equal("100x75", json.RootElement.GetProperty("jpeg_size").GetString());
+        }
+
+        var matmul = Sqnxt.Run("bench", "--mode", "matmul", "--threads", "1", "--steps", "1", "--warmup", "0", "--json");
+        Assert.True(matmul.ExitCode == 0, matmul.Error);
+        using (var json = JsonDocument.Parse(matmul.Output))
+            Assert.True(json.RootElement.GetProperty("gflops_per_second").GetDouble() > 0);
+
+        var noPhotos = Sqnxt.Run("bench", "--mode", "data");
+        Assert.NotEqual(0, noPhotos.ExitCode);
+        Assert.Contains("data mode needs photos to decode", noPhotos.Error);
+        var badSize = Sqnxt.Run("bench", "--mode", "data", "--jpeg-size", "big", Fixture("rocket.jpg"));
+        Assert.Contains("--jpeg-size: 'big' is not WIDTHxHEIGHT", badSize.Error);
+    }
+
+    [Fact]
     public void Errors_name_the_problem_in_one_line_without_a_stack_trace()
     {
         var model = Path.Combine(root, "model");

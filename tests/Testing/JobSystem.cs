@@ -98,7 +98,6 @@ public sealed class JobSystem : IAsyncDisposable
         settings["Worker__StaleAfter"] = "00:00:04";
         settings["Worker__PollInterval"] = "00:00:00.250";
         settings["Worker__FlushInterval"] = "00:00:00.250";
-        if (TestServices.Tcmalloc is { } tcmalloc) settings["LD_PRELOAD"] = tcmalloc;
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) settings[key] = value;
         return settings;
     }

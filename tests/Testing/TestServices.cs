@@ -40,10 +40,6 @@ public static class TestServices
 
     public const string FashionMnist = "/usr/share/datasets/fashion-mnist";
 
-    /// <summary>TCMalloc, which the worker is preloaded with as in its container image; null where it is not installed.</summary>
-    public static string? Tcmalloc { get; } = new[] { "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/local/lib" }
-        .Select(folder => Path.Combine(folder, "libtcmalloc_minimal.so.4")).FirstOrDefault(File.Exists);
-
     public static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
     private static string Env(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;

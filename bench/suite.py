@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""The benchmark suite: this engine (`sqnxt bench`) and PyTorch (bench/pytorch_squeezenext.py) side by side.
+
+Every cell runs ours and then PyTorch's, one after the other in separate processes with the same allocator
+environment, so both see the same machine state. Writes artifacts/performance/bench.json and bench.md (the tables
+docs/performance.md quotes). Run it through scripts/bench.sh, which builds the CLI and installs the peer.
+"""
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PEER = [sys.executable, str(ROOT / "bench" / "pytorch_squeezenext.py")]
+PHOTOS = sorted(str(p) for p in (ROOT.parent / "shared" / "data" / "images").glob("*") if p.suffix in (".jpg", ".png"))
+
+
+def run_json(command):
+    completed = subprocess.run(command, capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{completed.stdout}\n{completed.stderr}")
+    return json.loads(completed.stdout)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sqnxt", required=True, help="how to run the CLI, e.g. 'dotnet Cli/bin/Release/net10.0/sqnxt.dll'")
+    parser.add_argument("--configs", default="v_1_0_SqNxt_23,v_1_0_SqNxt_23_v5,v_2_0_SqNxt_23")
+    parser.add_argument("--batches", default="1,8,32,64")
+    parser.add_argument("--threads", default=f"1,{os.cpu_count()}")
+    parser.add_argument("--modes", default="train,infer")
+    parser.add_argument("--out", default=str(ROOT / "artifacts" / "performance"))
+    args = parser.parse_args()
+    ours = args.sqnxt.split()
+    threads = [int(t) for t in args.threads.split(",")]
+    report = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "allocator": os.environ.get("LD_PRELOAD") or "glibc",
+        "matmul": [], "models": [], "data": [],
+    }
+
+    for t in threads:
+        mine = run_json(ours + ["bench", "--mode", "matmul", "--threads", str(t), "--json"])
+        peer = run_json(PEER + ["--mode", "matmul", "--threads", str(t)])
+        report["matmul"].append({"threads": t, "torchsharp": mine["gflops_per_second"], "pytorch": peer["gflops_per_second"]})
+        print(f"matmul {t} threads: {mine['gflops_per_second']:.1f} vs {peer['gflops_per_second']:.1f} GFLOP/s", flush=True)
+    peak = {m["threads"]: m["torchsharp"] for m in report["matmul"]}
+
+    for config in args.configs.split(","):
+        macs = run_json(ours + ["summary", "--config", config, "--json"])["macs"]
+        for mode in args.modes.split(","):
+            for batch in (int(b) for b in args.batches.split(",")):
+                for t in threads:
+                    steps = max(3, (64 if mode == "train" else 128) // batch)
+                    common = ["--config", config, "--mode", mode, "--batch", str(batch), "--threads", str(t), "--steps", str(steps), "--warmup", "2"]
+                    mine = run_json(ours + ["bench", "--json"] + common)
+                    peer = run_json(PEER + common)
+                    flops_per_image = 2 * macs * (3 if mode == "train" else 1)
+                    row = {
+                        "config": config, "mode": mode, "batch": batch, "threads": t, "steps": steps,
+                        "torchsharp": mine["images_per_second"], "pytorch": peer["images_per_second"],
+                        "ratio": mine["images_per_second"] / peer["images_per_second"],
+                        "torchsharp_peak_mb": mine["peak_working_set_mb"], "pytorch_peak_mb": peer["peak_working_set_mb"],
+                        "achieved_gflops": flops_per_image * mine["images_per_second"] / 1e9,
+                        "fraction_of_matmul_peak": flops_per_image * mine["images_per_second"] / 1e9 / peak[t],
+                    }
+                    report["models"].append(row)
+                    print(f"{config} {mode} batch {batch} threads {t}: {row['torchsharp']:.1f} vs {row['pytorch']:.1f} img/s "
+                          f"(×{row['ratio']:.2f}), {row['achieved_gflops']:.1f} GFLOP/s = {row['fraction_of_matmul_peak']:.0%} of matmul", flush=True)
+
+    if PHOTOS:
+        for t in threads:
+            data = run_json(ours + ["bench", "--mode", "data", "--threads", str(t), "--images", "512", "--json"] + PHOTOS)
+            report["data"].append({"threads": t, "images_per_second": data["images_per_second"], "per_thread": data["images_per_second"] / t,
+                                   "jpeg_size": data["jpeg_size"], "peak_mb": data["peak_working_set_mb"]})
+            print(f"data pipeline {t} threads: {data['images_per_second']:.1f} img/s", flush=True)
+
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(report, indent=2))
+    (out / "bench.md").write_text(markdown(report))
+    print(markdown(report))
+
+
+def markdown(report):
+    lines = [f"Measured {report['date']} on {report['machine']}, allocator {report['allocator']}.", "",
+             "| matmul 2048² threads | TorchSharp (libtorch) GFLOP/s | PyTorch GFLOP/s |", "|---:|---:|---:|"]
+    lines += [f"| {m['threads']} | {m['torchsharp']:.1f} | {m['pytorch']:.1f} |" for m in report["matmul"]]
+    lines += ["", "| configuration | mode | batch | threads | TorchSharp img/s | PyTorch img/s | ratio | GFLOP/s | of matmul peak | peak MB (ours / PyTorch) |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['config']} | {r['mode']} | {r['batch']} | {r['threads']} | {r['torchsharp']:.1f} | {r['pytorch']:.1f} | {r['ratio']:.2f} | "
+              f"{r['achieved_gflops']:.1f} | {r['fraction_of_matmul_peak']:.0%} | {r['torchsharp_peak_mb']:.0f} / {r['pytorch_peak_mb']:.0f} |"
+              for r in report["models"]]
+    if report["data"]:
+        lines += ["", "| data pipeline threads | img/s | per thread | JPEG size | peak MB |", "|---:|---:|---:|---|---:|"]
+        lines += [f"| {d['threads']} | {d['images_per_second']:.1f} | {d['per_thread']:.1f} | {d['jpeg_size']} | {d['peak_mb']:.0f} |" for d in report["data"]]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
