@@ -76,10 +76,20 @@ public sealed class RunLocalTests
             var stopped = script.WaitForExit(TimeSpan.FromMinutes(2));
             if (!stopped) script.Kill(entireProcessTree: true);
             Assert.True(stopped, $"run-local.sh did not stop on SIGINT:\n{Output()}");
+            // The timed wait returns at the exit, possibly before the last lines of output were handed over; this one
+            // waits for the end of the output too (briefly: a daemon the script started may still hold the pipe).
+            using var drained = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await script.WaitForExitAsync(drained.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
 
         Assert.Equal(0, script.ExitCode);
-        Assert.Contains("run-local: stopped", Output());
+        Assert.True(Output().Contains("run-local: stopped", StringComparison.Ordinal), $"no 'run-local: stopped' in:\n{Output()}");
         foreach (var port in new[] { ports.Worker, ports.Dashboard, ports.Postgres, ports.Rabbit })
             Assert.False(Listening(port), $"port {port} still answers after the stop:\n{Output()}");
     }
