@@ -39,7 +39,8 @@ public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        var output = bn.forward(conv.forward(input));
+        using var convolved = conv.forward(input);
+        var output = bn.forward(convolved);
         // In place is safe: BatchNorm's backward needs its input, not its output.
         return relu ? output.relu_() : output;
     }

@@ -35,10 +35,18 @@ public sealed class SqueezeNextBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         var x = projection is null ? input : projection.forward(input);
-        var branch = exp.forward(sepB.forward(sepA.forward(sq2.forward(sq1.forward(x)))));
+        var branch = sq1.forward(x);
+        branch = SqueezeNextNetwork.Consume(branch, sq2.forward);
+        branch = SqueezeNextNetwork.Consume(branch, sepA.forward);
+        branch = SqueezeNextNetwork.Consume(branch, sepB.forward);
+        branch = SqueezeNextNetwork.Consume(branch, exp.forward);
         var residual = shortcut is null ? x : shortcut.forward(x);
         // Not in place: with separate ReLUs, exp's output is a ReLU result that ReLU's backward still needs.
-        return branch.add(residual).relu_();
+        var output = branch.add(residual).relu_();
+        branch.Dispose();
+        if (!ReferenceEquals(residual, input)) residual.Dispose();
+        if (!ReferenceEquals(x, input) && !ReferenceEquals(x, residual)) x.Dispose();
+        return output;
     }
 
     protected override void Dispose(bool disposing)
