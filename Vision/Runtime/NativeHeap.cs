@@ -26,27 +26,22 @@ public static class NativeHeap
     public static bool LimitArenas(int arenas)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(arenas, 1);
-        if (!IsGlibcMalloc) return false;
-        try
-        {
-            return mallopt(ArenaMaxParameter, arenas) == 1;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false;
-        }
+        return CallGlibc(() => mallopt(ArenaMaxParameter, arenas));
     }
 
     /// <summary>
     /// Hands the free pages inside glibc's heap back to the system (malloc_trim). Returns false where there is nothing
     /// to do: malloc is not glibc's, or nothing was free.
     /// </summary>
-    public static bool Trim()
+    public static bool Trim() => CallGlibc(() => malloc_trim(0));
+
+    /// <summary>Calls a glibc malloc function that returns 1 on success; false where malloc is not glibc's.</summary>
+    private static bool CallGlibc(Func<int> call)
     {
         if (!IsGlibcMalloc) return false;
         try
         {
-            return malloc_trim(0) == 1;
+            return call() == 1;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {

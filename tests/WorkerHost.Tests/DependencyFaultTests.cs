@@ -28,11 +28,7 @@ public sealed class DependencyFaultTests(ITestOutputHelper output) : IDisposable
         await using var system = await JobSystem.CreateAsync(services!.Endpoints);
         var (worker, run) = await StartRunAsync(system);
 
-        services!.StopPostgres();
-        await WaitForReadinessAsync(worker, ready: false, TimeSpan.FromSeconds(30));
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        services!.StartStopped();
-        await WaitForReadinessAsync(worker, ready: true, TimeSpan.FromSeconds(60));
+        await RestartAsync(worker, services!.StopPostgres, readyAgainWithin: TimeSpan.FromSeconds(60));
 
         await AssertCompletedWithCleanMetricsAsync(system, run);
     }
@@ -44,11 +40,7 @@ public sealed class DependencyFaultTests(ITestOutputHelper output) : IDisposable
         await using var system = await JobSystem.CreateAsync(services!.Endpoints);
         var (worker, run) = await StartRunAsync(system);
 
-        services!.StopRabbitMq();
-        await WaitForReadinessAsync(worker, ready: false, TimeSpan.FromSeconds(30));
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        services!.StartStopped();
-        await WaitForReadinessAsync(worker, ready: true, TimeSpan.FromSeconds(90));
+        await RestartAsync(worker, services!.StopRabbitMq, readyAgainWithin: TimeSpan.FromSeconds(90));
 
         // The worker's consumers are connected again: a command is answered (the client's own bus may need a few
         // seconds more to recreate its reply queue, which the restart removed).
@@ -114,11 +106,7 @@ public sealed class DependencyFaultTests(ITestOutputHelper output) : IDisposable
         })).ToArray();
 
         await Task.Delay(TimeSpan.FromSeconds(8));
-        services!.StopRabbitMq();
-        await WaitForReadinessAsync(worker, ready: false, TimeSpan.FromSeconds(30));
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        services!.StartStopped();
-        await WaitForReadinessAsync(worker, ready: true, TimeSpan.FromSeconds(90));
+        await RestartAsync(worker, services!.StopRabbitMq, readyAgainWithin: TimeSpan.FromSeconds(90));
         await Task.Delay(TimeSpan.FromSeconds(10));
         await stop.CancelAsync();
         await Task.WhenAll(callers);
@@ -174,6 +162,16 @@ public sealed class DependencyFaultTests(ITestOutputHelper output) : IDisposable
                 await Task.Delay(500);
             }
         }
+    }
+
+    /// <summary>Stops a dependency, sees the worker report not ready, starts it again after 3 s and sees the worker ready.</summary>
+    private async Task RestartAsync(AppProcess worker, Action stop, TimeSpan readyAgainWithin)
+    {
+        stop();
+        await WaitForReadinessAsync(worker, ready: false, TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        services!.StartStopped();
+        await WaitForReadinessAsync(worker, ready: true, readyAgainWithin);
     }
 
     private static async Task WaitForReadinessAsync(AppProcess worker, bool ready, TimeSpan timeout)
