@@ -1,4 +1,5 @@
 using TorchSharp;
+using SqueezeNext.Vision.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -40,9 +41,25 @@ public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var convolved = conv.forward(input);
-        var output = bn.forward(convolved);
+        var output = Normalize(convolved);
         // In place is safe: BatchNorm's backward needs its input, not its output.
         return relu ? output.relu_() : output;
+    }
+
+    /// <summary>
+    /// BatchNorm2d's own forward, counting batches with a kept scalar: TorchSharp's counts them with
+    /// <c>num_batches_tracked.add_(1)</c>, whose temporary scalar a finalizer can free mid-call (<see cref="KeptScalars"/>).
+    /// </summary>
+    private Tensor Normalize(Tensor input)
+    {
+        double momentum = bn.momentum ?? 0;
+        if (bn.training && bn.num_batches_tracked is { } tracked)
+        {
+            tracked.add_(KeptScalars.One, KeptScalars.One);
+            // No momentum means a cumulative average, as PyTorch keeps it (PreciseBatchNorm relies on this).
+            if (bn.momentum is null) momentum = 1.0 / tracked.item<long>();
+        }
+        return nn.functional.batch_norm(input, bn.running_mean, bn.running_var, bn.weight, bn.bias, bn.training, momentum, bn.eps);
     }
 
     protected override void Dispose(bool disposing)

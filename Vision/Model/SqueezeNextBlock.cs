@@ -1,3 +1,4 @@
+using SqueezeNext.Vision.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -42,7 +43,7 @@ public sealed class SqueezeNextBlock : nn.Module<Tensor, Tensor>
         branch = SqueezeNextNetwork.Consume(branch, exp.forward);
         var residual = shortcut is null ? x : shortcut.forward(x);
         // Not in place: with separate ReLUs, exp's output is a ReLU result that ReLU's backward still needs.
-        var output = branch.add(residual).relu_();
+        var output = branch.add(residual, KeptScalars.One).relu_();
         branch.Dispose();
         if (!ReferenceEquals(residual, input)) residual.Dispose();
         if (!ReferenceEquals(x, input) && !ReferenceEquals(x, residual)) x.Dispose();

@@ -1,3 +1,4 @@
+using SqueezeNext.Vision.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -92,8 +93,8 @@ public sealed class SqueezeNextNetwork : nn.Module<Tensor, Tensor>
                         linear.bias?.zero_();
                         break;
                     case BatchNorm2d bn:
-                        bn.weight!.fill_(1.0);
-                        bn.bias!.fill_(0.0);
+                        bn.weight!.fill_(KeptScalars.One);
+                        bn.bias!.zero_();
                         break;
                 }
             }

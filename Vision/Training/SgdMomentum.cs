@@ -1,3 +1,4 @@
+using SqueezeNext.Vision.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,11 +13,16 @@ namespace SqueezeNext.Vision.Training;
 public sealed class SgdMomentum : IDisposable
 {
     private readonly (string Name, Parameter Parameter, Tensor Velocity)[] state;
+    // Held for the optimiser's lifetime: a temporary scalar could be finalized while libtorch reads it (KeptScalars).
+    private readonly Scalar momentumScalar;
+    private readonly Scalar weightDecayScalar;
 
     public SgdMomentum(IEnumerable<(string Name, Parameter Parameter)> parameters, double momentum, double weightDecay)
     {
         Momentum = momentum;
         WeightDecay = weightDecay;
+        momentumScalar = momentum.ToScalar();
+        weightDecayScalar = weightDecay.ToScalar();
         using var noGrad = no_grad();
         state = parameters
             .Where(p => p.Parameter.requires_grad)
@@ -43,13 +49,14 @@ public sealed class SgdMomentum : IDisposable
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
+        using var descent = (-learningRate).ToScalar();
         foreach (var (_, parameter, velocity) in state)
         {
             var grad = parameter.grad;
             if (grad is null) continue;
-            var direction = WeightDecay > 0 ? grad.add(parameter, alpha: WeightDecay) : grad;
-            velocity.mul_(Momentum).add_(direction);
-            parameter.add_(velocity, alpha: -learningRate);
+            var direction = WeightDecay > 0 ? grad.add(parameter, weightDecayScalar) : grad;
+            velocity.mul_(momentumScalar).add_(direction, KeptScalars.One);
+            parameter.add_(velocity, descent);
         }
     }
 
@@ -73,5 +80,7 @@ public sealed class SgdMomentum : IDisposable
     public void Dispose()
     {
         foreach (var (_, _, velocity) in state) velocity.Dispose();
+        momentumScalar.Dispose();
+        weightDecayScalar.Dispose();
     }
 }

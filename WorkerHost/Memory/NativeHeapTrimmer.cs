@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using SqueezeNext.Vision.Runtime;
-using SqueezeNext.WorkerHost.Jobs;
 using SqueezeNext.WorkerHost.Options;
 
 namespace SqueezeNext.WorkerHost.Memory;
@@ -10,19 +9,13 @@ namespace SqueezeNext.WorkerHost.Memory;
 /// changing sizes leave free holes glibc never returns by itself. Trimming after every forward pass would hold memory
 /// tightest but cost 40% of the throughput in re-faulted pages; every five passes or so costs nothing measurable.
 /// </summary>
-public sealed class NativeHeapTrimmer(IOptions<WorkerOptions> options, RunningJobs jobs) : BackgroundService
+public sealed class NativeHeapTrimmer(IOptions<WorkerOptions> options) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = options.Value.HeapTrimInterval;
         if (interval <= TimeSpan.Zero || !NativeHeap.IsGlibcMalloc) return;
         using var timer = new PeriodicTimer(interval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            // Not under a training or evaluation job: two long training runs failed inside libtorch with trimming on
-            // (a freed value read back zeroed), which points at memory used after its release; until that is found,
-            // only serving, whose growth this is for, trims.
-            if (jobs.Ids.Count == 0) NativeHeap.Trim();
-        }
+        while (await timer.WaitForNextTickAsync(stoppingToken)) NativeHeap.Trim();
     }
 }
