@@ -35,13 +35,16 @@ public sealed class SgdMomentum : IDisposable
 
     public const string StatePrefix = "velocity.";
 
+    /// <summary>
+    /// Drops the gradients, as PyTorch's <c>zero_grad(set_to_none=True)</c>: the next backward pass writes fresh ones
+    /// instead of adding into zeroed buffers.
+    /// </summary>
     public void ZeroGrad()
     {
         foreach (var (_, parameter, _) in state)
         {
-            var grad = parameter.grad;
-            if (grad is null) continue;
-            grad.zero_();
+            using var grad = parameter.grad;
+            if (grad is not null) parameter.grad = null;
         }
     }
 
