@@ -33,6 +33,9 @@ def main():
     parser.add_argument("--batches", default="1,8,32,64")
     parser.add_argument("--threads", default=f"1,{os.cpu_count()}")
     parser.add_argument("--modes", default="train,infer")
+    parser.add_argument("--our-layouts", default="channels-last", help="add nchw to measure the engine's old layout too")
+    parser.add_argument("--peer-layouts", default="contiguous,channels_last",
+                        help="PyTorch as people run it by default, and with its documented channels_last speed-up")
     parser.add_argument("--out", default=str(ROOT / "artifacts" / "performance"))
     args = parser.parse_args()
     ours = args.sqnxt.split()
@@ -58,20 +61,26 @@ def main():
                 for t in threads:
                     steps = max(3, (64 if mode == "train" else 128) // batch)
                     common = ["--config", config, "--mode", mode, "--batch", str(batch), "--threads", str(t), "--steps", str(steps), "--warmup", "2"]
-                    mine = run_json(ours + ["bench", "--json"] + common)
-                    peer = run_json(PEER + common)
                     flops_per_image = 2 * macs * (3 if mode == "train" else 1)
-                    row = {
-                        "config": config, "mode": mode, "batch": batch, "threads": t, "steps": steps,
-                        "torchsharp": mine["images_per_second"], "pytorch": peer["images_per_second"],
-                        "ratio": mine["images_per_second"] / peer["images_per_second"],
-                        "torchsharp_peak_mb": mine["peak_working_set_mb"], "pytorch_peak_mb": peer["peak_working_set_mb"],
-                        "achieved_gflops": flops_per_image * mine["images_per_second"] / 1e9,
-                        "fraction_of_matmul_peak": flops_per_image * mine["images_per_second"] / 1e9 / peak[t],
-                    }
+                    row = {"config": config, "mode": mode, "batch": batch, "threads": t, "steps": steps}
+                    for layout in args.our_layouts.split(","):
+                        mine = run_json(ours + ["bench", "--json", "--layout", layout] + common)
+                        row[f"torchsharp_{layout}"] = mine["images_per_second"]
+                        row[f"torchsharp_{layout}_peak_mb"] = mine["peak_working_set_mb"]
+                    for layout in args.peer_layouts.split(","):
+                        peer = run_json(PEER + common + ["--memory-format", layout])
+                        row[f"pytorch_{layout}"] = peer["images_per_second"]
+                        row[f"pytorch_{layout}_peak_mb"] = peer["peak_working_set_mb"]
+                    ours_best = row[f"torchsharp_{args.our_layouts.split(',')[0]}"]
+                    peer_best = max(row[f"pytorch_{layout}"] for layout in args.peer_layouts.split(","))
+                    row["ratio_to_best_pytorch"] = ours_best / peer_best
+                    row["achieved_gflops"] = flops_per_image * ours_best / 1e9
+                    row["fraction_of_matmul_peak"] = row["achieved_gflops"] / peak[t]
                     report["models"].append(row)
-                    print(f"{config} {mode} batch {batch} threads {t}: {row['torchsharp']:.1f} vs {row['pytorch']:.1f} img/s "
-                          f"(×{row['ratio']:.2f}), {row['achieved_gflops']:.1f} GFLOP/s = {row['fraction_of_matmul_peak']:.0%} of matmul", flush=True)
+                    print(f"{config} {mode} batch {batch} threads {t}: "
+                          + ", ".join(f"{k} {v:.1f}" for k, v in row.items() if k.endswith(("last", "nchw", "contiguous")))
+                          + f" img/s; ×{row['ratio_to_best_pytorch']:.2f} the best PyTorch; {row['achieved_gflops']:.1f} GFLOP/s "
+                          f"= {row['fraction_of_matmul_peak']:.0%} of matmul", flush=True)
 
     if PHOTOS:
         for t in threads:
@@ -91,11 +100,14 @@ def markdown(report):
     lines = [f"Measured {report['date']} on {report['machine']}, allocator {report['allocator']}.", "",
              "| matmul 2048² threads | TorchSharp (libtorch) GFLOP/s | PyTorch GFLOP/s |", "|---:|---:|---:|"]
     lines += [f"| {m['threads']} | {m['torchsharp']:.1f} | {m['pytorch']:.1f} |" for m in report["matmul"]]
-    lines += ["", "| configuration | mode | batch | threads | TorchSharp img/s | PyTorch img/s | ratio | GFLOP/s | of matmul peak | peak MB (ours / PyTorch) |",
-              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    lines += [f"| {r['config']} | {r['mode']} | {r['batch']} | {r['threads']} | {r['torchsharp']:.1f} | {r['pytorch']:.1f} | {r['ratio']:.2f} | "
-              f"{r['achieved_gflops']:.1f} | {r['fraction_of_matmul_peak']:.0%} | {r['torchsharp_peak_mb']:.0f} / {r['pytorch_peak_mb']:.0f} |"
-              for r in report["models"]]
+    if report["models"]:
+        measured = [k for k in report["models"][0] if k.startswith(("torchsharp_", "pytorch_")) and not k.endswith("_peak_mb")]
+        lines += ["", "| configuration | mode | batch | threads | " + " | ".join(f"{k.replace('_', ' ')} img/s" for k in measured)
+                  + " | ours ÷ best PyTorch | GFLOP/s | of matmul peak | peak MB (" + " / ".join(k.replace('_', ' ') for k in measured) + ") |",
+                  "|---|---|---:|---:|" + "---:|" * (len(measured) + 4)]
+        lines += [f"| {r['config']} | {r['mode']} | {r['batch']} | {r['threads']} | " + " | ".join(f"{r[k]:.1f}" for k in measured)
+                  + f" | {r['ratio_to_best_pytorch']:.2f} | {r['achieved_gflops']:.1f} | {r['fraction_of_matmul_peak']:.0%} | "
+                  + " / ".join(f"{r[k + '_peak_mb']:.0f}" for k in measured) + " |" for r in report["models"]]
     if report["data"]:
         lines += ["", "| data pipeline threads | img/s | per thread | JPEG size | peak MB |", "|---:|---:|---:|---|---:|"]
         lines += [f"| {d['threads']} | {d['images_per_second']:.1f} | {d['per_thread']:.1f} | {d['jpeg_size']} | {d['peak_mb']:.0f} |" for d in report["data"]]

@@ -34,10 +34,16 @@ public static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps.", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps.", DefaultValueFactory = _ => 3 };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
+        var layout = new Option<string>("--layout")
+        {
+            Description = "train/infer on CPU: channels-last (NHWC, what the engine runs) or nchw (to measure the difference).",
+            DefaultValueFactory = _ => "channels-last",
+        };
+        layout.AcceptOnlyFromAmong("channels-last", "nchw");
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("bench", "Measure training-step or inference images/s on synthetic input.")
         {
-            config, mode, batch, inputSize, threads, steps, warmup, device, json, jpegSize, images, photos,
+            config, mode, batch, inputSize, threads, steps, warmup, device, layout, json, jpegSize, images, photos,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -57,17 +63,19 @@ public static class BenchCommand
                 "matmul" => Matmul(parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(json)),
                 "data" => DataPipeline(configuration, parse.GetValue(photos) ?? [], parse.GetValue(jpegSize)!, parse.GetValue(threads),
                     batchSize, parse.GetValue(images), parse.GetValue(json)),
-                var m => Model(configuration, m!, batchSize, size, parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(device)!, parse.GetValue(json)),
+                var m => Model(configuration, m!, batchSize, size, parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(device)!,
+                    parse.GetValue(layout) == "channels-last", parse.GetValue(json)),
             };
         }));
         return command;
     }
 
-    private static int Model(SqueezeNextConfiguration configuration, string mode, int batchSize, int size, int steps, int warmup, string device, bool json)
+    private static int Model(SqueezeNextConfiguration configuration, string mode, int batchSize, int size, int steps, int warmup, string device,
+        bool channelsLast, bool json)
     {
         var benchMode = mode == "train" ? BenchmarkMode.Train : BenchmarkMode.Infer;
         var result = TorchThread.Run("benchmark", () => ThroughputBenchmark.Run(configuration.Architecture, benchMode, batchSize, size,
-            steps, warmup, DeviceSelector.Resolve(device)));
+            steps, warmup, DeviceSelector.Resolve(device), channelsLast: channelsLast));
         double peakMegabytes = PeakMegabytes();
         if (json)
         {
@@ -79,6 +87,7 @@ public static class BenchCommand
                 batch = batchSize,
                 input_size = size,
                 threads = result.Threads,
+                layout = channelsLast ? "channels-last" : "nchw",
                 steps = result.Steps,
                 images_per_second = result.ImagesPerSecond,
                 median_seconds_per_step = result.MedianSecondsPerStep,
@@ -88,7 +97,7 @@ public static class BenchCommand
         }
         else
         {
-            Console.Out.WriteLine($"{configuration.Name} {mode} batch {batchSize} at {size}×{size}, {result.Threads} threads: " +
+            Console.Out.WriteLine($"{configuration.Name} {mode} batch {batchSize} at {size}×{size}{(channelsLast ? "" : " (NCHW)")}, {result.Threads} threads: " +
                                   $"{result.ImagesPerSecond:F1} img/s (median {result.MedianSecondsPerStep * 1000:F1} ms/step), peak memory {peakMegabytes:F0} MB");
         }
         return 0;

@@ -33,10 +33,10 @@ public sealed record BenchmarkResult(
 public static class ThroughputBenchmark
 {
     public static BenchmarkResult Run(SqueezeNextArchitecture architecture, BenchmarkMode mode, int batchSize, int inputSize,
-        int steps, int warmupSteps, Device device, long seed = 0)
+        int steps, int warmupSteps, Device device, long seed = 0, bool channelsLast = true)
     {
         var sized = architecture with { InputSize = inputSize };
-        using var network = new SqueezeNextNetwork(sized, seed: seed);
+        using var network = new SqueezeNextNetwork(sized, seed: seed) { ChannelsLastOnCpu = channelsLast };
         network.to(device);
         using var optimizer = new SgdMomentum(network.named_parameters(), 0.9, 0);
         using var input = randn(new long[] { batchSize, 3, inputSize, inputSize }, generator: new Generator((ulong)seed)).to(device);
