@@ -113,16 +113,25 @@ public static class WorkerHostExtensions
         return app;
     }
 
-    /// <summary>Caps glibc's heap arenas (when it is the allocator) and sets libtorch's thread count, before any tensor is allocated.</summary>
+    /// <summary>
+    /// Caps glibc's heap arenas where the environment has not set glibc up already (<see cref="NativeHeap.TrainingEnvironment"/>)
+    /// and sets libtorch's thread count, before any tensor is allocated.
+    /// </summary>
     public static void ConfigureTorch(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<WorkerOptions>>().Value;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SqueezeNext.WorkerHost.NativeHeap");
-        if (NativeHeap.IsGlibcMalloc)
+        if (NativeHeap.HasTrainingEnvironment)
+        {
+            logger.LogInformation("Tensors are allocated by glibc's malloc set up for training by the environment, its free pages returned every {Interval} while no training or evaluation runs",
+                options.HeapTrimInterval);
+        }
+        else if (NativeHeap.IsGlibcMalloc)
         {
             if (options.MallocArenas > 0) NativeHeap.LimitArenas(options.MallocArenas);
-            logger.LogInformation("Tensors are allocated by glibc's malloc, {Arenas} arenas, its free pages returned every {Interval}",
-                options.MallocArenas, options.HeapTrimInterval);
+            logger.LogInformation("Tensors are allocated by glibc's malloc, {Arenas} arenas, its free pages returned every {Interval} while no training or evaluation runs; " +
+                                  "start the worker with {Settings} for faster training", options.MallocArenas, options.HeapTrimInterval,
+                string.Join(" ", NativeHeap.TrainingEnvironment.Select(setting => $"{setting.Key}={setting.Value}")));
         }
         else
         {

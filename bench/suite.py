@@ -2,7 +2,7 @@
 """The benchmark suite: this engine (`sqnxt bench`) and PyTorch (bench/pytorch_squeezenext.py) side by side.
 
 Every cell runs ours and then PyTorch's, one after the other in separate processes with the same allocator
-environment, so both see the same machine state. Writes artifacts/performance/bench.json and bench.md (the tables
+environment, several times interleaved; the median of each counts, so both see the same drifting machine state. Writes artifacts/performance/bench.json and bench.md (the tables
 docs/performance.md quotes). Run it through scripts/bench.sh, which builds the CLI and installs the peer.
 """
 import argparse
@@ -11,6 +11,7 @@ import json
 import os
 import pathlib
 import platform
+import statistics
 import subprocess
 import sys
 
@@ -19,8 +20,22 @@ PEER = [sys.executable, str(ROOT / "bench" / "pytorch_squeezenext.py")]
 PHOTOS = sorted(str(p) for p in (ROOT.parent / "shared" / "data" / "images").glob("*") if p.suffix in (".jpg", ".png"))
 
 
-def run_json(command):
-    completed = subprocess.run(command, capture_output=True, text=True)
+HEAP = dict(line.split("=", 1) for line in (ROOT / "scripts" / "training-heap.env").read_text().splitlines()
+            if line.strip() and not line.startswith("#"))
+
+
+def environment(heap):
+    """The process environment for a heap variant: glibc's defaults, or the worker's training settings."""
+    env = {k: v for k, v in os.environ.items() if k not in HEAP}
+    if heap == "training-heap":
+        env.update(HEAP)
+    elif heap != "default-heap":
+        raise SystemExit(f"unknown heap variant '{heap}' (training-heap or default-heap)")
+    return env
+
+
+def run_json(command, env=None):
+    completed = subprocess.run(command, capture_output=True, text=True, env=env)
     if completed.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{completed.stdout}\n{completed.stderr}")
     return json.loads(completed.stdout)
@@ -33,9 +48,13 @@ def main():
     parser.add_argument("--batches", default="1,8,32,64")
     parser.add_argument("--threads", default=f"1,{os.cpu_count()}")
     parser.add_argument("--modes", default="train,infer")
-    parser.add_argument("--our-layouts", default="channels-last", help="add nchw to measure the engine's old layout too")
-    parser.add_argument("--peer-layouts", default="contiguous,channels_last",
-                        help="PyTorch as people run it by default, and with its documented channels_last speed-up")
+    parser.add_argument("--ours", default="channels-last/training-heap",
+                        help="layout/heap variants of this engine: layout channels-last or nchw, heap training-heap "
+                             "(scripts/training-heap.env, as the worker is shipped) or default-heap (glibc's defaults); the first is ours")
+    parser.add_argument("--peers", default="contiguous/default-heap,channels_last/default-heap,channels_last/training-heap",
+                        help="PyTorch variants: as people run it, with its documented channels_last speed-up, and with our heap settings")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs of each process per cell, interleaved ours/peer; the median counts (shared machines drift)")
     parser.add_argument("--out", default=str(ROOT / "artifacts" / "performance"))
     args = parser.parse_args()
     ours = args.sqnxt.split()
@@ -44,11 +63,12 @@ def main():
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "allocator": os.environ.get("LD_PRELOAD") or "glibc",
+        "training_heap": HEAP,
         "matmul": [], "models": [], "data": [],
     }
 
     for t in threads:
-        mine = run_json(ours + ["bench", "--mode", "matmul", "--threads", str(t), "--json"])
+        mine = run_json(ours + ["bench", "--mode", "matmul", "--threads", str(t), "--json"], environment("training-heap"))
         peer = run_json(PEER + ["--mode", "matmul", "--threads", str(t)])
         report["matmul"].append({"threads": t, "torchsharp": mine["gflops_per_second"], "pytorch": peer["gflops_per_second"]})
         print(f"matmul {t} threads: {mine['gflops_per_second']:.1f} vs {peer['gflops_per_second']:.1f} GFLOP/s", flush=True)
@@ -63,28 +83,35 @@ def main():
                     common = ["--config", config, "--mode", mode, "--batch", str(batch), "--threads", str(t), "--steps", str(steps), "--warmup", "2"]
                     flops_per_image = 2 * macs * (3 if mode == "train" else 1)
                     row = {"config": config, "mode": mode, "batch": batch, "threads": t, "steps": steps}
-                    for layout in args.our_layouts.split(","):
-                        mine = run_json(ours + ["bench", "--json", "--layout", layout] + common)
-                        row[f"torchsharp_{layout}"] = mine["images_per_second"]
-                        row[f"torchsharp_{layout}_peak_mb"] = mine["peak_working_set_mb"]
-                    for layout in args.peer_layouts.split(","):
-                        peer = run_json(PEER + common + ["--memory-format", layout])
-                        row[f"pytorch_{layout}"] = peer["images_per_second"]
-                        row[f"pytorch_{layout}_peak_mb"] = peer["peak_working_set_mb"]
-                    ours_best = row[f"torchsharp_{args.our_layouts.split(',')[0]}"]
-                    peer_best = max(row[f"pytorch_{layout}"] for layout in args.peer_layouts.split(","))
-                    row["ratio_to_best_pytorch"] = ours_best / peer_best
+                    runs = {}
+                    for _ in range(args.repeats):
+                        for variant in args.ours.split(","):
+                            layout, heap = variant.split("/")
+                            runs.setdefault(f"torchsharp_{layout}_{heap}", []).append(
+                                run_json(ours + ["bench", "--json", "--layout", layout] + common, environment(heap)))
+                        for variant in args.peers.split(","):
+                            layout, heap = variant.split("/")
+                            runs.setdefault(f"pytorch_{layout}_{heap}", []).append(
+                                run_json(PEER + common + ["--memory-format", layout], environment(heap)))
+                    for name, results in runs.items():
+                        row[name] = statistics.median(r["images_per_second"] for r in results)
+                        row[f"{name}_peak_mb"] = max(r["peak_working_set_mb"] for r in results)
+                        row[f"{name}_runs"] = [round(r["images_per_second"], 1) for r in results]
+                    ours_best = row["torchsharp_" + args.ours.split(",")[0].replace("/", "_")]
+                    peers = {k: v for k, v in row.items() if k.startswith("pytorch_") and not k.endswith(("_peak_mb", "_runs"))}
+                    row["ratio_to_best_pytorch"] = ours_best / max(peers.values())
+                    row["best_pytorch"] = max(peers, key=peers.get)
                     row["achieved_gflops"] = flops_per_image * ours_best / 1e9
                     row["fraction_of_matmul_peak"] = row["achieved_gflops"] / peak[t]
                     report["models"].append(row)
                     print(f"{config} {mode} batch {batch} threads {t}: "
-                          + ", ".join(f"{k} {v:.1f}" for k, v in row.items() if k.endswith(("last", "nchw", "contiguous")))
+                          + ", ".join(f"{k} {row[k]:.1f}" for k in runs)
                           + f" img/s; ×{row['ratio_to_best_pytorch']:.2f} the best PyTorch; {row['achieved_gflops']:.1f} GFLOP/s "
                           f"= {row['fraction_of_matmul_peak']:.0%} of matmul", flush=True)
 
     if PHOTOS:
         for t in threads:
-            data = run_json(ours + ["bench", "--mode", "data", "--threads", str(t), "--images", "512", "--json"] + PHOTOS)
+            data = run_json(ours + ["bench", "--mode", "data", "--threads", str(t), "--images", "2048", "--json"] + PHOTOS, environment("training-heap"))
             report["data"].append({"threads": t, "images_per_second": data["images_per_second"], "per_thread": data["images_per_second"] / t,
                                    "jpeg_size": data["jpeg_size"], "peak_mb": data["peak_working_set_mb"]})
             print(f"data pipeline {t} threads: {data['images_per_second']:.1f} img/s", flush=True)
@@ -101,7 +128,7 @@ def markdown(report):
              "| matmul 2048² threads | TorchSharp (libtorch) GFLOP/s | PyTorch GFLOP/s |", "|---:|---:|---:|"]
     lines += [f"| {m['threads']} | {m['torchsharp']:.1f} | {m['pytorch']:.1f} |" for m in report["matmul"]]
     if report["models"]:
-        measured = [k for k in report["models"][0] if k.startswith(("torchsharp_", "pytorch_")) and not k.endswith("_peak_mb")]
+        measured = [k for k in report["models"][0] if k.startswith(("torchsharp_", "pytorch_")) and not k.endswith(("_peak_mb", "_runs"))]
         lines += ["", "| configuration | mode | batch | threads | " + " | ".join(f"{k.replace('_', ' ')} img/s" for k in measured)
                   + " | ours ÷ best PyTorch | GFLOP/s | of matmul peak | peak MB (" + " / ".join(k.replace('_', ' ') for k in measured) + ") |",
                   "|---|---|---:|---:|" + "---:|" * (len(measured) + 4)]

@@ -102,6 +102,7 @@ wait_ready() {
 # Each app runs from its publish folder (its content root: appsettings.json, wwwroot). The worker applies the
 # database migrations before it answers, so it starts first.
 (
+  set -a; . "$root/scripts/training-heap.env"; set +a
   cd "$state/app/WorkerHost"
   Urls="http://127.0.0.1:$worker_port" Worker__DataRoot="$state/data" Worker__ArtifactRoot="$state/worker-artifacts" \
     exec dotnet SqueezeNext.WorkerHost.dll

@@ -7,8 +7,10 @@ namespace SqueezeNext.Vision.Runtime;
 /// contends for the heap gets an arena of its own (up to eight per core), and batches of changing sizes leave holes it
 /// never returns, so a serving worker's resident memory climbs with the requests it answered (measured: 2.9 GB after
 /// 25 passes of batch 1 to 32, 5.0 GB after 150) while its live tensors stay flat. Capping the arenas and trimming the
-/// heap every few seconds holds it down at no measurable cost. (TCMalloc, preloaded, holds it flat and is faster, but
-/// with it a training run failed on a corrupted scalar and a worker hung at exit: see docs/reliability.md.)
+/// heap every few seconds holds it down at no measurable cost. Left to its defaults, glibc also maps large blocks (a
+/// batch's activations) fresh from the system and unmaps them on release, so every training step faults a gigabyte or
+/// more of zeroed pages in again; <see cref="TrainingEnvironment"/> stops that. (TCMalloc, preloaded, also avoids it,
+/// but a worker with it hung at exit once: docs/reliability.md.)
 /// </summary>
 public static class NativeHeap
 {
@@ -18,6 +20,25 @@ public static class NativeHeap
     public static bool IsGlibcMalloc => Allocator == "glibc";
 
     private const int ArenaMaxParameter = -8; // M_ARENA_MAX in glibc's malloc.h
+
+    /// <summary>
+    /// glibc's settings for a process that trains. glibc reads them only when the process starts, so launchers set
+    /// them (the worker's Dockerfile, scripts/run-local.sh and scripts/training-heap.env, the tests' workers): one
+    /// arena, so that every thread allocates from the main heap, which can grow past the 64 MB that bounds a secondary
+    /// arena's heaps; no block in a mapping of its own; no shrinking on free. Each training step then reuses the blocks
+    /// the last one freed: 1.3 times the training throughput at batch 32 (docs/performance.md). Free pages still go
+    /// back to the system when <see cref="Trim"/> is called.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> TrainingEnvironment { get; } = new Dictionary<string, string>
+    {
+        ["MALLOC_ARENA_MAX"] = "1",
+        ["MALLOC_MMAP_MAX_"] = "0",
+        ["MALLOC_TRIM_THRESHOLD_"] = "2147483647",
+    };
+
+    /// <summary>Whether glibc allocates for this process and it was started with <see cref="TrainingEnvironment"/>.</summary>
+    public static bool HasTrainingEnvironment =>
+        IsGlibcMalloc && TrainingEnvironment.All(setting => Environment.GetEnvironmentVariable(setting.Key) == setting.Value);
 
     /// <summary>
     /// Caps glibc's arena count (the MALLOC_ARENA_MAX setting, applied at run time). Returns false where malloc is not

@@ -36,15 +36,15 @@ public sealed class SgdMomentum : IDisposable
     public const string StatePrefix = "velocity.";
 
     /// <summary>
-    /// Drops the gradients, as PyTorch's <c>zero_grad(set_to_none=True)</c>: the next backward pass writes fresh ones
-    /// instead of adding into zeroed buffers.
+    /// Zeroes the gradients in place (dropping them instead, PyTorch's <c>set_to_none</c>, made no difference that this
+    /// machine's noise let through: the gradients are 0.3 % of a step's memory traffic).
     /// </summary>
     public void ZeroGrad()
     {
         foreach (var (_, parameter, _) in state)
         {
             using var grad = parameter.grad;
-            if (grad is not null) parameter.grad = null;
+            grad?.zero_();
         }
     }
 

@@ -121,6 +121,15 @@ public sealed class DockerfileTests
     private sealed record Stage(string Image, string? Name, List<string> Instructions);
 
     /// <summary>The Dockerfile's stages, each a list of instructions with continuation lines joined and comments dropped.</summary>
+    [Fact]
+    public void The_worker_image_starts_the_worker_with_the_training_heap_settings()
+    {
+        var runtime = Stages("WorkerHost/Dockerfile")[^1].Instructions.Where(i => i.StartsWith("ENV ", StringComparison.Ordinal)).ToList();
+        var settings = runtime.SelectMany(i => i[4..].Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToHashSet();
+        foreach (var (key, value) in TestServices.TrainingHeapEnvironment())
+            Assert.Contains($"{key}={value}", settings);
+    }
+
     private static List<Stage> Stages(string dockerfile)
     {
         var instructions = new List<string>();

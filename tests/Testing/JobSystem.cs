@@ -98,6 +98,8 @@ public sealed class JobSystem : IAsyncDisposable
         settings["Worker__StaleAfter"] = "00:00:04";
         settings["Worker__PollInterval"] = "00:00:00.250";
         settings["Worker__FlushInterval"] = "00:00:00.250";
+        // As shipped: the Dockerfile and scripts/run-local.sh start the worker with these.
+        foreach (var (key, value) in TestServices.TrainingHeapEnvironment()) settings[key] = value;
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) settings[key] = value;
         return settings;
     }

@@ -40,6 +40,14 @@ public static class TestServices
 
     public const string FashionMnist = "/usr/share/datasets/fashion-mnist";
 
+    /// <summary>The glibc settings the worker is launched with everywhere (scripts/training-heap.env).</summary>
+    public static IReadOnlyDictionary<string, string> TrainingHeapEnvironment() =>
+        File.ReadAllLines(Path.Combine(RepositoryRoot, "scripts", "training-heap.env"))
+            .Select(line => line.Trim())
+            .Where(line => line.Length > 0 && !line.StartsWith('#'))
+            .Select(line => line.Split('=', 2))
+            .ToDictionary(pair => pair[0], pair => pair[1]);
+
     public static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
     private static string Env(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;

@@ -57,6 +57,7 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
             levels.Add(level);
             Assert.Equal(perLevel, level.Requests);
             Assert.Equal(0, level.Errors);
+            Assert.True(level.MeanBatchSize >= 1, $"no forward-pass batch sizes on /metrics for concurrency {concurrency}");
         }
 
         long tensorsAfter = await LiveTensorsAsync();
@@ -73,7 +74,8 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     private sealed record LoadLevel(int Concurrency, int Requests, int Errors, double Seconds, double RequestsPerSecond, double P50Milliseconds,
-        double P99Milliseconds, long PeakResidentMegabytes, long ResidentMegabytesAtEnd);
+        double P99Milliseconds, long PeakResidentMegabytes, long ResidentMegabytesAtEnd, double MeanBatchSize,
+        IReadOnlyDictionary<string, long> BatchSizeDistribution);
 
     /// <summary>Sends <paramref name="count"/> requests from <paramref name="concurrency"/> callers, each waiting for its answer.</summary>
     private async Task<LoadLevel> RunLevelAsync(IRequestClient<ClassifyImage> client, byte[][] images, int concurrency, int count)
@@ -92,6 +94,7 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
                 await Task.Delay(100);
             }
         });
+        var batchesBefore = await BatchSizesAsync();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
         {
@@ -113,9 +116,45 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
         await sampling.CancelAsync();
         await sampler;
         latencies.Sort();
+        var batches = (await BatchSizesAsync()).Since(batchesBefore);
         return new LoadLevel(concurrency, latencies.Count, errors, Math.Round(clock.Elapsed.TotalSeconds, 2),
             Math.Round(latencies.Count / clock.Elapsed.TotalSeconds, 1), Math.Round(Percentile(latencies, 0.50), 1),
-            Math.Round(Percentile(latencies, 0.99), 1), peak, worker.ResidentMegabytes);
+            Math.Round(Percentile(latencies, 0.99), 1), peak, worker.ResidentMegabytes,
+            batches.Count == 0 ? 0 : Math.Round(batches.Sum / batches.Count, 2), batches.Distribution());
+    }
+
+    /// <summary>The worker's forward-pass batch-size histogram as /metrics shows it (cumulative since it started).</summary>
+    private sealed record BatchSizes(double Sum, long Count, IReadOnlyList<(double UpperBound, long Cumulative)> Buckets)
+    {
+        public BatchSizes Since(BatchSizes earlier) => new(Sum - earlier.Sum, Count - earlier.Count,
+            Buckets.Select(b => (b.UpperBound, b.Cumulative - earlier.Buckets.FirstOrDefault(e => e.UpperBound == b.UpperBound).Cumulative)).ToList());
+
+        /// <summary>Forward passes per batch-size range, "1-5" style, empty ranges left out.</summary>
+        public IReadOnlyDictionary<string, long> Distribution()
+        {
+            var ranges = new Dictionary<string, long>();
+            double lower = 0;
+            long below = 0;
+            foreach (var (upper, cumulative) in Buckets.OrderBy(b => b.UpperBound))
+            {
+                if (cumulative - below > 0)
+                    ranges[double.IsPositiveInfinity(upper) ? $">{lower}" : $"{Math.Floor(lower) + 1}-{upper}"] = cumulative - below;
+                (lower, below) = (upper, cumulative);
+            }
+            return ranges;
+        }
+    }
+
+    private async Task<BatchSizes> BatchSizesAsync()
+    {
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync(new Uri(worker.BaseAddress, "/metrics"));
+        static double Value(string s) => s == "+Inf" ? double.PositiveInfinity : double.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
+        var buckets = Regex.Matches(text, @"^sqnxt_classify_batch_size\S*_bucket\{[^}]*le=""([^""]+)""[^}]*\}\s+(\S+)", RegexOptions.Multiline)
+            .Select(m => (Value(m.Groups[1].Value), (long)Value(m.Groups[2].Value))).ToList();
+        var sum = Regex.Match(text, @"^sqnxt_classify_batch_size\S*_sum(?:\{[^}]*\})?\s+(\S+)", RegexOptions.Multiline);
+        var count = Regex.Match(text, @"^sqnxt_classify_batch_size\S*_count(?:\{[^}]*\})?\s+(\S+)", RegexOptions.Multiline);
+        return new BatchSizes(sum.Success ? Value(sum.Groups[1].Value) : 0, count.Success ? (long)Value(count.Groups[1].Value) : 0, buckets);
     }
 
     private async Task<long> LiveTensorsAsync()
