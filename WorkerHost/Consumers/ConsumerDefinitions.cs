@@ -60,6 +60,6 @@ public sealed class ClassifyImageConsumerDefinition : ConsumerDefinition<Classif
         consumerConfigurator.Options<BatchOptions>(batch => batch
             .SetMessageLimit(settings.MaxBatchSize)
             .SetTimeLimit(settings.MaxDelay)
-            .SetConcurrencyLimit(1));
+            .SetConcurrencyLimit(2));
     }
 }
