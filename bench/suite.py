@@ -64,7 +64,7 @@ def main():
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "allocator": os.environ.get("LD_PRELOAD") or "glibc",
         "training_heap": HEAP,
-        "matmul": [], "models": [], "data": [],
+        "matmul": [], "models": [], "data": [], "classify": [],
     }
 
     for t in threads:
@@ -116,6 +116,17 @@ def main():
                                    "jpeg_size": data["jpeg_size"], "peak_mb": data["peak_working_set_mb"]})
             print(f"data pipeline {t} threads: {data['images_per_second']:.1f} img/s", flush=True)
 
+    if PHOTOS:
+        for t in threads:
+            for batch in (1, 8, 32):
+                run = run_json(ours + ["bench", "--mode", "classify", "--threads", str(t), "--batch", str(batch), "--steps", str(max(2, 64 // batch)),
+                                       "--warmup", "1", "--json"] + PHOTOS, environment("training-heap"))
+                report["classify"].append({"threads": t, "batch": batch, "images_per_second": run["images_per_second"],
+                                           "forward_images_per_second": run["forward_images_per_second"],
+                                           "decode_ms_per_image": run["decode_ms_per_image"], "peak_mb": run["peak_working_set_mb"]})
+                print(f"classify in process, batch {batch}, {t} threads: {run['images_per_second']:.1f} img/s with decoding, "
+                      f"{run['forward_images_per_second']:.1f} forward only", flush=True)
+
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(report, indent=2))
@@ -138,6 +149,11 @@ def markdown(report):
     if report["data"]:
         lines += ["", "| data pipeline threads | img/s | per thread | JPEG size | peak MB |", "|---:|---:|---:|---|---:|"]
         lines += [f"| {d['threads']} | {d['images_per_second']:.1f} | {d['per_thread']:.1f} | {d['jpeg_size']} | {d['peak_mb']:.0f} |" for d in report["data"]]
+    if report.get("classify"):
+        lines += ["", "| classify in process: threads | batch | img/s with decoding | img/s forward only | decode ms per image | peak MB |",
+                  "|---:|---:|---:|---:|---:|---:|"]
+        lines += [f"| {c['threads']} | {c['batch']} | {c['images_per_second']:.1f} | {c['forward_images_per_second']:.1f} | "
+                  f"{c['decode_ms_per_image']:.1f} | {c['peak_mb']:.0f} |" for c in report["classify"]]
     return "\n".join(lines) + "\n"
 
 

@@ -21,11 +21,16 @@ public static class BenchCommand
         var config = new Option<string>("--config", "-c") { Description = "Configuration name or JSON file.", DefaultValueFactory = _ => ConfigurationCatalog.DefaultName };
         var mode = new Option<string>("--mode")
         {
-            Description = "train, infer, data (decode and augment JPEGs on --threads loader threads) or matmul (GFLOP/s).",
+            Description = "train, infer, data (decode and augment JPEGs on --threads loader threads), classify (decode the photos, "
+                          + "then classify them in batches, as the worker does without the broker) or matmul (GFLOP/s).",
             DefaultValueFactory = _ => "infer",
         };
-        mode.AcceptOnlyFromAmong("train", "infer", "data", "matmul");
-        var photos = new Argument<string[]>("photos") { Description = "data mode: photos to re-encode as the JPEGs decoded.", Arity = ArgumentArity.ZeroOrMore };
+        mode.AcceptOnlyFromAmong("train", "infer", "data", "classify", "matmul");
+        var photos = new Argument<string[]>("photos")
+        {
+            Description = "data mode: photos to re-encode as the JPEGs decoded; classify mode: the images classified, as they are.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var jpegSize = new Option<string>("--jpeg-size") { Description = "data mode: WIDTHxHEIGHT of the JPEGs.", DefaultValueFactory = _ => "500x375" };
         var images = new Option<int>("--images") { Description = "data mode: images timed.", DefaultValueFactory = _ => 512 };
         var batch = new Option<int>("--batch", "-b") { Description = "Batch size.", DefaultValueFactory = _ => 32 };
@@ -61,6 +66,8 @@ public static class BenchCommand
             return parse.GetValue(mode) switch
             {
                 "matmul" => Matmul(parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(json)),
+                "classify" => Classify(configuration, parse.GetValue(photos) ?? [], batchSize, parse.GetValue(threads) ?? Environment.ProcessorCount,
+                    parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(device)!, parse.GetValue(json)),
                 "data" => DataPipeline(configuration, parse.GetValue(photos) ?? [], parse.GetValue(jpegSize)!, parse.GetValue(threads),
                     batchSize, parse.GetValue(images), parse.GetValue(json)),
                 var m => Model(configuration, m!, batchSize, size, parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(device)!,
@@ -109,6 +116,32 @@ public static class BenchCommand
         var (gflops, median) = TorchThread.Run("matmul", () => MatmulBenchmark.Run(size, steps, warmup));
         if (json) CliJson.Write(new { framework = "torchsharp", mode = "matmul", size, threads = torch.get_num_threads(), gflops_per_second = gflops, median_seconds = median });
         else Console.Out.WriteLine($"float32 matmul {size}×{size}, {torch.get_num_threads()} threads: {gflops:F1} GFLOP/s (median {median * 1000:F1} ms)");
+        return 0;
+    }
+
+    private static int Classify(SqueezeNextConfiguration configuration, string[] photos, int batchSize, int threads, int batches, int warmup,
+        string device, bool json)
+    {
+        if (photos.Length == 0) throw new CliUsageException("classify mode needs images: sqnxt bench --mode classify photo1.jpg photo2.png ...");
+        foreach (var photo in photos)
+            if (!File.Exists(photo)) throw new CliUsageException($"'{photo}' does not exist");
+        var encoded = photos.Select(File.ReadAllBytes).ToArray();
+        var result = TorchThread.Run("classify benchmark", () =>
+            ClassifyBenchmark.Run(configuration, encoded, batchSize, threads, batches, warmup, DeviceSelector.Resolve(device)));
+        if (json)
+        {
+            CliJson.Write(new
+            {
+                framework = "torchsharp", mode = "classify", config = configuration.Name, batch = batchSize, threads = result.Threads,
+                images = result.Images, images_per_second = result.ImagesPerSecond, forward_images_per_second = result.ForwardImagesPerSecond,
+                decode_ms_per_image = result.DecodeMillisecondsPerImage, peak_working_set_mb = PeakMegabytes(), allocator = NativeHeap.Allocator,
+            });
+        }
+        else
+        {
+            Console.Out.WriteLine($"classify {configuration.Name} in batches of {batchSize}, {result.Threads} threads: {result.ImagesPerSecond:F1} img/s " +
+                                  $"with decoding ({result.DecodeMillisecondsPerImage:F1} ms per image), {result.ForwardImagesPerSecond:F1} img/s forward only");
+        }
         return 0;
     }
 

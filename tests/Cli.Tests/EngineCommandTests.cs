@@ -124,7 +124,7 @@ public sealed class EngineCommandTests : IDisposable
     }
 
     [Fact]
-    public void Bench_measures_the_data_pipeline_on_real_photos_and_the_matmul_peak()
+    public void Bench_measures_the_data_pipeline_and_classification_of_real_photos_and_the_matmul_peak()
     {
         var data = Sqnxt.Run("bench", "--mode", "data", "--threads", "1", "--batch", "4", "--images", "8", "--jpeg-size", "100x75", "--json",
             Fixture("rocket.jpg"), Fixture("coffee.png"));
@@ -134,6 +134,16 @@ public sealed class EngineCommandTests : IDisposable
             Assert.True(json.RootElement.GetProperty("images_per_second").GetDouble() > 0);
             Assert.Equal(8, json.RootElement.GetProperty("jpegs").GetInt32()); // four crops of each photo
             Assert.Equal("100x75", json.RootElement.GetProperty("jpeg_size").GetString());
+        }
+
+        var classify = Sqnxt.Run("bench", "--mode", "classify", "--threads", "1", "--batch", "2", "--steps", "1", "--warmup", "0", "--json",
+            Fixture("rocket.jpg"), Fixture("coffee.png"));
+        Assert.True(classify.ExitCode == 0, classify.Error);
+        using (var json = JsonDocument.Parse(classify.Output))
+        {
+            Assert.Equal(2, json.RootElement.GetProperty("images").GetInt32());
+            Assert.True(json.RootElement.GetProperty("forward_images_per_second").GetDouble() > json.RootElement.GetProperty("images_per_second").GetDouble());
+            Assert.True(json.RootElement.GetProperty("decode_ms_per_image").GetDouble() > 0);
         }
 
         var matmul = Sqnxt.Run("bench", "--mode", "matmul", "--threads", "1", "--steps", "1", "--warmup", "0", "--json");

@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using SqueezeNext.Vision.Artifacts;
+using SqueezeNext.Vision.Configuration;
+using SqueezeNext.Vision.Data;
+using SqueezeNext.Vision.Inference;
+using SqueezeNext.Vision.Model;
+using static TorchSharp.torch;
+
+namespace SqueezeNext.Vision.Evaluation;
+
+/// <summary>Images per second of in-process classification, with and without the decoding.</summary>
+public sealed record ClassifyBenchmarkResult(int BatchSize, int Threads, int Images, double ImagesPerSecond, double ForwardImagesPerSecond,
+    double DecodeMillisecondsPerImage);
+
+/// <summary>
+/// Classification in process, as the worker runs a batch of requests but without the broker: the encoded images are
+/// decoded and pre-processed on <c>threads</c> threads, then one forward pass, softmax and top 5 per batch. The
+/// baseline of the classify load test: the forward-only rate is raw batched inference, the full rate adds decoding.
+/// </summary>
+public static class ClassifyBenchmark
+{
+    public static ClassifyBenchmarkResult Run(SqueezeNextConfiguration configuration, byte[][] encoded, int batchSize, int threads,
+        int batches, int warmupBatches, Device device)
+    {
+        if (encoded.Length == 0) throw new ArgumentException("no images to classify", nameof(encoded));
+        var manifest = new ModelManifest { Configuration = configuration, Origin = "benchmark: random weights" };
+        using var classifier = new ImageClassifier(new LoadedModel(new SqueezeNextNetwork(configuration.Architecture, seed: 0), manifest), device);
+        var decoder = ImageDecoder.Default;
+        int values = classifier.Preprocessor.ValuesPerImage;
+        var buffer = new float[batchSize * values];
+        double total = 0, forward = 0;
+        int next = 0;
+        for (int b = 0; b < warmupBatches + batches; b++)
+        {
+            var clock = Stopwatch.StartNew();
+            int first = next;
+            Parallel.For(0, batchSize, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
+            {
+                using var image = decoder.Decode(encoded[(first + i) % encoded.Length], $"image {(first + i) % encoded.Length}");
+                classifier.Preprocessor.Evaluate(image, buffer.AsSpan(i * values, values));
+            });
+            next += batchSize;
+            double decoded = clock.Elapsed.TotalSeconds;
+            classifier.ClassifyPreprocessed(buffer, batchSize, 5);
+            if (b < warmupBatches) continue;
+            total += clock.Elapsed.TotalSeconds;
+            forward += clock.Elapsed.TotalSeconds - decoded;
+        }
+        int images = batchSize * batches;
+        return new ClassifyBenchmarkResult(batchSize, threads, images, images / total, images / forward, (total - forward) * 1000 / images);
+    }
+}
