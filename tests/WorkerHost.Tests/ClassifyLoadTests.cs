@@ -18,6 +18,9 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly int[] Concurrency = [1, 4, 16, 32];
 
+    /// <summary>The worker's Worker:Classification:MaxBatchSize, left at its default here.</summary>
+    private const int MaxBatchSize = 32;
+
     /// <summary>The bound docs/reliability.md states for a worker serving 1.0-SqNxt-23 at 227×227 in batches of up to 32.</summary>
     private const long MemoryBoundMegabytes = 2500;
     private JobSystem system = null!;
@@ -43,8 +46,10 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
         // Warm up with the same mix of concurrency the test then runs at volume, 64 requests each: the model loads and
         // batches of every size reach the working memory later ones reuse. Serving many more requests after that must
         // not raise the peak resident memory (it used to climb without bound: glibc kept what forward passes freed).
+        // A burst at twice the largest batch ends it, so that full batches (whose forward pass needs the most memory)
+        // are part of the warm-up and not first met hundreds of requests into the test.
         var warmUp = new List<LoadLevel>();
-        foreach (var concurrency in Concurrency) warmUp.Add(await RunLevelAsync(client, images, concurrency, Math.Max(64, concurrency)));
+        foreach (var concurrency in Concurrency.Append(2 * MaxBatchSize)) warmUp.Add(await RunLevelAsync(client, images, concurrency, Math.Max(64, 2 * concurrency)));
         Assert.All(warmUp, level => Assert.Equal(0, level.Errors));
         long tensorsBefore = await LiveTensorsAsync();
 
