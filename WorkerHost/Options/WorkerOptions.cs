@@ -25,13 +25,14 @@ public sealed class WorkerOptions
     public int? TorchThreads { get; set; }
 
     /// <summary>
-    /// glibc heap arenas (MALLOC_ARENA_MAX); each keeps the peak of the forward passes that ran in it, so the default
-    /// of eight per core multiplies resident memory under classify load. 0 leaves glibc's default.
+    /// glibc heap arenas (MALLOC_ARENA_MAX), applied only where the worker was not started with the training heap
+    /// settings (scripts/training-heap.env, which use one); each arena keeps the peak of the forward passes that ran in
+    /// it, so the default of eight per core multiplies resident memory under classify load. 0 leaves glibc's default.
     /// </summary>
     [Range(0, 64)]
     public int MallocArenas { get; set; } = 2;
 
-    /// <summary>How often the C heap's free pages go back to the system (malloc_trim); zero turns it off.</summary>
+    /// <summary>How often the C heap's free pages go back to the system (malloc_trim) while no training or evaluation runs; zero turns it off.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan HeapTrimInterval { get; set; } = TimeSpan.FromSeconds(2);
 
