@@ -2,12 +2,18 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using SqueezeNext.Vision.Configuration;
+using SqueezeNext.Vision.Model;
 
 namespace SqueezeNext.Vision.Tests;
 
 /// <summary>Fixtures and small generated datasets for the engine's tests.</summary>
 public static class TestData
 {
+    /// <summary>A SqueezeNext architecture with 10 classes at a small input size, for fast forward and backward passes.</summary>
+    public static SqueezeNextArchitecture SmallArchitecture(int inputSize, string configuration = "v_1_0_SqNxt_23") =>
+        ConfigurationCatalog.Get(configuration).Architecture with { NumClasses = 10, InputSize = inputSize };
+
     public static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
     public const string FashionMnistFolder = "/usr/share/datasets/fashion-mnist";

@@ -1,4 +1,3 @@
-using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Model;
 using static TorchSharp.torch;
 
@@ -6,8 +5,7 @@ namespace SqueezeNext.Vision.Tests.Model;
 
 public class MemoryFormatTests
 {
-    private static readonly SqueezeNextArchitecture Small =
-        ConfigurationCatalog.Get("v_1_0_SqNxt_23").Architecture with { NumClasses = 10, InputSize = 64 };
+    private static readonly SqueezeNextArchitecture Small = TestData.SmallArchitecture(64);
 
     [Fact]
     public void Channels_last_gives_the_logits_and_gradients_of_the_NCHW_layout_in_evaluation_mode()

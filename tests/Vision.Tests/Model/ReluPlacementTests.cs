@@ -1,4 +1,3 @@
-using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -12,8 +11,7 @@ namespace SqueezeNext.Vision.Tests.Model;
 /// </summary>
 public class ReluPlacementTests
 {
-    private static readonly SqueezeNextArchitecture Small =
-        ConfigurationCatalog.Get("v_1_0_SqNxt_23").Architecture with { NumClasses = 10, InputSize = 64 };
+    private static readonly SqueezeNextArchitecture Small = TestData.SmallArchitecture(64);
 
     [Theory]
     [InlineData(true)]
@@ -27,7 +25,7 @@ public class ReluPlacementTests
     [Fact]
     public void Projection_first_blocks_add_the_projection_that_feeds_the_branch()
     {
-        var architecture = ConfigurationCatalog.Get("1.0-SqNxt-23v5").Architecture with { NumClasses = 10, InputSize = 64 };
+        var architecture = TestData.SmallArchitecture(64, "1.0-SqNxt-23v5");
         using var network = BuildWithRandomStatistics(architecture);
         Assert.Equal(ShortcutKind.ProjectionFirst, network.Blocks.First().Plan.Shortcut);
         AssertBlocksMatchReference(network, separateRelus: true);

@@ -1,4 +1,3 @@
-using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -7,8 +6,7 @@ namespace SqueezeNext.Vision.Tests.Model;
 
 public class TrainingStepTests
 {
-    private static readonly SqueezeNextArchitecture Small =
-        ConfigurationCatalog.Get("v_1_0_SqNxt_23").Architecture with { NumClasses = 10, InputSize = 32 };
+    private static readonly SqueezeNextArchitecture Small = TestData.SmallArchitecture(32);
 
     [Fact]
     public void Forward_backward_and_an_SGD_step_change_every_trainable_tensor_and_lower_the_loss_on_a_fixed_batch()
