@@ -80,6 +80,9 @@ public sealed class ImportModelConsumer(JobsDbContext db, IOptions<WorkerOptions
             }
             catch (Exception e) when (e is ArtifactException or InvalidConfigurationException)
             {
+                // Nothing of a rejected import is left once the sender hears of it (the finally would delete the
+                // staging folder only after the answer went out).
+                DeleteStaging(staging);
                 // The worker's paths mean nothing to the sender: name the file as they did.
                 await RejectAsync(e.Message.Replace(file, fileName).Replace("--config", "a configuration"));
                 return;
@@ -103,7 +106,12 @@ public sealed class ImportModelConsumer(JobsDbContext db, IOptions<WorkerOptions
         }
         finally
         {
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            DeleteStaging(staging);
         }
+    }
+
+    private static void DeleteStaging(string staging)
+    {
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
     }
 }
