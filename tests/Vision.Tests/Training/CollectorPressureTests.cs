@@ -8,7 +8,9 @@ namespace SqueezeNext.Vision.Tests.Training;
 /// Native objects that TorchSharp frees from finalizers must never be freed while libtorch still reads them. Before the
 /// fix, training under a collector that runs continuously failed within a few hundred steps ("Expected false to be
 /// true", "Unknown scalar type": a BatchNorm batch count or an SGD coefficient read from freed memory).
+/// It runs alone: its continuous collection would expose other tests, and TorchSharp's own optimisers, to the race.
 /// </summary>
+[Collection(nameof(CollectorPressureTests))]
 public class CollectorPressureTests
 {
     private static readonly SqueezeNextArchitecture Small = TestData.SmallArchitecture(32);
@@ -59,3 +61,6 @@ public class CollectorPressureTests
         Assert.True(Interlocked.Read(ref collections) > 400, $"only {collections} collections ran alongside 400 steps");
     }
 }
+
+[CollectionDefinition(nameof(CollectorPressureTests), DisableParallelization = true)]
+public sealed class CollectorPressureCollection;
