@@ -45,6 +45,7 @@ public static class WorkerHostExtensions
         services.AddSingleton<WorkerIdentity>();
         services.AddSingleton<WorkerMetrics>();
         services.AddSingleton<ModelCache>();
+        services.AddSingleton<BatchingClassifier>();
         services.AddHostedService<JobRunner>();
         services.AddHostedService<StaleRunMonitor>();
         services.AddHostedService<DatasetScanner>();

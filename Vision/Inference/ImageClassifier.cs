@@ -66,18 +66,32 @@ public sealed class ImageClassifier : IDisposable
         return ClassifyPreprocessed(input, images.Count, top);
     }
 
-    /// <summary>Classifies images already pre-processed into CHW floats, <paramref name="count"/> of them.</summary>
-    public IReadOnlyList<IReadOnlyList<Prediction>> ClassifyPreprocessed(ReadOnlySpan<float> chw, int count, int top = 5)
+    /// <summary>Classifies images already pre-processed into CHW floats, the first <paramref name="count"/> of the buffer.</summary>
+    public IReadOnlyList<IReadOnlyList<Prediction>> ClassifyPreprocessed(float[] chw, int count, int top = 5)
     {
+        int values = preprocessor.ValuesPerImage;
+        return ClassifyPreprocessed(Enumerable.Range(0, count).Select(i => new ReadOnlyMemory<float>(chw, i * values, values)).ToArray(), top);
+    }
+
+    /// <summary>Classifies images already pre-processed into CHW floats in one forward pass, one memory block each.</summary>
+    public IReadOnlyList<IReadOnlyList<Prediction>> ClassifyPreprocessed(IReadOnlyList<ReadOnlyMemory<float>> images, int top = 5)
+    {
+        int count = images.Count, values = preprocessor.ValuesPerImage;
+        if (count == 0) return [];
         int k = Math.Clamp(top, 1, Labels.Count);
         int size = model.Configuration.Architecture.InputSize;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var input = empty(new long[] { count, 3, size, size }, ScalarType.Float32);
-        System.Runtime.InteropServices.MemoryMarshal.AsBytes(chw[..(count * preprocessor.ValuesPerImage)]).CopyTo(input.bytes);
+        var bytes = input.bytes;
+        for (int i = 0; i < count; i++)
+        {
+            if (images[i].Length != values) throw new ArgumentException($"image {i} has {images[i].Length} values, not {values}", nameof(images));
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(images[i].Span).CopyTo(bytes.Slice(i * values * sizeof(float)));
+        }
         var probabilities = nn.functional.softmax(model.Network.forward(input.to(device)), 1);
-        var (values, indexes) = probabilities.topk(k, dim: 1);
-        var p = values.cpu().data<float>().ToArray();
+        var (probabilityValues, indexes) = probabilities.topk(k, dim: 1);
+        var p = probabilityValues.cpu().data<float>().ToArray();
         var ix = indexes.cpu().data<long>().ToArray();
         var results = new IReadOnlyList<Prediction>[count];
         for (int i = 0; i < count; i++)

@@ -38,8 +38,8 @@ public sealed class ImportModelConsumerDefinition() : CommandConsumerDefinition<
 public sealed class PromoteModelConsumerDefinition() : CommandConsumerDefinition<PromoteModelConsumer>("promote-model");
 
 /// <summary>
-/// Classification batches: up to MaxBatchSize requests or MaxDelay, whichever comes first (Triton's max_batch_size
-/// and max_queue_delay). Prefetch is twice the batch so the next batch fills while one is computed.
+/// Classification: twice MaxBatchSize requests consumed at once, which <see cref="Inference.BatchingClassifier"/>
+/// gathers into forward passes.
 /// </summary>
 public sealed class ClassifyImageConsumerDefinition : ConsumerDefinition<ClassifyImageConsumer>
 {
@@ -54,12 +54,10 @@ public sealed class ClassifyImageConsumerDefinition : ConsumerDefinition<Classif
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<ClassifyImageConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
+        // Enough requests in flight to fill the forward pass running now and the next one: the batch forms in the worker.
+        int inFlight = Math.Max(16, settings.MaxBatchSize * 2);
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
-            rabbit.PrefetchCount = Math.Max(16, settings.MaxBatchSize * 2);
-        endpointConfigurator.ConcurrentMessageLimit = Math.Max(16, settings.MaxBatchSize * 2);
-        consumerConfigurator.Options<BatchOptions>(batch => batch
-            .SetMessageLimit(settings.MaxBatchSize)
-            .SetTimeLimit(settings.MaxDelay)
-            .SetConcurrencyLimit(2));
+            rabbit.PrefetchCount = inFlight;
+        endpointConfigurator.ConcurrentMessageLimit = inFlight;
     }
 }

@@ -31,6 +31,7 @@ public sealed class ModelCache(IServiceScopeFactory scopes, IOptions<WorkerOptio
     private readonly Dictionary<int, ServedModel> loaded = [];
     private readonly Dictionary<string, (int VersionId, DateTime CheckedAt)> serving = [];
     private readonly SemaphoreSlim gate = new(1, 1);
+    private (string Name, DateTime CheckedAt)? defaultName;
 
     /// <summary>The model for a request: the named version, or the serving version of the name (or of the default model).</summary>
     public async Task<ServedModel> GetAsync(string? name, int? version, CancellationToken cancellationToken)
@@ -71,6 +72,15 @@ public sealed class ModelCache(IServiceScopeFactory scopes, IOptions<WorkerOptio
     }
 
     private async Task<string> SingleServingNameAsync(JobsDbContext db, CancellationToken cancellationToken)
+    {
+        // Every request that names no model asks this; the answer is kept as long as a serving version is.
+        if (defaultName is { } cached && DateTime.UtcNow - cached.CheckedAt < ServingRecheck) return cached.Name;
+        var name = await QuerySingleServingNameAsync(db, cancellationToken);
+        defaultName = (name, DateTime.UtcNow);
+        return name;
+    }
+
+    private static async Task<string> QuerySingleServingNameAsync(JobsDbContext db, CancellationToken cancellationToken)
     {
         var names = await db.ModelVersions.AsNoTracking().Where(v => v.IsServing).Select(v => v.Name).Distinct().OrderBy(n => n).Take(2).ToListAsync(cancellationToken);
         return names.Count switch

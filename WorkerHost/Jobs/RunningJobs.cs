@@ -34,13 +34,14 @@ public sealed class RunningJobs
         if (jobs.TryRemove(runId, out var job)) job.Dispose();
     }
 
-    /// <summary>Stops the run if it runs here and returns the step it had reached; null when it does not run here.</summary>
+    /// <summary>Stops the run if it runs here and returns the step it had reached when stopped; null when it does not run here.</summary>
     public long? TryCancel(Guid runId)
     {
         if (!jobs.TryGetValue(runId, out var job)) return null;
-        long step = job.CurrentStep();
+        // Stop first: read before, the step could be overtaken by one more while this thread waits for a core, and
+        // the run would seem to stop two steps after the cancel instead of within the one it was in.
         job.Stop(StopReason.Cancelled);
-        return step;
+        return job.CurrentStep();
     }
 
     public IReadOnlyCollection<Guid> Ids => jobs.Keys.ToArray();

@@ -80,7 +80,10 @@ public sealed class ClassificationOptions
     [Range(1, 1024)]
     public int MaxBatchSize { get; set; } = 32;
 
-    /// <summary>Longest wait for a batch to fill (Triton's max_queue_delay).</summary>
+    /// <summary>
+    /// Longest a request waits for others to share its forward pass (Triton's max_queue_delay). Under load the next
+    /// batch fills while a pass runs, so this only delays requests that arrive at an idle model.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMilliseconds(10);
 
@@ -92,7 +95,7 @@ public sealed class ClassificationOptions
     [Range(1, 1_000_000_000)]
     public long MaxImagePixels { get; set; } = 50_000_000;
 
-    /// <summary>Threads decoding the images of one batch.</summary>
+    /// <summary>Images decoded at once (each on the thread of its request).</summary>
     [Range(1, 64)]
     public int DecodeThreads { get; set; } = Math.Max(1, Environment.ProcessorCount);
 

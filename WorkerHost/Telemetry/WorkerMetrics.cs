@@ -13,6 +13,7 @@ public sealed class WorkerMetrics : IDisposable
     private readonly Histogram<double> classifyQueueMilliseconds;
     private readonly Histogram<int> classifyBatchSize;
     private readonly Histogram<double> inferenceMilliseconds;
+    private readonly Histogram<double> decodeMilliseconds;
     private readonly Counter<long> classifyRequests;
     private double trainingImagesPerSecond;
 
@@ -21,7 +22,8 @@ public sealed class WorkerMetrics : IDisposable
         runQueueSeconds = meter.CreateHistogram<double>("sqnxt.run.queue_time", "s", "Time a run waited between submission and its first claim");
         classifyQueueMilliseconds = meter.CreateHistogram<double>("sqnxt.classify.queue_time", "ms", "Time a classify request waited between sending and consumption");
         classifyBatchSize = meter.CreateHistogram<int>("sqnxt.classify.batch_size", "{image}", "Images per classification forward pass");
-        inferenceMilliseconds = meter.CreateHistogram<double>("sqnxt.classify.inference_time", "ms", "Decode and forward time of a classification batch");
+        inferenceMilliseconds = meter.CreateHistogram<double>("sqnxt.classify.inference_time", "ms", "Time of a classification forward pass, softmax and top k");
+        decodeMilliseconds = meter.CreateHistogram<double>("sqnxt.classify.decode_time", "ms", "Time to decode and pre-process a classify request's image, waiting for a decode slot included");
         classifyRequests = meter.CreateCounter<long>("sqnxt.classify.requests", "{request}", "Classify requests by outcome");
         meter.CreateObservableGauge("sqnxt.training.throughput", () => trainingImagesPerSecond, "{image}/s", "Training images per second of the running job");
         // Every tensor the process holds; flat over time when every batch runs in its own dispose scope (a leak grows it).
@@ -40,6 +42,8 @@ public sealed class WorkerMetrics : IDisposable
         classifyBatchSize.Record(size);
         inferenceMilliseconds.Record(elapsed.TotalMilliseconds);
     }
+
+    public void RecordClassifyDecode(TimeSpan elapsed) => decodeMilliseconds.Record(elapsed.TotalMilliseconds);
 
     public void CountClassify(string outcome, int count = 1) => classifyRequests.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
 
