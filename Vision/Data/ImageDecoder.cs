@@ -1,4 +1,5 @@
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
@@ -31,7 +32,8 @@ public sealed record ImageLimits
 
 /// <summary>
 /// Decodes JPEG, PNG, GIF, BMP, TGA, WebP and other formats ImageSharp 2 reads into RGB: grayscale, CMYK and palette
-/// images are converted, and EXIF orientation is applied. The header is checked against <see cref="ImageLimits"/>
+/// images are converted, and EXIF orientation is applied. JPEGs go to libjpeg-turbo (<see cref="TurboJpeg"/>) where
+/// it is installed and takes them (faster, and the decoder the reference training used), else to ImageSharp. The header is checked against <see cref="ImageLimits"/>
 /// first, so a file that claims 64250×64250 pixels fails at once instead of after gigabytes of allocation.
 /// </summary>
 public sealed class ImageDecoder
@@ -52,6 +54,9 @@ public sealed class ImageDecoder
     }
 
     public ImageLimits Limits { get; }
+
+    /// <summary>Which decoder JPEGs go to, for logs: "libjpeg-turbo" or "ImageSharp".</summary>
+    public static string JpegDecoder => TurboJpeg.IsAvailable ? "libjpeg-turbo" : "ImageSharp";
 
     public static ImageDecoder Default { get; } = new();
 
@@ -74,7 +79,11 @@ public sealed class ImageDecoder
     }
 
     /// <summary>Decodes encoded image bytes; <paramref name="name"/> names the input in error messages.</summary>
-    public Image<Rgb24> Decode(byte[] bytes, string name = "the image")
+    /// <param name="minimumSide">
+    /// When set, a JPEG may come out at 1/2, 1/4 or 1/8 of its size (<see cref="TurboJpeg"/>), as long as both sides
+    /// stay at least this long: for a transform that shrinks the image further anyway.
+    /// </param>
+    public Image<Rgb24> Decode(byte[] bytes, string name = "the image", int? minimumSide = null)
     {
         if (bytes.Length == 0)
             throw new ImageDecodeException($"{name} is empty (0 bytes)");
@@ -93,7 +102,8 @@ public sealed class ImageDecoder
                 throw new ImageDecodeException(
                     $"{name} declares {info.Width}×{info.Height} pixels ({pixels / 1e6:F0} megapixels), over the {Limits.MaxPixels / 1e6:F0}-megapixel limit");
 
-            var image = Image.Load<Rgb24>(configuration, bytes);
+            var image = format is JpegFormat ? DecodeWithTurboJpeg(bytes, minimumSide, info) : null;
+            image ??= Image.Load<Rgb24>(configuration, bytes);
             try
             {
                 image.Mutate(x => x.AutoOrient());
@@ -123,5 +133,13 @@ public sealed class ImageDecoder
             // zero); every one of them is a property of the input, never a reason to stop the caller.
             throw new ImageDecodeException($"{name} is corrupt or truncated: {e.Message}", e);
         }
+    }
+
+    private Image<Rgb24>? DecodeWithTurboJpeg(byte[] jpeg, int? minimumSide, IImageInfo info)
+    {
+        var image = TurboJpeg.TryDecode(configuration, jpeg, minimumSide);
+        // The orientation is applied after decoding, as for a full decode.
+        if (image is not null) image.Metadata.ExifProfile = info.Metadata.ExifProfile?.DeepClone();
+        return image;
     }
 }

@@ -76,19 +76,13 @@ public sealed class ImageClassifier : IDisposable
     /// <summary>Classifies images already pre-processed into CHW floats in one forward pass, one memory block each.</summary>
     public IReadOnlyList<IReadOnlyList<Prediction>> ClassifyPreprocessed(IReadOnlyList<ReadOnlyMemory<float>> images, int top = 5)
     {
-        int count = images.Count, values = preprocessor.ValuesPerImage;
+        int count = images.Count;
         if (count == 0) return [];
         int k = Math.Clamp(top, 1, Labels.Count);
         int size = model.Configuration.Architecture.InputSize;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var input = empty(new long[] { count, 3, size, size }, ScalarType.Float32);
-        var bytes = input.bytes;
-        for (int i = 0; i < count; i++)
-        {
-            if (images[i].Length != values) throw new ArgumentException($"image {i} has {images[i].Length} values, not {values}", nameof(images));
-            System.Runtime.InteropServices.MemoryMarshal.AsBytes(images[i].Span).CopyTo(bytes.Slice(i * values * sizeof(float)));
-        }
+        var input = BatchTensors.FromImages(images, size);
         var probabilities = nn.functional.softmax(model.Network.forward(input.to(device)), 1);
         var (probabilityValues, indexes) = probabilities.topk(k, dim: 1);
         var p = probabilityValues.cpu().data<float>().ToArray();

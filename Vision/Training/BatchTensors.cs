@@ -17,4 +17,18 @@ public static class BatchTensors
             return (images.to(device), labels.to(device));
         return (images, labels);
     }
+
+    /// <summary>One N×3×S×S tensor on the CPU from N pre-processed images held apart (each 3·S·S CHW floats).</summary>
+    public static Tensor FromImages(IReadOnlyList<ReadOnlyMemory<float>> chwImages, int inputSize)
+    {
+        int values = 3 * inputSize * inputSize;
+        var images = empty(new long[] { chwImages.Count, 3, inputSize, inputSize }, ScalarType.Float32);
+        var bytes = images.bytes;
+        for (int i = 0; i < chwImages.Count; i++)
+        {
+            if (chwImages[i].Length != values) throw new ArgumentException($"image {i} has {chwImages[i].Length} values, not {values}", nameof(chwImages));
+            MemoryMarshal.AsBytes(chwImages[i].Span).CopyTo(bytes[(i * values * sizeof(float))..]);
+        }
+        return images;
+    }
 }
