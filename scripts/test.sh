@@ -13,7 +13,7 @@ log="$results/dotnet-test.log"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # What the tests use from Debian: Fashion-MNIST, Chromium for the browser tests, PyTorch as the reference for the
-# pytorchcv import, strace, docker-compose to validate compose.yaml, and apt's package lists so a test can fetch
+# pytorchcv import, strace, libturbojpeg0, docker-compose to validate compose.yaml, and apt's package lists so a test can fetch
 # gdk-pixbuf-tests' hostile images. Tests that need them skip, saying why, when they cannot be had.
 ensure_apt_lists() {
   if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -E '^(lock|partial|auxfiles)$')" ]; then
@@ -41,6 +41,12 @@ if [ ! -x /usr/bin/strace ]; then
   echo "== installing strace (worker file-access test)"
   ensure_apt_lists
   apt-get install -y -qq --no-install-recommends strace >/dev/null 2>&1 || echo "warning: could not install strace"
+fi
+if ! ldconfig -p | grep -q 'libturbojpeg\.so\.0'; then
+  # libjpeg-turbo's TurboJPEG library: the JPEG decoder where it is installed (the decoding tests require it).
+  echo "== installing libturbojpeg0 (JPEG decoding)"
+  ensure_apt_lists
+  apt-get install -y -qq --no-install-recommends libturbojpeg0 >/dev/null 2>&1 || echo "warning: could not install libturbojpeg0"
 fi
 if [ ! -x /usr/bin/docker-compose ]; then
   # Validates compose.yaml offline; without --no-install-recommends it would pull in the Docker engine.

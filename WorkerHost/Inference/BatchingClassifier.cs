@@ -44,6 +44,9 @@ public sealed class BatchingClassifier : IDisposable
         // Dispose scopes and no_grad are per thread, and a forward pass must not hold a thread-pool thread.
         inferenceThread = new Thread(RunInferenceLoop) { Name = "classify inference", IsBackground = true };
         inferenceThread.Start();
+        logger.LogInformation("Classifying in forward passes of up to {MaxBatchSize} images; JPEGs decode with {Decoder}{Reduced}, {DecodeThreads} at once",
+            settings.MaxBatchSize, ImageDecoder.JpegDecoder, settings.ReducedSizeDecoding && ImageDecoder.JpegDecoder == "libjpeg-turbo" ? " at reduced size" : "",
+            settings.DecodeThreads);
     }
 
     /// <summary>
@@ -60,7 +63,7 @@ public sealed class BatchingClassifier : IDisposable
             await decodeSlots.WaitAsync(cancellationToken);
             try
             {
-                using var decoded = decoder.Decode(image, what);
+                using var decoded = decoder.Decode(image, what, settings.ReducedSizeDecoding ? preprocessor.ResizeSize : null);
                 preprocessor.Evaluate(decoded, input.AsSpan(0, preprocessor.ValuesPerImage));
             }
             finally

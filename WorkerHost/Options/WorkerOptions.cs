@@ -95,6 +95,13 @@ public sealed class ClassificationOptions
     [Range(1, 1_000_000_000)]
     public long MaxImagePixels { get; set; } = 50_000_000;
 
+    /// <summary>
+    /// Decode a JPEG at 1/2, 1/4 or 1/8 of its size where the model's resize would shrink it further anyway
+    /// (libjpeg-turbo's scaled IDCT): a 1728×1152 photo costs half as much. The input then differs from a full decode by
+    /// under one level of 255 on average; off, answers match <c>sqnxt predict</c> to the last digit.
+    /// </summary>
+    public bool ReducedSizeDecoding { get; set; } = true;
+
     /// <summary>Images decoded at once (each on the thread of its request).</summary>
     [Range(1, 64)]
     public int DecodeThreads { get; set; } = Math.Max(1, Environment.ProcessorCount);
