@@ -31,7 +31,8 @@ public static class BenchCommand
             Description = "data mode: photos to re-encode as the JPEGs decoded; classify mode: the images classified, as they are.",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var jpegSize = new Option<string>("--jpeg-size") { Description = "data mode: WIDTHxHEIGHT of the JPEGs.", DefaultValueFactory = _ => "500x375" };
+        var jpegSize = new Option<string>("--jpeg-size") { Description = "data mode (and classify with --reencode): WIDTHxHEIGHT of the JPEGs.", DefaultValueFactory = _ => "500x375" };
+        var reencode = new Option<bool>("--reencode") { Description = "classify mode: classify the photos re-encoded as --jpeg-size JPEGs, as data mode decodes them." };
         var images = new Option<int>("--images") { Description = "data mode: images timed.", DefaultValueFactory = _ => 512 };
         var batch = new Option<int>("--batch", "-b") { Description = "Batch size.", DefaultValueFactory = _ => 32 };
         var inputSize = new Option<int?>("--input-size") { Description = "Square input side (default: the configuration's)." };
@@ -52,7 +53,7 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("bench", "Measure training-step or inference images/s on synthetic input.")
         {
-            config, mode, batch, inputSize, threads, steps, warmup, device, layout, fullDecode, json, jpegSize, images, photos,
+            config, mode, batch, inputSize, threads, steps, warmup, device, layout, fullDecode, reencode, json, jpegSize, images, photos,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -70,7 +71,7 @@ public static class BenchCommand
             return parse.GetValue(mode) switch
             {
                 "matmul" => Matmul(parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(json)),
-                "classify" => Classify(configuration, parse.GetValue(photos) ?? [], batchSize, parse.GetValue(threads) ?? Environment.ProcessorCount,
+                "classify" => Classify(configuration, parse.GetValue(photos) ?? [], parse.GetValue(reencode) ? ParseJpegSize(parse.GetValue(jpegSize)!) : null, batchSize, parse.GetValue(threads) ?? Environment.ProcessorCount,
                     parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(device)!, !parse.GetValue(fullDecode), parse.GetValue(json)),
                 "data" => DataPipeline(configuration, parse.GetValue(photos) ?? [], parse.GetValue(jpegSize)!, parse.GetValue(threads),
                     batchSize, parse.GetValue(images), parse.GetValue(json)),
@@ -123,13 +124,15 @@ public static class BenchCommand
         return 0;
     }
 
-    private static int Classify(SqueezeNextConfiguration configuration, string[] photos, int batchSize, int threads, int batches, int warmup,
-        string device, bool reducedSizeDecoding, bool json)
+    private static int Classify(SqueezeNextConfiguration configuration, string[] photos, (int Width, int Height)? reencodeSize, int batchSize, int threads,
+        int batches, int warmup, string device, bool reducedSizeDecoding, bool json)
     {
         if (photos.Length == 0) throw new CliUsageException("classify mode needs images: sqnxt bench --mode classify photo1.jpg photo2.png ...");
         foreach (var photo in photos)
             if (!File.Exists(photo)) throw new CliUsageException($"'{photo}' does not exist");
-        var encoded = photos.Select(File.ReadAllBytes).ToArray();
+        var encoded = reencodeSize is var (width, height)
+            ? DataPipelineBenchmark.EncodeJpegs(photos, width, height)
+            : photos.Select(File.ReadAllBytes).ToArray();
         var result = TorchThread.Run("classify benchmark", () =>
             ClassifyBenchmark.Run(configuration, encoded, batchSize, threads, batches, warmup, DeviceSelector.Resolve(device), reducedSizeDecoding));
         if (json)
@@ -152,9 +155,7 @@ public static class BenchCommand
     private static int DataPipeline(SqueezeNextConfiguration configuration, string[] photos, string jpegSize, int? threads, int batchSize, int images, bool json)
     {
         if (photos.Length == 0) throw new CliUsageException("data mode needs photos to decode: sqnxt bench --mode data photo1.jpg photo2.png ...");
-        var size = jpegSize.Split('x');
-        if (size.Length != 2 || !int.TryParse(size[0], out int width) || !int.TryParse(size[1], out int height) || width is < 8 or > 8192 || height is < 8 or > 8192)
-            throw new CliUsageException($"--jpeg-size: '{jpegSize}' is not WIDTHxHEIGHT with sides 8..8192");
+        var (width, height) = ParseJpegSize(jpegSize);
         if (images < batchSize || images > 1_000_000) throw new CliUsageException($"--images must be {batchSize}..1000000");
         foreach (var photo in photos)
             if (!File.Exists(photo)) throw new CliUsageException($"'{photo}' does not exist");
@@ -178,4 +179,12 @@ public static class BenchCommand
     }
 
     private static double PeakMegabytes() => Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
+
+    private static (int Width, int Height) ParseJpegSize(string jpegSize)
+    {
+        var size = jpegSize.Split('x');
+        if (size.Length != 2 || !int.TryParse(size[0], out int width) || !int.TryParse(size[1], out int height) || width is < 8 or > 8192 || height is < 8 or > 8192)
+            throw new CliUsageException($"--jpeg-size: '{jpegSize}' is not WIDTHxHEIGHT with sides 8..8192");
+        return (width, height);
+    }
 }

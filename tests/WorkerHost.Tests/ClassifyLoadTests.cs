@@ -11,12 +11,14 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// <summary>
 /// A bounded load test of the classify queue on loopback: a fixed number of requests at each of several concurrency
 /// levels, measuring throughput and p50/p99 latency, with no request lost and the worker's live tensor count and resident memory flat after a warm-up.
-/// `SQNXT_LOAD_REQUESTS` scales the total (scripts/load-test.sh runs 10,000); the figures go to
-/// artifacts/performance/classify-load.json and docs/performance.md.
+/// `SQNXT_LOAD_REQUESTS` scales the total (scripts/load-test.sh runs 10,000); `SQNXT_LOAD_IMAGES` picks what is sent:
+/// `photos` (default: the four test photos as they are, up to 1728×1152, two of them PNG) or `imagenet` (JPEGs of
+/// ImageNet's typical 500×375 made from them). The figures go to artifacts/performance/classify-load-{images}.json
+/// and docs/performance.md.
 /// </summary>
 public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly int[] Concurrency = [1, 4, 16, 32];
+    private static readonly int[] Concurrency = [1, 4, 16, 32, 64];
 
     /// <summary>The worker's Worker:Classification:MaxBatchSize, left at its default here.</summary>
     private const int MaxBatchSize = 32;
@@ -40,7 +42,14 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task Classify_at_increasing_concurrency_loses_nothing_and_keeps_tensors_and_memory_flat()
     {
         int total = int.TryParse(Environment.GetEnvironmentVariable("SQNXT_LOAD_REQUESTS"), out var n) && n > 0 ? n : 480;
-        var images = new[] { "tabby_cat.jpg", "coffee.png", "rocket.jpg", "chelsea.png" }.Select(f => File.ReadAllBytes(TestServices.Fixture(f))).ToArray();
+        var photos = new[] { "tabby_cat.jpg", "coffee.png", "rocket.jpg", "chelsea.png" }.Select(TestServices.Fixture).ToArray();
+        string imageSet = Environment.GetEnvironmentVariable("SQNXT_LOAD_IMAGES") is { Length: > 0 } set ? set : "photos";
+        var images = imageSet switch
+        {
+            "photos" => photos.Select(File.ReadAllBytes).ToArray(),
+            "imagenet" => Vision.Evaluation.DataPipelineBenchmark.EncodeJpegs(photos, 500, 375),
+            _ => throw new ArgumentException($"SQNXT_LOAD_IMAGES: '{imageSet}' is not photos or imagenet"),
+        };
         var client = system.Bus.CreateRequestClient<ClassifyImage>(RequestTimeout.After(s: 120));
 
         // Warm up with the same mix of concurrency the test then runs at volume, 64 requests each: the model loads and
@@ -67,9 +76,9 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
 
         long tensorsAfter = await LiveTensorsAsync();
         long warmUpPeak = warmUp.Max(l => l.PeakResidentMegabytes), loadPeak = levels.Max(l => l.PeakResidentMegabytes);
-        var report = new { total = perLevel * Concurrency.Length, tensorsBefore, tensorsAfter, warmUpPeakResidentMegabytes = warmUpPeak, peakResidentMegabytes = loadPeak, levels };
+        var report = new { images = imageSet, total = perLevel * Concurrency.Length, tensorsBefore, tensorsAfter, warmUpPeakResidentMegabytes = warmUpPeak, peakResidentMegabytes = loadPeak, levels };
         var folder = Directory.CreateDirectory(Path.Combine(TestServices.RepositoryRoot, "artifacts", "performance")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(folder, "classify-load.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+        await File.WriteAllTextAsync(Path.Combine(folder, $"classify-load-{imageSet}.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
         output.WriteLine($"live tensors {tensorsBefore} → {tensorsAfter}, peak resident {warmUpPeak} MB in the warm-up, {loadPeak} MB under load");
         Assert.Equal(tensorsBefore, tensorsAfter);
         Assert.Equal(0, await system.QueueDepthAsync("classify-image_error"));
