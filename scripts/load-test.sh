@@ -21,7 +21,7 @@ esac
 scripts/test.sh --filter "FullyQualifiedName~ClassifyLoadTests"
 out=artifacts/performance
 load="$out/classify-load-$SQNXT_LOAD_IMAGES.json" baseline="$out/classify-baseline-$SQNXT_LOAD_IMAGES.json"
-cat "$load"
+cat "$load"; echo
 
 photos=(tests/Vision.Tests/Fixtures/{tabby_cat.jpg,coffee.png,rocket.jpg,chelsea.png})
 sqnxt=(dotnet Cli/bin/Release/net10.0/sqnxt.dll)

@@ -85,7 +85,7 @@ public sealed class ClassificationOptions
     /// batch fills while a pass runs, so this only delays requests that arrive at an idle model.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
-    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMilliseconds(10);
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.Zero;
 
     /// <summary>Largest encoded image accepted.</summary>
     [Range(1, 256 * 1024 * 1024)]
