@@ -4,7 +4,9 @@ using SqueezeNext.Vision.Training;
 namespace SqueezeNext.Benchmarks;
 
 /// <summary>Gathering pre-processed 227×227 images into the input tensor of one forward pass (the classify batch's only copy).</summary>
+/// <remarks>In process: the project BenchmarkDotNet generates for a benchmark does not carry libtorch's native package.</remarks>
 [MemoryDiagnoser]
+[InProcess]
 public class BatchAssemblyBenchmarks
 {
     private const int InputSize = 227;

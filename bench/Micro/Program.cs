@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
 
-// `scripts/bench.sh micro [BenchmarkDotNet arguments]`, e.g. --filter '*Decode*'; with no filter, all of them.
-BenchmarkSwitcher.FromAssembly(typeof(SqueezeNext.Benchmarks.Photos).Assembly).Run(args.Length == 0 ? ["--filter", "*"] : args);
+// `scripts/bench.sh micro [BenchmarkDotNet arguments]`, e.g. --filter '*Decode*' --job short; without a filter, all of them.
+var arguments = args.Contains("--filter") ? args : [.. args, "--filter", "*"];
+BenchmarkSwitcher.FromAssembly(typeof(SqueezeNext.Benchmarks.Photos).Assembly).Run(arguments);
