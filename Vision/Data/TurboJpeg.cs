@@ -7,7 +7,7 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace SqueezeNext.Vision.Data;
 
 /// <summary>
-/// libjpeg-turbo's TurboJPEG API (Debian's libturbojpeg0). It decodes JPEGs 1.5 to 2 times faster than ImageSharp 2,
+/// libjpeg-turbo's TurboJPEG API (Debian's libturbojpeg0). It decodes JPEGs 1.4 to 1.6 times faster than ImageSharp 2,
 /// with the same decoder (and default settings: accurate integer IDCT, smooth chroma upsampling) as TensorFlow's
 /// decode_jpeg, which the reference training used. It can also decode at a reduced size: the IDCT produces 1/2, 1/4
 /// or 1/8 of each side directly, skipping work on pixels that a resize would throw away (ImageSharp 2 cannot).
