@@ -59,10 +59,21 @@ public sealed class DashboardSite : IAsyncLifetime
     public async Task<IPage> SignedInPageAsync()
     {
         var page = await NewPageAsync();
-        await page.GotoAsync("/login");
+        // The whole login page, scripts included, before typing: on a loaded machine a click during loading was lost
+        // once (the sign-in then timed out on the login page).
+        await page.GotoAsync("/login", new() { WaitUntil = WaitUntilState.NetworkIdle });
         await page.FillAsync("#password", Password);
         await page.ClickAsync("#sign-in");
-        await page.WaitForURLAsync(url => url.EndsWith("/", StringComparison.Ordinal) || url.Contains("/runs", StringComparison.Ordinal));
+        try
+        {
+            await page.WaitForURLAsync(url => url.EndsWith("/", StringComparison.Ordinal) || url.Contains("/runs", StringComparison.Ordinal));
+        }
+        catch (TimeoutException e)
+        {
+            string log;
+            lock (BrowserLog) log = string.Join("\n", BrowserLog.TakeLast(30));
+            throw new TimeoutException($"{e.Message}\nsigning in, the browser stayed at {page.Url}\nbrowser:\n{log}", e);
+        }
         return page;
     }
 
