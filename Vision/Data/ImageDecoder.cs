@@ -33,8 +33,9 @@ public sealed record ImageLimits
 /// <summary>
 /// Decodes JPEG, PNG, GIF, BMP, TGA, WebP and other formats ImageSharp 2 reads into RGB: grayscale, CMYK and palette
 /// images are converted, and EXIF orientation is applied. JPEGs go to libjpeg-turbo (<see cref="TurboJpeg"/>) where
-/// it is installed and takes them (faster, and the decoder the reference training used), else to ImageSharp. The header is checked against <see cref="ImageLimits"/>
-/// first, so a file that claims 64250×64250 pixels fails at once instead of after gigabytes of allocation.
+/// it is installed and takes them (faster, and the decoder the reference training used), else to ImageSharp. The
+/// header is checked against <see cref="ImageLimits"/> first, so a file that claims 64250×64250 pixels fails at once
+/// instead of after gigabytes of allocation.
 /// </summary>
 public sealed class ImageDecoder
 {

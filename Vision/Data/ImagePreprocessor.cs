@@ -65,6 +65,12 @@ public sealed class ImagePreprocessor
     /// <summary>Top-left of the evaluation crop within the resized image (TfSeed: 15 for 227 inputs).</summary>
     public int EvalOffset { get; }
 
+    /// <summary>
+    /// The shortest side a decoded image needs for <see cref="Evaluate"/> to only shrink it (both transforms resize
+    /// to at least R on each side): the limit for <see cref="ImageDecoder"/>'s reduced-size decoding.
+    /// </summary>
+    public int EvaluationMinimumSide => ResizeSize;
+
     /// <summary>Floats per image: 3 × S × S.</summary>
     public int ValuesPerImage => 3 * InputSize * InputSize;
 

@@ -13,9 +13,10 @@ public sealed record ClassifyBenchmarkResult(int BatchSize, int Threads, int Ima
     double DecodeMillisecondsPerImage);
 
 /// <summary>
-/// Classification in process, as the worker runs a batch of requests but without the broker: the encoded images are
-/// decoded (at a reduced size where allowed, as the worker does by default) and pre-processed on <c>threads</c> threads, then one forward pass, softmax and top 5 per batch. The
-/// baseline of the classify load test: the forward-only rate is raw batched inference, the full rate adds decoding.
+/// Classification in process, without the broker: the encoded images of a batch are decoded (at a reduced size where
+/// allowed, as the worker does by default) and pre-processed on <c>threads</c> threads, then one forward pass,
+/// softmax and top 5, one after the other. A baseline of the classify load test. Its forward-only rate comes out
+/// below <see cref="ThroughputBenchmark"/>'s inference, which is the raw batched inference the load test compares with.
 /// </summary>
 public static class ClassifyBenchmark
 {
@@ -37,7 +38,7 @@ public static class ClassifyBenchmark
             Parallel.For(0, batchSize, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
             {
                 using var image = decoder.Decode(encoded[(first + i) % encoded.Length], $"image {(first + i) % encoded.Length}",
-                    reducedSizeDecoding ? classifier.Preprocessor.ResizeSize : null);
+                    reducedSizeDecoding ? classifier.Preprocessor.EvaluationMinimumSide : null);
                 classifier.Preprocessor.Evaluate(image, buffer.AsSpan(i * values, values));
             });
             next += batchSize;

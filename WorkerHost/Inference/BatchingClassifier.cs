@@ -63,7 +63,7 @@ public sealed class BatchingClassifier : IDisposable
             await decodeSlots.WaitAsync(cancellationToken);
             try
             {
-                using var decoded = decoder.Decode(image, what, settings.ReducedSizeDecoding ? preprocessor.ResizeSize : null);
+                using var decoded = decoder.Decode(image, what, settings.ReducedSizeDecoding ? preprocessor.EvaluationMinimumSide : null);
                 preprocessor.Evaluate(decoded, input.AsSpan(0, preprocessor.ValuesPerImage));
             }
             finally

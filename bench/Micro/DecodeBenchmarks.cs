@@ -57,7 +57,7 @@ public class DecodeBenchmarks
     [Benchmark]
     public int DecodeReduced()
     {
-        using var image = decoder.Decode(encoded, Photo, preprocessor.ResizeSize);
+        using var image = decoder.Decode(encoded, Photo, preprocessor.EvaluationMinimumSide);
         return image.Width;
     }
 
@@ -72,7 +72,7 @@ public class DecodeBenchmarks
     [Benchmark]
     public float DecodeReducedAndTransform()
     {
-        using var image = decoder.Decode(encoded, Photo, preprocessor.ResizeSize);
+        using var image = decoder.Decode(encoded, Photo, preprocessor.EvaluationMinimumSide);
         preprocessor.Evaluate(image, input);
         return input[0];
     }

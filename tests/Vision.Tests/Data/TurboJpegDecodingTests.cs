@@ -50,7 +50,7 @@ public class TurboJpegDecodingTests
     {
         var bytes = File.ReadAllBytes(TestData.Fixture("tabby_cat.jpg"));
         var full = Preprocess(bytes, minimumSide: null);
-        var reduced = Preprocess(bytes, Evaluation.ResizeSize);
+        var reduced = Preprocess(bytes, Evaluation.EvaluationMinimumSide);
 
         // The reduction filters differently from the resize, so the inputs differ where the photo has fine detail
         // (measured: 0.86 levels of 0 to 255 on average).
