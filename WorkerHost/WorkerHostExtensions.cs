@@ -124,14 +124,16 @@ public static class WorkerHostExtensions
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SqueezeNext.WorkerHost.NativeHeap");
         if (NativeHeap.HasTrainingEnvironment)
         {
-            logger.LogInformation("Tensors are allocated by glibc's malloc set up for training by the environment, its free pages returned every {Interval} while no training or evaluation runs",
-                options.HeapTrimInterval);
+            logger.LogInformation("Tensors are allocated by glibc's malloc set up for training by the environment, its free pages returned " +
+                                  "after {Interval} without classification (every {UnderLoad} under load) while no training or evaluation runs",
+                options.HeapTrimInterval, options.HeapTrimIntervalUnderLoad);
         }
         else if (NativeHeap.IsGlibcMalloc)
         {
             if (options.MallocArenas > 0) NativeHeap.LimitArenas(options.MallocArenas);
-            logger.LogInformation("Tensors are allocated by glibc's malloc, {Arenas} arenas, its free pages returned every {Interval} while no training or evaluation runs; " +
-                                  "start the worker with {Settings} for faster training", options.MallocArenas, options.HeapTrimInterval,
+            logger.LogInformation("Tensors are allocated by glibc's malloc, {Arenas} arenas, its free pages returned after {Interval} without classification " +
+                                  "(every {UnderLoad} under load) while no training or evaluation runs; start the worker with {Settings} for faster training",
+                options.MallocArenas, options.HeapTrimInterval, options.HeapTrimIntervalUnderLoad,
                 string.Join(" ", NativeHeap.TrainingEnvironment.Select(setting => $"{setting.Key}={setting.Value}")));
         }
         else

@@ -39,4 +39,6 @@ for level in load["levels"]:
     print(f"concurrency {level['concurrency']:>3}: {rps:6.1f} req/s = {100 * rps / raw:5.1f} % of raw inference, "
           f"{100 * rps / decoded:5.1f} % of in-process classification; p50 {level['p50Milliseconds']} ms, p99 {level['p99Milliseconds']} ms, "
           f"mean batch {level['meanBatchSize']}")
+    print(f"                 forward passes {100 * level['forwardBusy']:.0f} % of the time at {level['forwardImagesPerSecond']} img/s, "
+          f"decode {level['meanDecodeMilliseconds']} ms, worker {level['workerCores']} cores, machine idle {100 * level['machineIdle']:.0f} %")
 PY

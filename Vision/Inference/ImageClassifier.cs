@@ -14,7 +14,8 @@ public sealed record Prediction(int Index, string? Synset, string Name, string F
 /// <summary>
 /// Classifies images with a loaded model: the model's evaluation pre-processing (for the TF pipeline the crop at
 /// offset 15 of the 256×256 resize, not the top-left crop of the TF port's predict.py), one forward pass per batch
-/// without gradients, softmax, and the top k labels. Not thread-safe: one caller at a time.
+/// without gradients, softmax, and the top k labels. Several threads may classify at once (a forward pass in eval mode
+/// only reads the network); disposing must wait for them.
 /// </summary>
 public sealed class ImageClassifier : IDisposable
 {

@@ -21,37 +21,54 @@ public sealed class ClassifyImageConsumer(ModelCache models, BatchingClassifier 
         if (context.SentTime is { } sent) metrics.RecordClassifyQueueTime(DateTime.UtcNow - sent);
         var message = context.Message;
 
-        ServedModel model;
-        try
+        // A model evicted from the cache while this request waited for its forward pass is loaded again, once.
+        for (int attempt = 1; ; attempt++)
         {
-            model = await models.GetAsync(message.ModelName, message.ModelVersion, context.CancellationToken);
-        }
-        catch (ModelUnavailableException e)
-        {
-            await RejectAsync(context, e.Message);
-            return;
-        }
-        int classes = model.Classifier.Labels.Count;
-        if (message.Top < 1 || message.Top > classes)
-        {
-            await RejectAsync(context, $"top: {message.Top} is outside 1..{classes}");
-            return;
-        }
+            ServedModel model;
+            try
+            {
+                model = await models.GetAsync(message.ModelName, message.ModelVersion, context.CancellationToken);
+            }
+            catch (ModelUnavailableException e)
+            {
+                await RejectAsync(context, e.Message);
+                return;
+            }
+            int classes = model.Classifier.Labels.Count;
+            if (message.Top < 1 || message.Top > classes)
+            {
+                await RejectAsync(context, $"top: {message.Top} is outside 1..{classes}");
+                return;
+            }
 
-        BatchedClassification result;
-        try
-        {
-            result = await classifier.ClassifyAsync(model, message.Image ?? [], $"image of request {message.RequestId}", message.Top, context.CancellationToken);
+            try
+            {
+                var result = await classifier.ClassifyAsync(model, message.Image ?? [], $"image of request {message.RequestId}", message.Top, context.CancellationToken);
+                await AnswerClassifiedAsync(context, result, model);
+                return;
+            }
+            catch (ImageDecodeException e)
+            {
+                await RejectAsync(context, e.Message);
+                return;
+            }
+            catch (ModelUnavailableException e)
+            {
+                if (attempt > 1)
+                {
+                    await RejectAsync(context, e.Message);
+                    return;
+                }
+                logger.LogInformation("Classify request {RequestId}: {Reason}; loading it again", message.RequestId, e.Message);
+            }
         }
-        catch (ImageDecodeException e)
-        {
-            await RejectAsync(context, e.Message);
-            return;
-        }
+    }
 
+    private async Task AnswerClassifiedAsync(ConsumeContext<ClassifyImage> context, BatchedClassification result, ServedModel model)
+    {
         metrics.CountClassify("classified");
         await AnswerAsync(context, new ImageClassified(
-            message.RequestId,
+            context.Message.RequestId,
             model.Version.Name,
             model.Version.Version,
             result.Predictions.Select(p => new ClassPrediction(p.Index, p.Synset, p.Name, p.FullName, p.Probability)).ToArray(),

@@ -17,10 +17,11 @@ public sealed record BatchedClassification(IReadOnlyList<Prediction> Predictions
 /// <summary>
 /// Classifies images one request at a time for its callers and runs them through the model in batches (dynamic
 /// batching, as Triton and TorchServe do it): each image is decoded on its caller's thread, at most
-/// <see cref="ClassificationOptions.DecodeThreads"/> at once, then queued; one inference thread takes everything queued
-/// (up to <see cref="ClassificationOptions.MaxBatchSize"/>) for each forward pass. So a batch fills while the previous
-/// pass runs: under load the batches grow by themselves and nobody waits for a timer, and a lone request waits at
-/// most <see cref="ClassificationOptions.MaxDelay"/> for company.
+/// <see cref="ClassificationOptions.DecodeThreads"/> at once, then queued. Each of
+/// <see cref="ClassificationOptions.ConcurrentPasses"/> inference threads takes everything queued (up to
+/// <see cref="ClassificationOptions.MaxBatchSize"/>) for its next forward pass. So a batch fills while other passes run:
+/// under load the batches grow by themselves and nobody waits for a timer, and a lone request waits at most
+/// <see cref="ClassificationOptions.MaxDelay"/> for company.
 /// </summary>
 public sealed class BatchingClassifier : IDisposable
 {
@@ -30,23 +31,26 @@ public sealed class BatchingClassifier : IDisposable
     private readonly ImageDecoder decoder;
     private readonly SemaphoreSlim decodeSlots;
     private readonly Channel<PendingImage> queue = Channel.CreateUnbounded<PendingImage>(new UnboundedChannelOptions { SingleReader = false });
-    private readonly Thread inferenceThread;
-    private readonly int? torchThreads;
+    private readonly Thread[] inferenceThreads;
+    private readonly int torchThreadsPerPass;
+    private long passesStarted;
 
     public BatchingClassifier(IOptions<WorkerOptions> options, WorkerMetrics metrics, ILogger<BatchingClassifier> logger)
     {
         settings = options.Value.Classification;
-        torchThreads = options.Value.TorchThreads;
+        torchThreadsPerPass = Math.Max(1, (options.Value.TorchThreads ?? Environment.ProcessorCount) / settings.ConcurrentPasses);
         this.metrics = metrics;
         this.logger = logger;
         decoder = new ImageDecoder(new ImageLimits { MaxBytes = settings.MaxImageBytes, MaxPixels = settings.MaxImagePixels });
         decodeSlots = new SemaphoreSlim(settings.DecodeThreads, settings.DecodeThreads);
-        // Dispose scopes and no_grad are per thread, and a forward pass must not hold a thread-pool thread.
-        inferenceThread = new Thread(RunInferenceLoop) { Name = "classify inference", IsBackground = true };
-        inferenceThread.Start();
-        logger.LogInformation("Classifying in forward passes of up to {MaxBatchSize} images; JPEGs decode with {Decoder}{Reduced}, {DecodeThreads} at once",
-            settings.MaxBatchSize, ImageDecoder.JpegDecoder, settings.ReducedSizeDecoding && ImageDecoder.JpegDecoder == "libjpeg-turbo" ? " at reduced size" : "",
-            settings.DecodeThreads);
+        // Dispose scopes, no_grad and libtorch's thread count are per thread, and a forward pass must not hold a thread-pool thread.
+        inferenceThreads = Enumerable.Range(1, settings.ConcurrentPasses)
+            .Select(n => new Thread(RunInferenceLoop) { Name = $"classify inference {n}", IsBackground = true }).ToArray();
+        foreach (var thread in inferenceThreads) thread.Start();
+        logger.LogInformation("Classifying in forward passes of up to {MaxBatchSize} images, {Passes} at once on {TorchThreads} libtorch threads each; " +
+            "JPEGs decode with {Decoder}{Reduced}, {DecodeThreads} at once",
+            settings.MaxBatchSize, settings.ConcurrentPasses, torchThreadsPerPass, ImageDecoder.JpegDecoder,
+            settings.ReducedSizeDecoding && ImageDecoder.JpegDecoder == "libjpeg-turbo" ? " at reduced size" : "", settings.DecodeThreads);
     }
 
     /// <summary>
@@ -82,9 +86,12 @@ public sealed class BatchingClassifier : IDisposable
         }
     }
 
+    /// <summary>Forward passes started since the worker started: whether classification is under way.</summary>
+    public long PassesStarted => Interlocked.Read(ref passesStarted);
+
     private void RunInferenceLoop()
     {
-        if (torchThreads is { } threads) TorchSharp.torch.set_num_threads(threads);
+        TorchSharp.torch.set_num_threads(torchThreadsPerPass);
         var reader = queue.Reader;
         var batch = new List<PendingImage>(settings.MaxBatchSize);
         while (WaitForFirst(reader, out var first))
@@ -126,17 +133,21 @@ public sealed class BatchingClassifier : IDisposable
 
     private void RunForwardPass(ServedModel model, PendingImage[] images)
     {
+        Interlocked.Increment(ref passesStarted);
         var clock = Stopwatch.StartNew();
         try
         {
             int top = images.Max(p => p.Top);
             int values = model.Classifier.Preprocessor.ValuesPerImage;
-            IReadOnlyList<IReadOnlyList<Prediction>> predictions;
-            lock (model.Gate)
-                predictions = model.Classifier.ClassifyPreprocessed(images.Select(p => new ReadOnlyMemory<float>(p.Input, 0, values)).ToArray(), top);
+            var predictions = model.Run(classifier =>
+                classifier.ClassifyPreprocessed(images.Select(p => new ReadOnlyMemory<float>(p.Input, 0, values)).ToArray(), top));
             metrics.RecordClassifyBatch(images.Length, clock.Elapsed);
             for (int i = 0; i < images.Length; i++)
                 images[i].Completion.TrySetResult(new BatchedClassification(predictions[i].Take(images[i].Top).ToArray(), images.Length, images[i].Clock.Elapsed));
+        }
+        catch (ModelUnavailableException e)
+        {
+            foreach (var image in images) image.Completion.TrySetException(e);
         }
         catch (Exception e)
         {
@@ -145,11 +156,11 @@ public sealed class BatchingClassifier : IDisposable
         }
     }
 
-    /// <summary>Stops taking images; the inference thread finishes what is queued (the bus has stopped consuming by now).</summary>
+    /// <summary>Stops taking images; the inference threads finish what is queued (the bus has stopped consuming by now).</summary>
     public void Dispose()
     {
         queue.Writer.TryComplete();
-        inferenceThread.Join();
+        foreach (var thread in inferenceThreads) thread.Join();
         decodeSlots.Dispose();
     }
 

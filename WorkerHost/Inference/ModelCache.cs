@@ -11,13 +11,45 @@ namespace SqueezeNext.WorkerHost.Inference;
 /// <summary>A model that cannot be served for a request (none named, none serving, files missing); the message says why.</summary>
 public sealed class ModelUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary>A loaded model version; <see cref="Gate"/> serialises forward passes on it.</summary>
+/// <summary>A loaded model version. Forward passes on it may run at once; unloading it waits for those in progress.</summary>
 public sealed class ServedModel(ModelVersion version, ImageClassifier classifier)
 {
+    private readonly ReaderWriterLockSlim passes = new();
+    private bool unloaded;
+
     public ModelVersion Version { get; } = version;
     public ImageClassifier Classifier { get; } = classifier;
-    public object Gate { get; } = new();
     public DateTime LastUsed { get; set; } = DateTime.UtcNow;
+
+    /// <summary>Runs <paramref name="pass"/> on the classifier (only read by a forward pass in eval mode, so passes may overlap).</summary>
+    public T Run<T>(Func<ImageClassifier, T> pass)
+    {
+        passes.EnterReadLock();
+        try
+        {
+            if (unloaded) throw new ModelUnavailableException($"model '{Version.Name}' v{Version.Version} was unloaded while requests for it waited");
+            return pass(Classifier);
+        }
+        finally
+        {
+            passes.ExitReadLock();
+        }
+    }
+
+    /// <summary>Frees the model's tensors once the forward passes in progress on it have finished.</summary>
+    public void Unload()
+    {
+        passes.EnterWriteLock();
+        try
+        {
+            if (!unloaded) Classifier.Dispose();
+            unloaded = true;
+        }
+        finally
+        {
+            passes.ExitWriteLock();
+        }
+    }
 }
 
 /// <summary>
@@ -126,8 +158,7 @@ public sealed class ModelCache(IServiceScopeFactory scopes, IOptions<WorkerOptio
         {
             var oldest = loaded.Values.Where(m => m != model).MinBy(m => m.LastUsed)!;
             loaded.Remove(oldest.Version.Id);
-            // Wait for a forward pass in progress on it before freeing its tensors.
-            lock (oldest.Gate) oldest.Classifier.Dispose();
+            oldest.Unload();
             logger.LogInformation("Unloaded model {Model} v{Version}", oldest.Version.Name, oldest.Version.Version);
         }
         return model;
@@ -135,10 +166,7 @@ public sealed class ModelCache(IServiceScopeFactory scopes, IOptions<WorkerOptio
 
     public void Dispose()
     {
-        foreach (var model in loaded.Values)
-        {
-            lock (model.Gate) model.Classifier.Dispose();
-        }
+        foreach (var model in loaded.Values) model.Unload();
         loaded.Clear();
         gate.Dispose();
     }

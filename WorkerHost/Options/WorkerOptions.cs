@@ -32,9 +32,20 @@ public sealed class WorkerOptions
     [Range(0, 64)]
     public int MallocArenas { get; set; } = 2;
 
-    /// <summary>How often the C heap's free pages go back to the system (malloc_trim) while no training or evaluation runs; zero turns it off.</summary>
+    /// <summary>
+    /// How long classification must pause before the C heap's free pages go back to the system (malloc_trim), while no
+    /// training or evaluation runs; zero turns trimming off.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan HeapTrimInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How often the heap is trimmed while forward passes keep running: every trim makes the next passes fault their
+    /// memory back in (a tenth of the classify throughput when it was every 2 s), but batches of changing sizes
+    /// leave holes in the heap that only a trim returns.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan HeapTrimIntervalUnderLoad { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Image decoding threads of a training run's loader.</summary>
     [Range(1, 64)]
@@ -101,6 +112,15 @@ public sealed class ClassificationOptions
     /// under one level of 255 on average; off, answers match <c>sqnxt predict</c> to the last digit.
     /// </summary>
     public bool ReducedSizeDecoding { get; set; } = true;
+
+    /// <summary>
+    /// Forward passes run at once, each on a thread of its own with its share of <see cref="WorkerOptions.TorchThreads"/>.
+    /// Two single-threaded passes keep both cores of a 2-core machine busy while requests are decoded beside them; one
+    /// pass on two threads stalls whenever decoding takes one of its cores (each of its operations waits for both
+    /// halves), which cost a third of the forward throughput under load (docs/performance.md).
+    /// </summary>
+    [Range(1, 64)]
+    public int ConcurrentPasses { get; set; } = 2;
 
     /// <summary>Images decoded at once (each on the thread of its request).</summary>
     [Range(1, 64)]

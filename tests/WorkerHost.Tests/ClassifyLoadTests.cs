@@ -11,14 +11,17 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// <summary>
 /// A bounded load test of the classify queue on loopback: a fixed number of requests at each of several concurrency
 /// levels, measuring throughput and p50/p99 latency, with no request lost and the worker's live tensor count and resident memory flat after a warm-up.
-/// `SQNXT_LOAD_REQUESTS` scales the total (scripts/load-test.sh runs 10,000); `SQNXT_LOAD_IMAGES` picks what is sent:
+/// `SQNXT_LOAD_REQUESTS` scales the total (scripts/load-test.sh runs 10,000), spread evenly over the levels; `SQNXT_LOAD_IMAGES` picks what is sent:
 /// `photos` (default: the four test photos as they are, up to 1728×1152, two of them PNG) or `imagenet` (JPEGs of
 /// ImageNet's typical 500×375 made from them). The figures go to artifacts/performance/classify-load-{images}.json
 /// and docs/performance.md.
 /// </summary>
 public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly int[] Concurrency = [1, 4, 16, 32, 64];
+    /// <summary>The concurrency levels, 1, 4, 16, 32 and 64 unless `SQNXT_LOAD_CONCURRENCY` lists others (e.g. "64" to profile saturation).</summary>
+    private static readonly int[] Concurrency = Environment.GetEnvironmentVariable("SQNXT_LOAD_CONCURRENCY") is { Length: > 0 } levels
+        ? levels.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray()
+        : [1, 4, 16, 32, 64];
 
     /// <summary>The worker's Worker:Classification:MaxBatchSize, left at its default here.</summary>
     private const int MaxBatchSize = 32;
@@ -87,9 +90,16 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(loadPeak <= MemoryBoundMegabytes, $"peak resident memory {loadPeak} MB is over the stated {MemoryBoundMegabytes} MB");
     }
 
+    /// <summary>
+    /// One concurrency level. Where the time went: <c>ForwardBusy</c> is the fraction of the wall time the inference
+    /// thread spent in forward passes and <c>ForwardImagesPerSecond</c> their rate while running (against the raw
+    /// batched inference of the baseline); <c>WorkerCores</c> is the worker's CPU time per second and
+    /// <c>MachineIdle</c> the fraction of the machine's CPU time nobody used (the broker and the callers run here too).
+    /// </summary>
     private sealed record LoadLevel(int Concurrency, int Requests, int Errors, double Seconds, double RequestsPerSecond, double P50Milliseconds,
         double P99Milliseconds, long PeakResidentMegabytes, long ResidentMegabytesAtEnd, double MeanBatchSize,
-        IReadOnlyDictionary<string, long> BatchSizeDistribution);
+        IReadOnlyDictionary<string, long> BatchSizeDistribution, double ForwardBusy, double ForwardImagesPerSecond,
+        double MeanDecodeMilliseconds, double WorkerCores, double MachineIdle);
 
     /// <summary>Sends <paramref name="count"/> requests from <paramref name="concurrency"/> callers, each waiting for its answer.</summary>
     private async Task<LoadLevel> RunLevelAsync(IRequestClient<ClassifyImage> client, byte[][] images, int concurrency, int count)
@@ -108,7 +118,10 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
                 await Task.Delay(100);
             }
         });
-        var batchesBefore = await BatchSizesAsync();
+        var batchesBefore = await HistogramAsync("sqnxt_classify_batch_size");
+        var forwardBefore = await HistogramAsync("sqnxt_classify_inference_time");
+        var decodeBefore = await HistogramAsync("sqnxt_classify_decode_time");
+        var cpuBefore = CpuSample.Take(worker.Id);
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
         {
@@ -127,20 +140,45 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
             }
         }));
         clock.Stop();
+        var cpu = CpuSample.Take(worker.Id).Since(cpuBefore);
         await sampling.CancelAsync();
         await sampler;
         latencies.Sort();
-        var batches = (await BatchSizesAsync()).Since(batchesBefore);
-        return new LoadLevel(concurrency, latencies.Count, errors, Math.Round(clock.Elapsed.TotalSeconds, 2),
-            Math.Round(latencies.Count / clock.Elapsed.TotalSeconds, 1), Math.Round(Percentile(latencies, 0.50), 1),
+        var batches = (await HistogramAsync("sqnxt_classify_batch_size")).Since(batchesBefore);
+        var forward = (await HistogramAsync("sqnxt_classify_inference_time")).Since(forwardBefore);
+        var decode = (await HistogramAsync("sqnxt_classify_decode_time")).Since(decodeBefore);
+        double seconds = clock.Elapsed.TotalSeconds, forwardSeconds = forward.Sum / 1000;
+        return new LoadLevel(concurrency, latencies.Count, errors, Math.Round(seconds, 2),
+            Math.Round(latencies.Count / seconds, 1), Math.Round(Percentile(latencies, 0.50), 1),
             Math.Round(Percentile(latencies, 0.99), 1), peak, worker.ResidentMegabytes,
-            batches.Count == 0 ? 0 : Math.Round(batches.Sum / batches.Count, 2), batches.Distribution());
+            batches.Count == 0 ? 0 : Math.Round(batches.Sum / batches.Count, 2), batches.Distribution(),
+            Math.Round(forwardSeconds / seconds, 3), forwardSeconds == 0 ? 0 : Math.Round(batches.Sum / forwardSeconds, 1),
+            decode.Count == 0 ? 0 : Math.Round(decode.Sum / decode.Count, 2), Math.Round(cpu.ProcessSeconds / seconds, 2),
+            cpu.MachineSeconds == 0 ? 0 : Math.Round(cpu.IdleSeconds / cpu.MachineSeconds, 3));
     }
 
-    /// <summary>The worker's forward-pass batch-size histogram as /metrics shows it (cumulative since it started).</summary>
-    private sealed record BatchSizes(double Sum, long Count, IReadOnlyList<(double UpperBound, long Cumulative)> Buckets)
+    /// <summary>CPU time so far from /proc: one process's (user + system) and the whole machine's, used and idle.</summary>
+    private sealed record CpuSample(double ProcessSeconds, double MachineSeconds, double IdleSeconds)
     {
-        public BatchSizes Since(BatchSizes earlier) => new(Sum - earlier.Sum, Count - earlier.Count,
+        private const double TicksPerSecond = 100; // USER_HZ, 100 on every Linux this runs on
+
+        public static CpuSample Take(int processId)
+        {
+            var stat = File.ReadAllText($"/proc/{processId}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            double process = (double.Parse(fields[11]) + double.Parse(fields[12])) / TicksPerSecond; // utime, stime
+            var machine = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(double.Parse).ToArray();
+            return new CpuSample(process, machine.Take(8).Sum() / TicksPerSecond, (machine[3] + machine[4]) / TicksPerSecond); // idle + iowait
+        }
+
+        public CpuSample Since(CpuSample earlier) =>
+            new(ProcessSeconds - earlier.ProcessSeconds, MachineSeconds - earlier.MachineSeconds, IdleSeconds - earlier.IdleSeconds);
+    }
+
+    /// <summary>One of the worker's histograms as /metrics shows it (cumulative since it started).</summary>
+    private sealed record Histogram(double Sum, long Count, IReadOnlyList<(double UpperBound, long Cumulative)> Buckets)
+    {
+        public Histogram Since(Histogram earlier) => new(Sum - earlier.Sum, Count - earlier.Count,
             Buckets.Select(b => (b.UpperBound, b.Cumulative - earlier.Buckets.FirstOrDefault(e => e.UpperBound == b.UpperBound).Cumulative)).ToList());
 
         /// <summary>Forward passes per batch-size range, "1-5" style, empty ranges left out.</summary>
@@ -159,16 +197,17 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
-    private async Task<BatchSizes> BatchSizesAsync()
+    /// <summary>The histogram whose Prometheus name starts with <paramref name="name"/> (unit suffixes vary).</summary>
+    private async Task<Histogram> HistogramAsync(string name)
     {
         using var http = new HttpClient();
         var text = await http.GetStringAsync(new Uri(worker.BaseAddress, "/metrics"));
         static double Value(string s) => s == "+Inf" ? double.PositiveInfinity : double.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
-        var buckets = Regex.Matches(text, @"^sqnxt_classify_batch_size\S*_bucket\{[^}]*le=""([^""]+)""[^}]*\}\s+(\S+)", RegexOptions.Multiline)
+        var buckets = Regex.Matches(text, $@"^{name}\S*_bucket\{{[^}}]*le=""([^""]+)""[^}}]*\}}\s+(\S+)", RegexOptions.Multiline)
             .Select(m => (Value(m.Groups[1].Value), (long)Value(m.Groups[2].Value))).ToList();
-        var sum = Regex.Match(text, @"^sqnxt_classify_batch_size\S*_sum(?:\{[^}]*\})?\s+(\S+)", RegexOptions.Multiline);
-        var count = Regex.Match(text, @"^sqnxt_classify_batch_size\S*_count(?:\{[^}]*\})?\s+(\S+)", RegexOptions.Multiline);
-        return new BatchSizes(sum.Success ? Value(sum.Groups[1].Value) : 0, count.Success ? (long)Value(count.Groups[1].Value) : 0, buckets);
+        var sum = Regex.Match(text, $@"^{name}\S*_sum(?:\{{[^}}]*\}})?\s+(\S+)", RegexOptions.Multiline);
+        var count = Regex.Match(text, $@"^{name}\S*_count(?:\{{[^}}]*\}})?\s+(\S+)", RegexOptions.Multiline);
+        return new Histogram(sum.Success ? Value(sum.Groups[1].Value) : 0, count.Success ? (long)Value(count.Groups[1].Value) : 0, buckets);
     }
 
     private async Task<long> LiveTensorsAsync()
