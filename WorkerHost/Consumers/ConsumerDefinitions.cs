@@ -38,8 +38,8 @@ public sealed class ImportModelConsumerDefinition() : CommandConsumerDefinition<
 public sealed class PromoteModelConsumerDefinition() : CommandConsumerDefinition<PromoteModelConsumer>("promote-model");
 
 /// <summary>
-/// Classification: twice MaxBatchSize requests consumed at once, which <see cref="Inference.BatchingClassifier"/>
-/// gathers into forward passes.
+/// Classification: enough requests consumed at once to fill every concurrent forward pass twice over, which
+/// <see cref="Inference.BatchingClassifier"/> gathers into forward passes.
 /// </summary>
 public sealed class ClassifyImageConsumerDefinition : ConsumerDefinition<ClassifyImageConsumer>
 {
@@ -54,8 +54,9 @@ public sealed class ClassifyImageConsumerDefinition : ConsumerDefinition<Classif
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<ClassifyImageConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        // Enough requests in flight to fill the forward pass running now and the next one: the batch forms in the worker.
-        int inFlight = Math.Max(16, settings.MaxBatchSize * 2);
+        // Enough requests in flight to fill the forward passes running now and the next ones: the batches form in the
+        // worker, and requests being decoded or answered are in flight too.
+        int inFlight = Math.Max(16, settings.MaxBatchSize * (settings.ConcurrentPasses + 2));
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
             rabbit.PrefetchCount = inFlight;
         endpointConfigurator.ConcurrentMessageLimit = inFlight;

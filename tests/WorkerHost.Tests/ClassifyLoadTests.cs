@@ -23,10 +23,10 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
         ? levels.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray()
         : [1, 4, 16, 32, 64];
 
-    /// <summary>The worker's Worker:Classification:MaxBatchSize, left at its default here.</summary>
-    private const int MaxBatchSize = 32;
+    /// <summary>The worker's Worker:Classification:MaxBatchSize and ConcurrentPasses, left at their defaults here.</summary>
+    private const int MaxBatchSize = 16, ConcurrentPasses = 2;
 
-    /// <summary>The bound docs/reliability.md states for a worker serving 1.0-SqNxt-23 at 227×227 in batches of up to 32.</summary>
+    /// <summary>The bound docs/reliability.md states for a worker serving 1.0-SqNxt-23 at 227×227 in two passes of up to 16 at once.</summary>
     private const long MemoryBoundMegabytes = 2500;
     private JobSystem system = null!;
     private AppProcess worker = null!;
@@ -58,10 +58,10 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
         // Warm up with the same mix of concurrency the test then runs at volume, 64 requests each: the model loads and
         // batches of every size reach the working memory later ones reuse. Serving many more requests after that must
         // not raise the peak resident memory (it used to climb without bound: glibc kept what forward passes freed).
-        // A burst at twice the largest batch ends it, so that full batches (whose forward pass needs the most memory)
-        // are part of the warm-up and not first met hundreds of requests into the test.
+        // A burst at twice what the concurrent passes hold ends it, so that full batches in every pass at once (which
+        // need the most memory) are part of the warm-up and not first met hundreds of requests into the test.
         var warmUp = new List<LoadLevel>();
-        foreach (var concurrency in Concurrency.Append(2 * MaxBatchSize)) warmUp.Add(await RunLevelAsync(client, images, concurrency, Math.Max(64, 2 * concurrency)));
+        foreach (var concurrency in Concurrency.Append(2 * MaxBatchSize * ConcurrentPasses)) warmUp.Add(await RunLevelAsync(client, images, concurrency, Math.Max(64, 2 * concurrency)));
         Assert.All(warmUp, level => Assert.Equal(0, level.Errors));
         long tensorsBefore = await LiveTensorsAsync();
 
