@@ -50,10 +50,14 @@ public static class BenchCommand
         {
             Description = "classify mode: decode JPEGs in full (the worker's Worker:Classification:ReducedSizeDecoding=false) instead of at the smallest size the resize allows.",
         };
+        var unfolded = new Option<bool>("--unfolded")
+        {
+            Description = "infer mode: run each BatchNorm as its own pass instead of folded into the convolution before it (what inference runs; to measure the difference).",
+        };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("bench", "Measure training-step or inference images/s on synthetic input.")
         {
-            config, mode, batch, inputSize, threads, steps, warmup, device, layout, fullDecode, reencode, json, jpegSize, images, photos,
+            config, mode, batch, inputSize, threads, steps, warmup, device, layout, unfolded, fullDecode, reencode, json, jpegSize, images, photos,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -76,18 +80,19 @@ public static class BenchCommand
                 "data" => DataPipeline(configuration, parse.GetValue(photos) ?? [], parse.GetValue(jpegSize)!, parse.GetValue(threads),
                     batchSize, parse.GetValue(images), parse.GetValue(json)),
                 var m => Model(configuration, m!, batchSize, size, parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(device)!,
-                    parse.GetValue(layout) == "channels-last", parse.GetValue(json)),
+                    parse.GetValue(layout) == "channels-last", !parse.GetValue(unfolded), parse.GetValue(json)),
             };
         }));
         return command;
     }
 
     private static int Model(SqueezeNextConfiguration configuration, string mode, int batchSize, int size, int steps, int warmup, string device,
-        bool channelsLast, bool json)
+        bool channelsLast, bool foldBatchNorm, bool json)
     {
         var benchMode = mode == "train" ? BenchmarkMode.Train : BenchmarkMode.Infer;
+        foldBatchNorm &= benchMode == BenchmarkMode.Infer;
         var result = TorchThread.Run("benchmark", () => ThroughputBenchmark.Run(configuration.Architecture, benchMode, batchSize, size,
-            steps, warmup, DeviceSelector.Resolve(device), channelsLast: channelsLast));
+            steps, warmup, DeviceSelector.Resolve(device), channelsLast: channelsLast, foldBatchNorm: foldBatchNorm));
         double peakMegabytes = PeakMegabytes();
         if (json)
         {
@@ -100,6 +105,7 @@ public static class BenchCommand
                 input_size = size,
                 threads = result.Threads,
                 layout = channelsLast ? "channels-last" : "nchw",
+                batchnorm = benchMode == BenchmarkMode.Train ? "training" : foldBatchNorm ? "folded" : "separate",
                 steps = result.Steps,
                 images_per_second = result.ImagesPerSecond,
                 median_seconds_per_step = result.MedianSecondsPerStep,
@@ -109,7 +115,7 @@ public static class BenchCommand
         }
         else
         {
-            Console.Out.WriteLine($"{configuration.Name} {mode} batch {batchSize} at {size}×{size}{(channelsLast ? "" : " (NCHW)")}, {result.Threads} threads: " +
+            Console.Out.WriteLine($"{configuration.Name} {mode} batch {batchSize} at {size}×{size}{(channelsLast ? "" : " (NCHW)")}{(benchMode == BenchmarkMode.Infer && !foldBatchNorm ? " (BatchNorm unfolded)" : "")}, {result.Threads} threads: " +
                                   $"{result.ImagesPerSecond:F1} img/s (median {result.MedianSecondsPerStep * 1000:F1} ms/step), peak memory {peakMegabytes:F0} MB");
         }
         return 0;

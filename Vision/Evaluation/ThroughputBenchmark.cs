@@ -33,7 +33,7 @@ public sealed record BenchmarkResult(
 public static class ThroughputBenchmark
 {
     public static BenchmarkResult Run(SqueezeNextArchitecture architecture, BenchmarkMode mode, int batchSize, int inputSize,
-        int steps, int warmupSteps, Device device, long seed = 0, bool channelsLast = true)
+        int steps, int warmupSteps, Device device, long seed = 0, bool channelsLast = true, bool foldBatchNorm = true)
     {
         var sized = architecture with { InputSize = inputSize };
         using var network = new SqueezeNextNetwork(sized, seed: seed) { ChannelsLastOnCpu = channelsLast };
@@ -41,7 +41,13 @@ public static class ThroughputBenchmark
         using var optimizer = new SgdMomentum(network.named_parameters(), 0.9, 0);
         using var input = randn(new long[] { batchSize, 3, inputSize, inputSize }, generator: new Generator((ulong)seed)).to(device);
         using var labels = randint(sized.NumClasses, new long[] { batchSize }, generator: new Generator((ulong)seed + 1)).to(device);
-        if (mode == BenchmarkMode.Train) network.train(); else network.eval();
+        if (mode == BenchmarkMode.Train) network.train();
+        else
+        {
+            // Inference as ImageClassifier runs it.
+            network.eval();
+            if (foldBatchNorm) network.FoldBatchNorm();
+        }
 
         var times = new List<double>();
         for (int i = 0; i < warmupSteps + steps; i++)

@@ -31,6 +31,7 @@ public sealed class ImageClassifier : IDisposable
         Labels = ClassLabels.For(model.Manifest.Classes, model.Configuration.Architecture.NumClasses);
         model.Network.to(device);
         model.Network.eval();
+        model.Network.FoldBatchNorm();
     }
 
     public static ImageClassifier Load(string modelDirectory, string device = "auto")

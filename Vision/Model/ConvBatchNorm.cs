@@ -17,6 +17,7 @@ public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
     private readonly Conv2d conv;
     private readonly BatchNorm2d bn;
     private readonly bool relu;
+    private Tensor? foldedWeight, foldedBias;
 
     public ConvBatchNorm(ConvSpec spec) : base(spec.Name)
     {
@@ -38,8 +39,52 @@ public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
 
     public BatchNorm2d BatchNorm => bn;
 
+    /// <summary>Whether inference runs the folded convolution (<see cref="FoldBatchNorm"/>).</summary>
+    public bool IsFolded => foldedWeight is not null;
+
+    /// <summary>
+    /// Folds BatchNorm's running statistics and scale into a copy of the convolution's weights and bias, so that
+    /// inference (evaluation mode) runs one biased convolution instead of a convolution and a BatchNorm pass over its
+    /// output. The parameters themselves are untouched; the first forward pass in training mode drops the fold, since
+    /// training changes what it was computed from. Fold again after loading other weights.
+    /// </summary>
+    public void FoldBatchNorm()
+    {
+        DropFold();
+        using var noGrad = no_grad();
+        using var epsilon = bn.eps.ToScalar();
+        using var variance = bn.running_var!.add(epsilon);
+        using var deviation = variance.sqrt();
+        using var factor = bn.weight!.div(deviation);
+        using var perChannel = factor.reshape(-1, 1, 1, 1);
+        using var centred = conv.bias is { } bias ? bias.sub(bn.running_mean!) : bn.running_mean!.neg();
+        using var scaled = centred.mul(factor);
+        var weight = conv.weight!.mul(perChannel);
+        var shift = scaled.add(bn.bias!);
+        // Kept beyond any dispose scope of the caller's: the module owns them until the fold is dropped.
+        foldedWeight = weight.DetachFromDisposeScope();
+        foldedBias = shift.DetachFromDisposeScope();
+    }
+
+    private void DropFold()
+    {
+        foldedWeight?.Dispose();
+        foldedBias?.Dispose();
+        foldedWeight = foldedBias = null;
+    }
+
     public override Tensor forward(Tensor input)
     {
+        if (foldedWeight is not null)
+        {
+            if (!training)
+            {
+                var folded = nn.functional.conv2d(input, foldedWeight, foldedBias,
+                    strides: [Spec.Stride, Spec.Stride], padding: [Spec.PaddingHeight, Spec.PaddingWidth], groups: Spec.Groups);
+                return relu ? folded.relu_() : folded;
+            }
+            DropFold();
+        }
         using var convolved = conv.forward(input);
         var output = Normalize(convolved);
         // In place is safe: BatchNorm's backward needs its input, not its output.
@@ -66,6 +111,7 @@ public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
     {
         if (disposing)
         {
+            DropFold();
             conv.Dispose();
             bn.Dispose();
         }

@@ -42,9 +42,10 @@ public sealed class SqueezeNextBlock : nn.Module<Tensor, Tensor>
         branch = SqueezeNextNetwork.Consume(branch, sepB.forward);
         branch = SqueezeNextNetwork.Consume(branch, exp.forward);
         var residual = shortcut is null ? x : shortcut.forward(x);
-        // Not in place: with separate ReLUs, exp's output is a ReLU result that ReLU's backward still needs.
-        var output = branch.add(residual, KeptScalars.One).relu_();
-        branch.Dispose();
+        // Not in place where gradients are recorded: with separate ReLUs, exp's output is a ReLU result that ReLU's
+        // backward still needs. Without them the branch is not needed any more.
+        var output = is_grad_enabled() ? branch.add(residual, KeptScalars.One).relu_() : branch.add_(residual, KeptScalars.One).relu_();
+        if (!ReferenceEquals(output, branch)) branch.Dispose();
         if (!ReferenceEquals(residual, input)) residual.Dispose();
         if (!ReferenceEquals(x, input) && !ReferenceEquals(x, residual)) x.Dispose();
         return output;

@@ -53,6 +53,15 @@ public sealed class SqueezeNextNetwork : nn.Module<Tensor, Tensor>
 
     public SqueezeNextArchitecture Architecture => Plan.Architecture;
 
+    /// <summary>
+    /// Folds every BatchNorm into the convolution before it for inference (<see cref="ConvBatchNorm.FoldBatchNorm"/>):
+    /// evaluation-mode forward passes then skip a pass over every layer's output. Training mode drops the folds.
+    /// </summary>
+    public void FoldBatchNorm()
+    {
+        foreach (var unit in modules().OfType<ConvBatchNorm>()) unit.FoldBatchNorm();
+    }
+
     public IEnumerable<SqueezeNextBlock> Blocks => stages.SelectMany(stage => stage.children().Cast<SqueezeNextBlock>());
 
     public override Tensor forward(Tensor input)
