@@ -88,6 +88,9 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--memory-format", default="contiguous", choices=["contiguous", "channels_last"],
                         help="channels_last converts the model and the input, PyTorch's documented CPU speed-up")
+    parser.add_argument("--fuse-batchnorm", action="store_true",
+                        help="infer mode: fold each BatchNorm into its convolution (torch.fx.experimental.optimization.fuse, "
+                             "PyTorch's documented inference optimisation), as our inference does")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -107,6 +110,9 @@ def main():
         images = images.contiguous(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(network.parameters(), lr=0.01, momentum=0.9)
     network.train(args.mode == "train")
+    if args.fuse_batchnorm and args.mode == "infer":
+        from torch.fx.experimental.optimization import fuse
+        network = fuse(network)
 
     times = []
     for step in range(args.warmup + args.steps):
@@ -131,6 +137,7 @@ def main():
         "input_size": args.input_size,
         "threads": torch.get_num_threads(),
         "memory_format": args.memory_format,
+        "batchnorm": "training" if args.mode == "train" else "fused" if args.fuse_batchnorm else "separate",
         "steps": args.steps,
         "images_per_second": args.batch * args.steps / sum(times),
         "median_seconds_per_step": statistics.median(times),

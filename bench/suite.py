@@ -49,10 +49,12 @@ def main():
     parser.add_argument("--threads", default=f"1,{os.cpu_count()}")
     parser.add_argument("--modes", default="train,infer")
     parser.add_argument("--ours", default="channels-last/training-heap",
-                        help="layout/heap variants of this engine: layout channels-last or nchw, heap training-heap "
-                             "(scripts/training-heap.env, as the worker is shipped) or default-heap (glibc's defaults); the first is ours")
-    parser.add_argument("--peers", default="contiguous/default-heap,channels_last/default-heap,channels_last/training-heap",
-                        help="PyTorch variants: as people run it, with its documented channels_last speed-up, and with our heap settings")
+                        help="layout/heap[/unfolded] variants of this engine: layout channels-last or nchw, heap training-heap "
+                             "(scripts/training-heap.env, as the worker is shipped) or default-heap (glibc's defaults), unfolded: "
+                             "inference with BatchNorm as its own pass (infer mode only); the first is ours")
+    parser.add_argument("--peers", default="contiguous/default-heap,channels_last/default-heap,channels_last/training-heap,channels_last/training-heap/fused",
+                        help="PyTorch variants: as people run it, with its documented channels_last speed-up, with our heap settings, "
+                             "and (infer mode) with BatchNorm fused into the convolutions as ours is")
     parser.add_argument("--repeats", type=int, default=3,
                         help="runs of each process per cell, interleaved ours/peer; the median counts (shared machines drift)")
     parser.add_argument("--out", default=str(ROOT / "artifacts" / "performance"))
@@ -86,13 +88,17 @@ def main():
                     runs = {}
                     for _ in range(args.repeats):
                         for variant in args.ours.split(","):
-                            layout, heap = variant.split("/")
-                            runs.setdefault(f"torchsharp_{layout}_{heap}", []).append(
-                                run_json(ours + ["bench", "--json", "--layout", layout] + common, environment(heap)))
+                            layout, heap, *batchnorm = variant.split("/")
+                            if batchnorm and mode != "infer": continue
+                            flags = ["--unfolded"] if batchnorm == ["unfolded"] else []
+                            runs.setdefault("torchsharp_" + variant.replace("/", "_"), []).append(
+                                run_json(ours + ["bench", "--json", "--layout", layout] + flags + common, environment(heap)))
                         for variant in args.peers.split(","):
-                            layout, heap = variant.split("/")
-                            runs.setdefault(f"pytorch_{layout}_{heap}", []).append(
-                                run_json(PEER + common + ["--memory-format", layout], environment(heap)))
+                            layout, heap, *batchnorm = variant.split("/")
+                            if batchnorm and mode != "infer": continue
+                            flags = ["--fuse-batchnorm"] if batchnorm == ["fused"] else []
+                            runs.setdefault("pytorch_" + variant.replace("/", "_"), []).append(
+                                run_json(PEER + common + ["--memory-format", layout] + flags, environment(heap)))
                     for name, results in runs.items():
                         row[name] = statistics.median(r["images_per_second"] for r in results)
                         row[f"{name}_peak_mb"] = max(r["peak_working_set_mb"] for r in results)
@@ -139,13 +145,14 @@ def markdown(report):
              "| matmul 2048² threads | TorchSharp (libtorch) GFLOP/s | PyTorch GFLOP/s |", "|---:|---:|---:|"]
     lines += [f"| {m['threads']} | {m['torchsharp']:.1f} | {m['pytorch']:.1f} |" for m in report["matmul"]]
     if report["models"]:
-        measured = [k for k in report["models"][0] if k.startswith(("torchsharp_", "pytorch_")) and not k.endswith(("_peak_mb", "_runs"))]
+        measured = list(dict.fromkeys(k for r in report["models"] for k in r
+                                      if k.startswith(("torchsharp_", "pytorch_")) and not k.endswith(("_peak_mb", "_runs"))))
         lines += ["", "| configuration | mode | batch | threads | " + " | ".join(f"{k.replace('_', ' ')} img/s" for k in measured)
                   + " | ours ÷ best PyTorch | GFLOP/s | of matmul peak | peak MB (" + " / ".join(k.replace('_', ' ') for k in measured) + ") |",
                   "|---|---|---:|---:|" + "---:|" * (len(measured) + 4)]
-        lines += [f"| {r['config']} | {r['mode']} | {r['batch']} | {r['threads']} | " + " | ".join(f"{r[k]:.1f}" for k in measured)
+        lines += [f"| {r['config']} | {r['mode']} | {r['batch']} | {r['threads']} | " + " | ".join(f"{r[k]:.1f}" if k in r else "–" for k in measured)
                   + f" | {r['ratio_to_best_pytorch']:.2f} | {r['achieved_gflops']:.1f} | {r['fraction_of_matmul_peak']:.0%} | "
-                  + " / ".join(f"{r[k + '_peak_mb']:.0f}" for k in measured) + " |" for r in report["models"]]
+                  + " / ".join(f"{r[k + '_peak_mb']:.0f}" if k in r else "–" for k in measured) + " |" for r in report["models"]]
     if report["data"]:
         lines += ["", "| data pipeline threads | img/s | per thread | JPEG size | peak MB |", "|---:|---:|---:|---|---:|"]
         lines += [f"| {d['threads']} | {d['images_per_second']:.1f} | {d['per_thread']:.1f} | {d['jpeg_size']} | {d['peak_mb']:.0f} |" for d in report["data"]]

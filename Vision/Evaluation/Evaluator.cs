@@ -10,7 +10,7 @@ namespace SqueezeNext.Vision.Evaluation;
 /// <summary>Runs a network over a split without gradients and measures loss, top-1, top-5 and per-class accuracy.</summary>
 public static class Evaluator
 {
-    /// <param name="network">Evaluated in eval mode; its previous mode is restored afterwards.</param>
+    /// <param name="network">Evaluated in eval mode with its BatchNorms folded (as inference runs it); its previous mode is restored afterwards.</param>
     /// <param name="loader">An unshuffled, unaugmented loader over the split.</param>
     /// <param name="device">Where the network lives.</param>
     /// <param name="maxImages">Evaluate at most this many images (the first ones in dataset order); null for all.</param>
@@ -30,6 +30,7 @@ public static class Evaluator
 
         bool wasTraining = network.training;
         network.eval();
+        network.FoldBatchNorm();
         var clock = Stopwatch.StartNew();
         try
         {
@@ -74,6 +75,8 @@ public static class Evaluator
         }
         finally
         {
+            // A run evaluating between training steps goes on training: the folds would be stale after its next step.
+            if (wasTraining) network.UnfoldBatchNorm();
             network.train(wasTraining);
         }
         clock.Stop();

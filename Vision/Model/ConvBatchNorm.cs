@@ -50,7 +50,7 @@ public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
     /// </summary>
     public void FoldBatchNorm()
     {
-        DropFold();
+        UnfoldBatchNorm();
         using var noGrad = no_grad();
         using var epsilon = bn.eps.ToScalar();
         using var variance = bn.running_var!.add(epsilon);
@@ -60,13 +60,21 @@ public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
         using var centred = conv.bias is { } bias ? bias.sub(bn.running_mean!) : bn.running_mean!.neg();
         using var scaled = centred.mul(factor);
         var weight = conv.weight!.mul(perChannel);
+        if (weight.device_type == DeviceType.CPU)
+        {
+            // Laid out as the activations are (channels-last on CPU), so that oneDNN need not reorder it at every call.
+            var laidOut = SqueezeNextNetwork.ToChannelsLast(weight);
+            if (!ReferenceEquals(laidOut, weight)) weight.Dispose();
+            weight = laidOut;
+        }
         var shift = scaled.add(bn.bias!);
         // Kept beyond any dispose scope of the caller's: the module owns them until the fold is dropped.
         foldedWeight = weight.DetachFromDisposeScope();
         foldedBias = shift.DetachFromDisposeScope();
     }
 
-    private void DropFold()
+    /// <summary>Releases the fold (<see cref="FoldBatchNorm"/>): evaluation mode runs convolution and BatchNorm again.</summary>
+    public void UnfoldBatchNorm()
     {
         foldedWeight?.Dispose();
         foldedBias?.Dispose();
@@ -83,7 +91,7 @@ public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
                     strides: [Spec.Stride, Spec.Stride], padding: [Spec.PaddingHeight, Spec.PaddingWidth], groups: Spec.Groups);
                 return relu ? folded.relu_() : folded;
             }
-            DropFold();
+            UnfoldBatchNorm();
         }
         using var convolved = conv.forward(input);
         var output = Normalize(convolved);
@@ -111,7 +119,7 @@ public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
     {
         if (disposing)
         {
-            DropFold();
+            UnfoldBatchNorm();
             conv.Dispose();
             bn.Dispose();
         }

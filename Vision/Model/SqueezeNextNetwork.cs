@@ -62,6 +62,12 @@ public sealed class SqueezeNextNetwork : nn.Module<Tensor, Tensor>
         foreach (var unit in modules().OfType<ConvBatchNorm>()) unit.FoldBatchNorm();
     }
 
+    /// <summary>Releases the folds of <see cref="FoldBatchNorm"/>: evaluation mode runs convolution and BatchNorm again.</summary>
+    public void UnfoldBatchNorm()
+    {
+        foreach (var unit in modules().OfType<ConvBatchNorm>()) unit.UnfoldBatchNorm();
+    }
+
     public IEnumerable<SqueezeNextBlock> Blocks => stages.SelectMany(stage => stage.children().Cast<SqueezeNextBlock>());
 
     public override Tensor forward(Tensor input)
