@@ -145,13 +145,11 @@ public sealed class BatchingClassifier : IDisposable
             for (int i = 0; i < images.Length; i++)
                 images[i].Completion.TrySetResult(new BatchedClassification(predictions[i].Take(images[i].Top).ToArray(), images.Length, images[i].Clock.Elapsed));
         }
-        catch (ModelUnavailableException e)
-        {
-            foreach (var image in images) image.Completion.TrySetException(e);
-        }
         catch (Exception e)
         {
-            logger.LogError(e, "A classification forward pass of {Count} images on {Model} v{Version} failed", images.Length, model.Version.Name, model.Version.Version);
+            // An unloaded model is no fault of the pass: the consumer loads it again.
+            if (e is not ModelUnavailableException)
+                logger.LogError(e, "A classification forward pass of {Count} images on {Model} v{Version} failed", images.Length, model.Version.Name, model.Version.Version);
             foreach (var image in images) image.Completion.TrySetException(e);
         }
     }
