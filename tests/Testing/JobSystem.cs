@@ -200,6 +200,21 @@ public sealed class JobSystem : IAsyncDisposable
         return json.RootElement.TryGetProperty("messages", out var messages) ? messages.GetInt32() : 0;
     }
 
+    /// <summary>
+    /// The queue's depth once it reaches zero, or after <paramref name="timeout"/> whatever it is then: the management
+    /// API's counts are sampled (every 5 s by default), so a queue just drained can read 1 for a few seconds.
+    /// </summary>
+    public async Task<int> QueueDepthWhenDrainedAsync(string queue, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            int depth = await QueueDepthAsync(queue);
+            if (depth == 0 || DateTime.UtcNow >= deadline) return depth;
+            await Task.Delay(500);
+        }
+    }
+
     public string Logs() => string.Join("\n---\n", processes.Select(w => w.ReadLog()));
 
     public async ValueTask DisposeAsync()

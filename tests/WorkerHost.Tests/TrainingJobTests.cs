@@ -124,7 +124,7 @@ public sealed class TrainingJobTests : PhotoJobSystemTests
             Assert.Equal("rejected", recorded.Outcome);
             Assert.Contains(reason, recorded.Reason);
         }
-        Assert.Equal(0, await system.QueueDepthAsync("submit-training"));
+        Assert.Equal(0, await system.QueueDepthWhenDrainedAsync("submit-training", TimeSpan.FromSeconds(15)));
         Assert.Equal(0, await system.QueueDepthAsync("submit-training_error"));
         Assert.Equal(cases.Length, system.EventsOf<CommandRejected>().Count());
     }
