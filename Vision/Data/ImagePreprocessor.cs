@@ -1,7 +1,5 @@
-using System.Buffers;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 using SqueezeNext.Vision.Configuration;
 
 namespace SqueezeNext.Vision.Data;
@@ -79,21 +77,18 @@ public sealed class ImagePreprocessor
     {
         if (Kind == PreprocessingKind.TfSeed)
         {
-            using var resized = ResizeSquare(image, ResizeSize);
             int span = ResizeSize - InputSize;
             int y = random.Next(span + 1);
             int x = random.Next(span + 1);
             bool flip = HorizontalFlip && random.NextDouble() < 0.5;
-            WriteChw(resized, x, y, flip, chw);
+            ResizeCrop(image, image.Bounds(), ResizeSize, ResizeSize, x, y, flip, chw);
             return new CropChoice(x, y, InputSize, InputSize, flip);
         }
         else
         {
             var crop = SampleResizedCrop(image.Width, image.Height, random);
             bool flip = HorizontalFlip && random.NextDouble() < 0.5;
-            using var cropped = image.Clone(c => c.Crop(new Rectangle(crop.X, crop.Y, crop.Width, crop.Height))
-                .Resize(new ResizeOptions { Size = new Size(InputSize, InputSize), Mode = ResizeMode.Stretch, Sampler = KnownResamplers.Triangle }));
-            WriteChw(cropped, 0, 0, flip, chw);
+            ResizeCrop(image, new Rectangle(crop.X, crop.Y, crop.Width, crop.Height), InputSize, InputSize, 0, 0, flip, chw);
             return crop with { Flip = flip };
         }
     }
@@ -103,8 +98,7 @@ public sealed class ImagePreprocessor
     {
         if (Kind == PreprocessingKind.TfSeed)
         {
-            using var resized = ResizeSquare(image, ResizeSize);
-            WriteChw(resized, EvalOffset, EvalOffset, false, chw);
+            ResizeCrop(image, image.Bounds(), ResizeSize, ResizeSize, EvalOffset, EvalOffset, false, chw);
         }
         else
         {
@@ -113,13 +107,9 @@ public sealed class ImagePreprocessor
             int width = Math.Max(InputSize, (int)(image.Width * ratio));
             int height = Math.Max(InputSize, (int)(image.Height * ratio));
             if (image.Width <= image.Height) width = ResizeSize; else height = ResizeSize;
-            using var resized = image.Clone(c => c.Resize(new ResizeOptions
-            {
-                Size = new Size(width, height), Mode = ResizeMode.Stretch, Sampler = KnownResamplers.Triangle,
-            }));
             int x = (int)Math.Round((width - InputSize) / 2.0);
             int y = (int)Math.Round((height - InputSize) / 2.0);
-            WriteChw(resized, x, y, false, chw);
+            ResizeCrop(image, image.Bounds(), width, height, x, y, false, chw);
         }
     }
 
@@ -144,41 +134,6 @@ public sealed class ImagePreprocessor
         return new CropChoice((width - cw) / 2, (height - ch) / 2, cw, ch, false);
     }
 
-    private static Image<Rgb24> ResizeSquare(Image<Rgb24> image, int size) =>
-        image.Width == size && image.Height == size
-            ? image.Clone()
-            : image.Clone(c => c.Resize(new ResizeOptions { Size = new Size(size, size), Mode = ResizeMode.Stretch, Sampler = KnownResamplers.Triangle }));
-
-    private void WriteChw(Image<Rgb24> image, int left, int top, bool flip, Span<float> chw)
-    {
-        int s = InputSize;
-        if (chw.Length < 3 * s * s) throw new ArgumentException($"destination holds {chw.Length} floats, needs {3 * s * s}", nameof(chw));
-        if (left < 0 || top < 0 || left + s > image.Width || top + s > image.Height)
-            throw new ArgumentOutOfRangeException(nameof(left), $"crop {left},{top} {s}×{s} is outside the {image.Width}×{image.Height} image");
-
-        int width = image.Width;
-        var pixels = ArrayPool<Rgb24>.Shared.Rent(width * image.Height);
-        try
-        {
-            image.CopyPixelDataTo(pixels.AsSpan(0, width * image.Height));
-            int plane = s * s;
-            float s0 = scale[0], s1 = scale[1], s2 = scale[2], o0 = offset[0], o1 = offset[1], o2 = offset[2];
-            for (int y = 0; y < s; y++)
-            {
-                int row = (top + y) * width + left;
-                int outRow = y * s;
-                for (int x = 0; x < s; x++)
-                {
-                    var p = pixels[row + (flip ? s - 1 - x : x)];
-                    chw[outRow + x] = p.R * s0 + o0;
-                    chw[plane + outRow + x] = p.G * s1 + o1;
-                    chw[2 * plane + outRow + x] = p.B * s2 + o2;
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<Rgb24>.Shared.Return(pixels);
-        }
-    }
+    private void ResizeCrop(Image<Rgb24> image, Rectangle source, int width, int height, int left, int top, bool flip, Span<float> chw) =>
+        TriangleResampler.ResizeCrop(image, source, width, height, left, top, InputSize, flip, scale, offset, chw);
 }

@@ -67,9 +67,11 @@ public sealed class EngineCommandTests : IDisposable
         Skip.IfNot(File.Exists(Path.Combine(FashionMnist, "train-images-idx3-ubyte.gz")), "dataset-fashion-mnist is not installed");
         var output = Path.Combine(root, "fashion");
 
-        // 150 steps of 64 images is a sixth of an epoch; the full recipe reaches over 90 % (docs/results.md).
+        // 300 steps of 64 images is a third of an epoch; the full recipe reaches over 90 % (docs/results.md). After
+        // 300 steps seeds 0 to 2 reach 70 to 73 %; after 150 they ranged from 52 to 69 %, and a one-level change in a
+        // few resized pixels moved one seed across that range.
         var train = Sqnxt.Run(TimeSpan.FromMinutes(15), "train", "--config", "1.0-SqNxt-23-28px", "--data", FashionMnist,
-            "--out", output, "--steps", "150", "--batch-size", "64", "--warmup-steps", "20", "--eval-every", "1000",
+            "--out", output, "--steps", "300", "--batch-size", "64", "--warmup-steps", "20", "--eval-every", "1000",
             "--eval-images", "2000", "--checkpoint-minutes", "0", "--json");
         Assert.True(train.ExitCode == 0, train.Error);
         using (var json = JsonDocument.Parse(train.Output))
@@ -79,7 +81,7 @@ public sealed class EngineCommandTests : IDisposable
         Assert.True(eval.ExitCode == 0, eval.Error);
         using var result = JsonDocument.Parse(eval.Output);
         double top1 = result.RootElement.GetProperty("top1").GetDouble();
-        Assert.True(top1 >= 0.60, $"top-1 {top1:P1} after 150 steps");
+        Assert.True(top1 >= 0.60, $"top-1 {top1:P1} after 300 steps");
         Assert.Equal(10, result.RootElement.GetProperty("perClass").GetArrayLength());
     }
 
