@@ -1,7 +1,9 @@
 using MassTransit;
+using Microsoft.Extensions.Options;
 using SqueezeNext.Contracts;
 using SqueezeNext.Vision.Data;
 using SqueezeNext.WorkerHost.Inference;
+using SqueezeNext.WorkerHost.Options;
 using SqueezeNext.WorkerHost.Telemetry;
 
 namespace SqueezeNext.WorkerHost.Consumers;
@@ -9,11 +11,12 @@ namespace SqueezeNext.WorkerHost.Consumers;
 /// <summary>
 /// Answers a classify request: the image goes through <see cref="BatchingClassifier"/>, which shares forward passes
 /// among the requests in flight. A bad image, a missing model or a bad top is answered with
-/// <see cref="ClassificationRejected"/> and the reason. Every answer goes to the caller (when it waits) and is
-/// published as an event. The message is acknowledged only after the answer, so a worker that dies mid-pass leaves
+/// <see cref="ClassificationRejected"/> and the reason. The answer goes to the caller when it waits, else it is
+/// published as an event (both with <see cref="ClassificationOptions.PublishAnsweredEvents"/>). The message is acknowledged only after the answer, so a worker that dies mid-pass leaves
 /// its requests to another.
 /// </summary>
-public sealed class ClassifyImageConsumer(ModelCache models, BatchingClassifier classifier, WorkerMetrics metrics, ILogger<ClassifyImageConsumer> logger)
+public sealed class ClassifyImageConsumer(ModelCache models, BatchingClassifier classifier, WorkerMetrics metrics,
+    IOptions<WorkerOptions> options, ILogger<ClassifyImageConsumer> logger)
     : IConsumer<ClassifyImage>
 {
     public async Task Consume(ConsumeContext<ClassifyImage> context)
@@ -83,9 +86,10 @@ public sealed class ClassifyImageConsumer(ModelCache models, BatchingClassifier 
         await AnswerAsync(context, new ClassificationRejected(context.Message.RequestId, reason));
     }
 
-    private static async Task AnswerAsync<T>(ConsumeContext<ClassifyImage> context, T answer) where T : class
+    private async Task AnswerAsync<T>(ConsumeContext<ClassifyImage> context, T answer) where T : class
     {
-        if (context.ResponseAddress is not null) await context.RespondAsync(answer);
-        await context.Publish(answer);
+        bool waiting = context.ResponseAddress is not null;
+        if (waiting) await context.RespondAsync(answer);
+        if (!waiting || options.Value.Classification.PublishAnsweredEvents) await context.Publish(answer);
     }
 }

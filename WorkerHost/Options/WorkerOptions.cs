@@ -125,6 +125,14 @@ public sealed class ClassificationOptions
     [Range(1, 64)]
     public int ConcurrentPasses { get; set; } = 2;
 
+    /// <summary>
+    /// Whether an answer sent to a waiting caller is also published as an event. Off (the default), a caller that waits
+    /// gets the answer alone and the event goes out for requests nobody waits for (DESIGN.md): at full load one
+    /// message fewer per request for the broker and any subscriber, which a serving path does not afford to spend on
+    /// answers already delivered. On, every answer is also an event (for an audit trail of all classifications).
+    /// </summary>
+    public bool PublishAnsweredEvents { get; set; }
+
     /// <summary>Images decoded at once (each on the thread of its request).</summary>
     [Range(1, 64)]
     public int DecodeThreads { get; set; } = Math.Max(1, Environment.ProcessorCount);

@@ -41,7 +41,7 @@ public sealed class ClassificationTests(ServingWorker serving)
     private readonly AppProcess worker = serving.Worker;
 
     [Fact]
-    public async Task A_request_is_answered_with_five_labels()
+    public async Task A_request_is_answered_with_five_labels_and_one_nobody_waits_for_with_an_event()
     {
         var request = new ClassifyImage(NewId.NextGuid(), File.ReadAllBytes(TestServices.Fixture("tabby_cat.jpg")));
 
@@ -55,7 +55,12 @@ public sealed class ClassificationTests(ServingWorker serving)
         Assert.Equal(5, answer.Predictions.Count);
         Assert.All(answer.Predictions, p => Assert.NotNull(p.Synset));
         Assert.True(answer.Predictions.Zip(answer.Predictions.Skip(1), (a, b) => a.Probability >= b.Probability).All(ok => ok));
-        await system.WaitForEventAsync<ImageClassified>(e => e.RequestId == request.RequestId, TimeSpan.FromSeconds(10), "the ImageClassified event");
+
+        // A request nobody waits for is answered with an event; one answered to its caller is not published again.
+        var unanswered = request with { RequestId = NewId.NextGuid() };
+        await system.Bus.Publish(unanswered);
+        await system.WaitForEventAsync<ImageClassified>(e => e.RequestId == unanswered.RequestId, TimeSpan.FromSeconds(30), "the ImageClassified event");
+        Assert.DoesNotContain(system.EventsOf<ImageClassified>(), e => e.RequestId == request.RequestId);
     }
 
     [Fact]
