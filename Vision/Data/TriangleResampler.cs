@@ -55,38 +55,59 @@ internal static class TriangleResampler
     private static void Resample(Image<Rgb24> image, Rectangle source, AxisKernels columns, AxisKernels rows, int size,
         bool flip, ReadOnlySpan<float> scale, ReadOnlySpan<float> offset, Span<float> chw, Span<float> blended)
     {
+        if (image.DangerousTryGetSinglePixelMemory(out var memory))
+        {
+            Resample(MemoryMarshal.AsBytes(memory.Span), image.Width, source, columns, rows, size, flip, scale, offset, chw, blended);
+            return;
+        }
+        // A large image may lie in several buffers; the passes want one.
+        var pixels = ArrayPool<Rgb24>.Shared.Rent(image.Width * image.Height);
+        try
+        {
+            image.CopyPixelDataTo(pixels.AsSpan(0, image.Width * image.Height));
+            Resample(MemoryMarshal.AsBytes(pixels.AsSpan(0, image.Width * image.Height)), image.Width, source, columns, rows, size, flip, scale, offset, chw, blended);
+        }
+        finally
+        {
+            ArrayPool<Rgb24>.Shared.Return(pixels);
+        }
+    }
+
+    private static void Resample(ReadOnlySpan<byte> pixels, int width, Rectangle source, AxisKernels columns, AxisKernels rows,
+        int size, bool flip, ReadOnlySpan<float> scale, ReadOnlySpan<float> offset, Span<float> chw, Span<float> blended)
+    {
         // The vertical pass runs first, over just the source columns the crop's horizontal kernels read: it is the
         // one that vectorises across a row's interleaved bytes, and it leaves the horizontal pass `size` rows.
         int plane = size * size;
         int firstColumn = columns.Start[0];
         int rowValues = blended.Length - 1;
+        nuint left = (nuint)(3 * (source.X + firstColumn));
+        Span<nuint> tapRows = stackalloc nuint[rows.MaxTaps];
 
         var levelScale = Vector128.Create(scale[0], scale[1], scale[2], 0f);
         var levelOffset = Vector128.Create(offset[0], offset[1], offset[2], 0f);
         var half = Vector128.Create(0.5f);
         var maxLevel = Vector128.Create(255f);
+        ref byte pixel = ref MemoryMarshal.GetReference(pixels);
+        ref float line = ref MemoryMarshal.GetReference(blended);
         ref float r = ref MemoryMarshal.GetReference(chw);
         ref float g = ref Unsafe.Add(ref r, plane);
         ref float b = ref Unsafe.Add(ref r, 2 * plane);
 
         for (int y = 0; y < size; y++)
         {
-            blended.Clear();
             int taps = rows.Count[y];
-            for (int t = 0; t < taps; t++)
-            {
-                var row = MemoryMarshal.AsBytes(image.DangerousGetPixelRowMemory(source.Y + rows.Start[y] + t).Span);
-                AddWeighted(row.Slice(3 * (source.X + firstColumn), rowValues), rows.Weight(y, t), blended);
-            }
+            for (int t = 0; t < taps; t++) tapRows[t] = (nuint)(source.Y + rows.Start[y] + t) * (nuint)(3 * width) + left;
+            BlendRows(ref pixel, tapRows[..taps], rows.Weights.AsSpan(y * rows.MaxTaps, taps), rowValues, ref line);
 
-            ref float line = ref MemoryMarshal.GetReference(blended);
             for (int x = 0; x < size; x++)
             {
                 ref float first = ref Unsafe.Add(ref line, 3 * (columns.Start[x] - firstColumn));
+                ref float weight = ref columns.Weights[x * columns.MaxTaps];
                 var sum = Vector128<float>.Zero;
                 int columnTaps = columns.Count[x];
                 for (int t = 0; t < columnTaps; t++)
-                    sum += Vector128.Create(columns.Weight(x, t)) * Vector128.LoadUnsafe(ref Unsafe.Add(ref first, 3 * t));
+                    sum += Vector128.Create(Unsafe.Add(ref weight, t)) * Vector128.LoadUnsafe(ref Unsafe.Add(ref first, 3 * t));
                 var level = Vector128.Floor(Vector128.Min(Vector128.Max(sum + half, Vector128<float>.Zero), maxLevel));
                 var value = level * levelScale + levelOffset;
                 int index = y * size + (flip ? size - 1 - x : x);
@@ -97,33 +118,39 @@ internal static class TriangleResampler
         }
     }
 
-    /// <summary>accumulator[i] += weight · bytes[i].</summary>
-    private static void AddWeighted(ReadOnlySpan<byte> bytes, float weight, Span<float> accumulator)
+    /// <summary>output[i] = Σₜ weights[t] · pixels[rows[t] + i] for i &lt; length.</summary>
+    private static void BlendRows(ref byte pixels, ReadOnlySpan<nuint> rows, ReadOnlySpan<float> weights, int length, ref float output)
     {
         int i = 0;
-        ref byte source = ref MemoryMarshal.GetReference(bytes);
-        ref float destination = ref MemoryMarshal.GetReference(accumulator);
         if (Vector256.IsHardwareAccelerated)
         {
-            var w = Vector256.Create(weight);
-            for (; i <= bytes.Length - Vector256<byte>.Count; i += Vector256<byte>.Count)
+            // 32 bytes at a time, the sums kept in registers across the taps.
+            for (; i <= length - Vector256<byte>.Count; i += Vector256<byte>.Count)
             {
-                var (low, high) = Vector256.Widen(Vector256.LoadUnsafe(ref source, (nuint)i));
-                var (a, b) = Vector256.Widen(low);
-                var (c, d) = Vector256.Widen(high);
-                ref float at = ref Unsafe.Add(ref destination, i);
-                Add(ref at, 0, a, w);
-                Add(ref at, 8, b, w);
-                Add(ref at, 16, c, w);
-                Add(ref at, 24, d, w);
+                Vector256<float> a = default, b = default, c = default, d = default;
+                for (int t = 0; t < rows.Length; t++)
+                {
+                    var w = Vector256.Create(weights[t]);
+                    var (low, high) = Vector256.Widen(Vector256.LoadUnsafe(ref pixels, rows[t] + (nuint)i));
+                    var (v0, v1) = Vector256.Widen(low);
+                    var (v2, v3) = Vector256.Widen(high);
+                    a += w * Vector256.ConvertToSingle(v0.AsInt32());
+                    b += w * Vector256.ConvertToSingle(v1.AsInt32());
+                    c += w * Vector256.ConvertToSingle(v2.AsInt32());
+                    d += w * Vector256.ConvertToSingle(v3.AsInt32());
+                }
+                ref float at = ref Unsafe.Add(ref output, i);
+                a.StoreUnsafe(ref at);
+                b.StoreUnsafe(ref Unsafe.Add(ref at, 8));
+                c.StoreUnsafe(ref Unsafe.Add(ref at, 16));
+                d.StoreUnsafe(ref Unsafe.Add(ref at, 24));
             }
         }
-        for (; i < bytes.Length; i++) Unsafe.Add(ref destination, i) += weight * Unsafe.Add(ref source, i);
-
-        static void Add(ref float at, int offset, Vector256<uint> values, Vector256<float> weight)
+        for (; i < length; i++)
         {
-            ref float target = ref Unsafe.Add(ref at, offset);
-            Vector256.StoreUnsafe(Vector256.LoadUnsafe(ref target) + weight * Vector256.ConvertToSingle(values.AsInt32()), ref target);
+            float sum = 0;
+            for (int t = 0; t < rows.Length; t++) sum += weights[t] * Unsafe.Add(ref pixels, rows[t] + (nuint)i);
+            Unsafe.Add(ref output, i) = sum;
         }
     }
 
@@ -136,8 +163,6 @@ internal static class TriangleResampler
     private sealed class AxisKernels
     {
         private readonly int sourceLength, destinationLength, first;
-        private readonly float[] weights;
-        private readonly int maxTaps;
 
         private AxisKernels(int sourceLength, int destinationLength, int first, int count)
         {
@@ -150,9 +175,9 @@ internal static class TriangleResampler
             double ratio = (double)sourceLength / destinationLength;
             double support = Math.Max(1.0, ratio);      // the triangle's half-width, in source pixels
             int radius = (int)TolerantCeiling(support);
-            maxTaps = 2 * radius + 1;
-            weights = new float[count * maxTaps];
-            Span<double> values = stackalloc double[maxTaps];
+            MaxTaps = 2 * radius + 1;
+            Weights = new float[count * MaxTaps];
+            Span<double> values = stackalloc double[MaxTaps];
 
             for (int i = 0; i < count; i++)
             {
@@ -169,7 +194,7 @@ internal static class TriangleResampler
                 Start[i] = left;
                 Count[i] = right - left + 1;
                 for (int j = 0; j < Count[i]; j++)
-                    weights[i * maxTaps + j] = (float)(sum > 0 ? values[j] / sum : values[j]);
+                    Weights[i * MaxTaps + j] = (float)(sum > 0 ? values[j] / sum : values[j]);
                 End = Math.Max(End, right + 1);
             }
         }
@@ -180,7 +205,11 @@ internal static class TriangleResampler
         /// <summary>One past the last source index any kernel reads.</summary>
         public int End { get; }
 
-        public float Weight(int index, int tap) => weights[index * maxTaps + tap];
+        /// <summary>Most source pixels one output pixel reads.</summary>
+        public int MaxTaps { get; }
+
+        /// <summary>Output pixel i's weights at [i · MaxTaps, i · MaxTaps + Count[i]).</summary>
+        public float[] Weights { get; }
 
         public static AxisKernels For(int sourceLength, int destinationLength, int first, int count, ref AxisKernels? last)
         {

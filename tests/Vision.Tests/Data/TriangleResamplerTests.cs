@@ -15,7 +15,7 @@ public class TriangleResamplerTests
     [Theory]
     [InlineData(500, 375)]     // ImageNet's typical photo: shrinks by 1.95 and 1.46
     [InlineData(375, 500)]
-    [InlineData(1728, 1152)]   // a camera photo: wide kernels
+    [InlineData(1728, 1152)]   // a camera photo: wide kernels, pixels in several buffers
     [InlineData(256, 256)]     // no resampling at all
     [InlineData(257, 255)]     // slightly down on one axis, up on the other
     [InlineData(90, 60)]       // enlarged
