@@ -6,7 +6,8 @@
 # batch 32, the training heap): raw batched inference (`sqnxt bench --mode infer`) and in-process classification of
 # the same images with decoding (`sqnxt bench --mode classify`). Writes artifacts/performance/classify-load-IMAGES.json
 # (throughput, p50/p99 latency, batch sizes, errors, live tensors, resident memory) and classify-baseline-IMAGES.json,
-# and prints the end-to-end throughput as a fraction of each baseline.
+# and prints the end-to-end throughput as a fraction of each baseline, and per core the worker used (what it would
+# serve with the machine to itself, the broker and the callers elsewhere).
 #
 #   scripts/load-test.sh [REQUESTS] [IMAGES]
 set -euo pipefail
@@ -30,9 +31,10 @@ infer="$("${sqnxt[@]}" bench --mode infer --batch 32 --threads 2 --steps 20 --wa
 classify="$("${sqnxt[@]}" bench --mode classify --batch 32 --threads 2 --steps 10 --warmup 2 "${reencode[@]}" --json "${photos[@]}")"
 printf '{"infer": %s, "classify": %s}\n' "$infer" "$classify" >"$baseline"
 /usr/bin/python3 - "$load" "$baseline" <<'PY'
-import json, sys
+import json, os, sys
 load, base = (json.load(open(p)) for p in sys.argv[1:3])
 raw, decoded = base["infer"]["images_per_second"], base["classify"]["images_per_second"]
+cores = os.cpu_count()
 print(f"raw batched inference {raw:.1f} img/s; in-process classification with decoding {decoded:.1f} img/s")
 for level in load["levels"]:
     rps = level["requestsPerSecond"]
@@ -41,4 +43,7 @@ for level in load["levels"]:
           f"mean batch {level['meanBatchSize']}")
     print(f"                 forward passes {100 * level['forwardBusy']:.0f} % of the time at {level['forwardImagesPerSecond']} img/s, "
           f"decode {level['meanDecodeMilliseconds']} ms, worker {level['workerCores']} cores, machine idle {100 * level['machineIdle']:.0f} %")
+    # The broker and the callers share these cores with the worker; per core the worker used, it serves this much.
+    alone = rps * cores / level["workerCores"] if level["workerCores"] else 0
+    print(f"                 per worker core: {alone:.1f} req/s with all {cores} cores = {100 * alone / raw:.1f} % of raw inference")
 PY
