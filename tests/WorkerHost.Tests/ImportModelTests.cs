@@ -23,7 +23,12 @@ public sealed class ImportingWorker : IAsyncLifetime
             File.Copy(TestServices.Fixture(file), Path.Combine(folder, file));
         }
         await System.StartClientAsync();
-        await System.StartWorkerAsync(new Dictionary<string, string> { ["Worker__TorchThreads"] = "2" });
+        // This worker also publishes the answers its callers wait for (an audit trail of every classification).
+        await System.StartWorkerAsync(new Dictionary<string, string>
+        {
+            ["Worker__TorchThreads"] = "2",
+            ["Worker__Classification__PublishAnsweredEvents"] = "true",
+        });
     }
 
     public async Task DisposeAsync() => await System.DisposeAsync();
@@ -59,11 +64,12 @@ public sealed class ImportModelTests(ImportingWorker worker) : IClassFixture<Imp
 
         var promoted = await system.Client<PromoteModel>().GetResponse<ModelPromoted, CommandRejected>(new PromoteModel(NewId.NextGuid(), "pretrained", registered.Message.Version));
         Assert.True(promoted.Is(out Response<ModelPromoted>? _));
-        var answer = await system.Client<ClassifyImage>().GetResponse<ImageClassified, ClassificationRejected>(
-            new ClassifyImage(NewId.NextGuid(), File.ReadAllBytes(TestServices.Fixture("tabby_cat.jpg")), ModelName: "pretrained"));
+        var request = new ClassifyImage(NewId.NextGuid(), File.ReadAllBytes(TestServices.Fixture("tabby_cat.jpg")), ModelName: "pretrained");
+        var answer = await system.Client<ClassifyImage>().GetResponse<ImageClassified, ClassificationRejected>(request);
 
         Assert.True(answer.Is(out Response<ImageClassified>? classified), answer.Is(out Response<ClassificationRejected>? no) ? no!.Message.Reason : "");
         Assert.Equal(("pretrained", registered.Message.Version, 5), (classified!.Message.ModelName, classified.Message.ModelVersion, classified.Message.Predictions.Count));
+        await system.WaitForEventAsync<ImageClassified>(e => e.RequestId == request.RequestId, TimeSpan.FromSeconds(30), "the ImageClassified event of an answered request");
         await using var db = system.Db();
         var version = await db.ModelVersions.SingleAsync(v => v.Name == "pretrained");
         Assert.Equal(("sqnxt23_w1", "imported from sqnxt23_w1-0e1b.pth"), (version.ConfigurationName, version.Description));
