@@ -57,6 +57,8 @@ def main():
                              "and (infer mode) with BatchNorm fused into the convolutions as ours is")
     parser.add_argument("--repeats", type=int, default=3,
                         help="runs of each process per cell, interleaved ours/peer; the median counts (shared machines drift)")
+    parser.add_argument("--images", type=int, default=0,
+                        help="images per timed run (default 64 training, 128 inference); more evens out the machine's noise")
     parser.add_argument("--out", default=str(ROOT / "artifacts" / "performance"))
     args = parser.parse_args()
     ours = args.sqnxt.split()
@@ -81,7 +83,7 @@ def main():
         for mode in args.modes.split(","):
             for batch in (int(b) for b in args.batches.split(",")):
                 for t in threads:
-                    steps = max(3, (64 if mode == "train" else 128) // batch)
+                    steps = max(3, (args.images or (64 if mode == "train" else 128)) // batch)
                     common = ["--config", config, "--mode", mode, "--batch", str(batch), "--threads", str(t), "--steps", str(steps), "--warmup", "2"]
                     flops_per_image = 2 * macs * (3 if mode == "train" else 1)
                     row = {"config": config, "mode": mode, "batch": batch, "threads": t, "steps": steps}
