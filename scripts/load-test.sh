@@ -9,6 +9,9 @@
 # and prints the end-to-end throughput as a fraction of each baseline, and per core the worker used (what it would
 # serve with the machine to itself, the broker and the callers elsewhere).
 #
+# Requests go non-persistent, as the product's waiting callers send them; SQNXT_LOAD_PERSISTENT=1 sends them persistent
+# (written to the broker's disk). SQNXT_LOAD_CONCURRENCY=64 runs one level (for profiling).
+#
 #   scripts/load-test.sh [REQUESTS] [IMAGES]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

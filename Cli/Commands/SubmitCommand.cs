@@ -102,7 +102,8 @@ public static class SubmitCommand
             if (!File.Exists(path)) throw new CliUsageException($"'{path}' does not exist");
             var message = new ClassifyImage(NewId.NextGuid(), await File.ReadAllBytesAsync(path), parse.GetValue(top), parse.GetValue(model), parse.GetValue(version));
             await using var bus = await broker.ConnectAsync(parse);
-            var response = await bus.Client<ClassifyImage>().GetResponse<ImageClassified, ClassificationRejected>(message);
+            // Sent non-persistent: an answer someone waits for cannot outlive the broker anyway (docs/messages.md).
+            var response = await bus.Client<ClassifyImage>().GetResponse<ImageClassified, ClassificationRejected>(message, x => x.UseExecute(c => c.Durable = false));
             if (response.Is(out Response<ClassificationRejected>? rejected))
                 throw new CliUsageException($"'{path}' was rejected: {rejected!.Message.Reason}");
             response.Is(out Response<ImageClassified>? classified);
