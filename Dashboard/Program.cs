@@ -1,9 +1,27 @@
+using Microsoft.Extensions.Options;
 using SqueezeNext.Dashboard;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddDashboardServices();
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddDashboardServices();
 
-var app = builder.Build();
-app.UseDashboard();
-await app.PrepareDatabaseAsync();
-await app.RunAsync();
+    var app = builder.Build();
+    app.UseDashboard();
+    await app.PrepareDatabaseAsync();
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (InvalidSettings(e) is { } invalid)
+{
+    // A setting out of range is the operator's to fix: one line naming it, not an unhandled-exception abort.
+    Console.Error.WriteLine($"dashboard: refusing to start: {string.Join("; ", invalid.Failures)}");
+    return 2;
+}
+
+static OptionsValidationException? InvalidSettings(Exception? e)
+{
+    for (; e is not null; e = e.InnerException)
+        if (e is OptionsValidationException invalid) return invalid;
+    return null;
+}

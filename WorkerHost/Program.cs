@@ -1,10 +1,28 @@
+using Microsoft.Extensions.Options;
 using SqueezeNext.WorkerHost;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddWorkerServices();
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddWorkerServices();
 
-var app = builder.Build();
-app.MapWorkerEndpoints();
-app.ConfigureTorch();
-await app.MigrateDatabaseAsync();
-await app.RunAsync();
+    var app = builder.Build();
+    app.MapWorkerEndpoints();
+    app.ConfigureTorch();
+    await app.MigrateDatabaseAsync();
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (InvalidSettings(e) is { } invalid)
+{
+    // A setting out of range is the operator's to fix: one line naming it, not an unhandled-exception abort.
+    Console.Error.WriteLine($"worker: refusing to start: {string.Join("; ", invalid.Failures)}");
+    return 2;
+}
+
+static OptionsValidationException? InvalidSettings(Exception? e)
+{
+    for (; e is not null; e = e.InnerException)
+        if (e is OptionsValidationException invalid) return invalid;
+    return null;
+}

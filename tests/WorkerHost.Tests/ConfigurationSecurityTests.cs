@@ -34,8 +34,23 @@ public sealed class ConfigurationSecurityTests
             ["RabbitMq__Host"] = "rabbitmq.example",
             ["RabbitMq__Username"] = "guest",
         }));
+        Assert.Contains("the process exited with 2;", failure.Message);
         Assert.Contains("guest account only works on loopback", failure.Message);
         Assert.Contains("RabbitMq__Username", failure.Message);
+    }
+
+    [Fact]
+    public async Task A_worker_given_a_setting_out_of_range_refuses_to_start_in_one_line_naming_it()
+    {
+        await using var system = await JobSystem.CreateAsync();
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => system.StartWorkerAsync(new Dictionary<string, string>
+        {
+            ["Worker__HeapTrimIntervalUnderLoad"] = "10:00:00",
+        }));
+        Assert.Contains("the process exited with 2;", failure.Message);
+        Assert.Contains("worker: refusing to start:", failure.Message);
+        Assert.Contains("HeapTrimIntervalUnderLoad must be between 00:00:01 and 01:00:00", failure.Message);
+        Assert.DoesNotContain("Unhandled exception", failure.Message);
     }
 
     [Fact]
