@@ -2,7 +2,8 @@ namespace SqueezeNext.Contracts;
 
 /// <summary>
 /// Request: classify one encoded image (JPEG, PNG, ...). Answered with <see cref="ImageClassified"/> or
-/// <see cref="ClassificationRejected"/>, both also published as events for callers that do not wait.
+/// <see cref="ClassificationRejected"/>: sent back to a caller that waits, published as an event otherwise. A caller
+/// that waits sends it non-persistent (docs/messages.md): the broker need not write the image to disk.
 /// </summary>
 /// <param name="RequestId">Correlation id chosen by the caller; copied into the answer.</param>
 /// <param name="Image">The encoded image bytes.</param>
