@@ -201,6 +201,29 @@ public sealed class JobSystem : IAsyncDisposable
     }
 
     /// <summary>
+    /// Declares a durable queue bound to a message type's exchange (MassTransit names it "Namespace:Type"), so that
+    /// what is sent there with no consumer running stays to be inspected with <see cref="TakeMessagesAsync"/>.
+    /// </summary>
+    public async Task BindQueueAsync(string queue, string exchange)
+    {
+        using var http = Management();
+        (await http.PutAsync($"/api/exchanges/{VirtualHost}/{Uri.EscapeDataString(exchange)}", Json(new { type = "fanout", durable = true }))).EnsureSuccessStatusCode();
+        (await http.PutAsync($"/api/queues/{VirtualHost}/{queue}", Json(new { durable = true }))).EnsureSuccessStatusCode();
+        (await http.PostAsync($"/api/bindings/{VirtualHost}/e/{Uri.EscapeDataString(exchange)}/q/{queue}", Json(new { }))).EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Takes up to <paramref name="count"/> messages off a queue: each with its AMQP properties (delivery_mode, headers, ...).</summary>
+    public async Task<IReadOnlyList<JsonElement>> TakeMessagesAsync(string queue, int count)
+    {
+        using var http = Management();
+        var response = await http.PostAsync($"/api/queues/{VirtualHost}/{queue}/get",
+            Json(new { count, ackmode = "ack_requeue_false", encoding = "auto", truncate = 1000 }));
+        response.EnsureSuccessStatusCode();
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.EnumerateArray().Select(message => message.Clone()).ToArray();
+    }
+
+    /// <summary>
     /// The queue's depth once it reaches zero, or after <paramref name="timeout"/> whatever it is then: the management
     /// API's counts are sampled (every 5 s by default), so a queue just drained can read 1 for a few seconds.
     /// </summary>

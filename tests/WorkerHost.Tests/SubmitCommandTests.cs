@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using MassTransit;
+using SqueezeNext.Contracts;
 using SqueezeNext.Testing;
 
 namespace SqueezeNext.WorkerHost.Tests;
@@ -7,7 +9,9 @@ namespace SqueezeNext.WorkerHost.Tests;
 [Collection(ServingWorkerCollection.Name)]
 public sealed class SubmitCommandTests(ServingWorker serving)
 {
-    private (int ExitCode, string Output, string Error) Sqnxt(params string[] args)
+    private (int ExitCode, string Output, string Error) Sqnxt(params string[] args) => SqnxtOn(serving.System.VirtualHost, args);
+
+    private static (int ExitCode, string Output, string Error) SqnxtOn(string virtualHost, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
         start.ArgumentList.Add(SqnxtPath());
@@ -17,7 +21,7 @@ public sealed class SubmitCommandTests(ServingWorker serving)
         start.ArgumentList.Add("--rabbit-port");
         start.ArgumentList.Add(TestServices.RabbitPort.ToString());
         start.ArgumentList.Add("--rabbit-vhost");
-        start.ArgumentList.Add(serving.System.VirtualHost);
+        start.ArgumentList.Add(virtualHost);
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -35,6 +39,39 @@ public sealed class SubmitCommandTests(ServingWorker serving)
         Assert.True(exit == 0, error);
         Assert.Contains("imagenet v1", output);
         Assert.Equal(5, output.Split('\n').Count(line => line.TrimStart().Length > 2 && char.IsDigit(line.TrimStart()[0]) && line.TrimStart()[1] == '.'));
+    }
+
+    [Fact]
+    public async Task Submit_classify_sends_its_request_non_persistent_where_a_published_one_stays_persistent()
+    {
+        // No worker in this virtual host: the request waits in the queue to be looked at (until its time to live,
+        // which MassTransit sets to the caller's timeout, runs out).
+        await using var system = await JobSystem.CreateAsync();
+        await system.BindQueueAsync("classify-image", "SqueezeNext.Contracts:ClassifyImage");
+        await system.StartClientAsync();
+
+        var submit = Task.Run(() => SqnxtOn(system.VirtualHost, "submit", "classify", TestServices.Fixture("coffee.png"), "--timeout", "8"));
+        var request = await TakeOneAsync(system, TimeSpan.FromSeconds(8));
+        await system.Bus.Publish(new ClassifyImage(NewId.NextGuid(), File.ReadAllBytes(TestServices.Fixture("coffee.png"))));
+        var published = await TakeOneAsync(system, TimeSpan.FromSeconds(8));
+        var (exit, _, error) = await submit;
+
+        // AMQP delivery mode 1 is non-persistent, 2 persistent.
+        Assert.Equal(1, request.GetProperty("properties").GetProperty("delivery_mode").GetInt32());
+        Assert.Equal(2, published.GetProperty("properties").GetProperty("delivery_mode").GetInt32());
+        Assert.Equal(1, exit);
+        Assert.Contains("no worker answered in time", error);
+    }
+
+    private static async Task<System.Text.Json.JsonElement> TakeOneAsync(JobSystem system, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            if (await system.TakeMessagesAsync("classify-image", 1) is [var message]) return message;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"nothing reached classify-image within {timeout.TotalSeconds} s");
     }
 
     [Fact]
