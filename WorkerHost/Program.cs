@@ -13,16 +13,9 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception e) when (InvalidSettings(e) is { } invalid)
+catch (Exception e) when (e.GetBaseException() is OptionsValidationException invalid)
 {
     // A setting out of range is the operator's to fix: one line naming it, not an unhandled-exception abort.
     Console.Error.WriteLine($"worker: refusing to start: {string.Join("; ", invalid.Failures)}");
     return 2;
-}
-
-static OptionsValidationException? InvalidSettings(Exception? e)
-{
-    for (; e is not null; e = e.InnerException)
-        if (e is OptionsValidationException invalid) return invalid;
-    return null;
 }

@@ -150,9 +150,7 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
             {
                 var request = new ClassifyImage(NewId.NextGuid(), images[Random.Shared.Next(images.Length)]);
                 var started = Stopwatch.GetTimestamp();
-                var response = PersistentRequests
-                    ? await client.GetResponse<ImageClassified, ClassificationRejected>(request)
-                    : await client.GetResponse<ImageClassified, ClassificationRejected>(request, x => x.UseExecute(c => c.Durable = false));
+                var response = await client.GetResponse<ImageClassified, ClassificationRejected>(request, x => x.UseExecute(c => c.Durable = PersistentRequests));
                 var milliseconds = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 bool ok = response.Is(out Response<ImageClassified>? answer) && answer!.Message.RequestId == request.RequestId;
                 lock (latencies)
