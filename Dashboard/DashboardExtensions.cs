@@ -21,8 +21,7 @@ public static class DashboardExtensions
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
-        var connectionString = configuration.GetConnectionString("Postgres")
-            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set");
+        var connectionString = JobsDatabase.ConnectionString(configuration);
         services.AddDbContextFactory<JobsDbContext>(db => db.UseNpgsql(connectionString));
         services.AddSingleton<DashboardQueries>();
         services.AddSingleton<AdminAccount>();

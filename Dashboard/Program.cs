@@ -14,7 +14,7 @@ try
 }
 catch (Exception e) when (e.GetBaseException() is OptionsValidationException invalid)
 {
-    // A setting out of range is the operator's to fix: one line naming it, not an unhandled-exception abort.
+    // A setting missing or out of range is the operator's to fix: one line naming it, not an unhandled-exception abort.
     Console.Error.WriteLine($"dashboard: refusing to start: {string.Join("; ", invalid.Failures)}");
     return 2;
 }

@@ -33,8 +33,7 @@ public static class WorkerHostExtensions
             .ValidateOnStart();
         services.AddOptions<RabbitMqOptions>().Bind(configuration.GetSection(RabbitMqOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
-        var connectionString = configuration.GetConnectionString("Postgres")
-            ?? throw new InvalidOperationException("ConnectionStrings:Postgres is not set");
+        var connectionString = JobsDatabase.ConnectionString(configuration);
         services.AddDbContext<JobsDbContext>(db => db.UseNpgsql(connectionString));
         services.AddDbContextFactory<JobsDbContext>(db => db.UseNpgsql(connectionString), ServiceLifetime.Scoped);
 

@@ -54,6 +54,19 @@ public sealed class ConfigurationSecurityTests
     }
 
     [Fact]
+    public async Task A_worker_without_a_database_connection_string_refuses_to_start_in_one_line_naming_it()
+    {
+        await using var system = await JobSystem.CreateAsync();
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => system.StartWorkerAsync(new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = "",
+        }));
+        Assert.Contains("the process exited with 2;", failure.Message);
+        Assert.Contains("worker: refusing to start: ConnectionStrings:Postgres is not set (ConnectionStrings__Postgres)", failure.Message);
+        Assert.DoesNotContain("Unhandled exception", failure.Message);
+    }
+
+    [Fact]
     public async Task The_database_password_never_reaches_the_workers_log()
     {
         // The test cluster trusts loopback, so any password connects; a distinctive one can be searched for.
