@@ -9,15 +9,11 @@ namespace SqueezeNext.Dashboard.Tests;
 public sealed class DashboardSite : IAsyncLifetime
 {
     public const string Password = "browser-test-password";
-    public const string Chromium = "/usr/bin/chromium";
 
     public JobSystem System { get; private set; } = null!;
     public AppProcess Dashboard { get; private set; } = null!;
-    public IBrowser? Browser { get; private set; }
     public string? Unavailable { get; private set; }
-    private IPlaywright? playwright;
-
-    public static string Screenshots => Directory.CreateDirectory(Path.Combine(TestServices.RepositoryRoot, "artifacts", "screenshots")).FullName;
+    private DashboardBrowser? browser;
 
     public async Task InitializeAsync()
     {
@@ -27,82 +23,21 @@ public sealed class DashboardSite : IAsyncLifetime
         await System.StartClientAsync();
         await System.StartWorkerAsync(new Dictionary<string, string> { ["Worker__TorchThreads"] = "2", ["Worker__DefaultModel"] = "fashion" });
         Dashboard = await System.StartDashboardAsync(Password);
-        if (!File.Exists(Chromium))
-        {
-            Unavailable ??= "Chromium is not installed (scripts/test.sh installs Debian's chromium)";
-            return;
-        }
-        playwright = await Playwright.CreateAsync();
-        Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync"],
-        });
+        Unavailable ??= DashboardBrowser.Unavailable;
+        if (Unavailable is null) browser = await DashboardBrowser.LaunchAsync(Dashboard.BaseAddress);
     }
 
-    public async Task<IPage> NewPageAsync()
-    {
-        var context = await Browser!.NewContextAsync(new BrowserNewContextOptions { BaseURL = Dashboard.BaseAddress.ToString(), ViewportSize = new() { Width = 1400, Height = 1000 } });
-        var page = await context.NewPageAsync();
-        page.SetDefaultTimeout(60_000);
-        page.Console += (_, message) => { lock (BrowserLog) BrowserLog.Add($"{message.Type}: {message.Text}"); };
-        page.PageError += (_, error) => { lock (BrowserLog) BrowserLog.Add($"page error: {error}"); };
-        page.Response += (_, response) =>
-        {
-            if (response.Status >= 400) lock (BrowserLog) BrowserLog.Add($"HTTP {response.Status}: {response.Url}");
-        };
-        return page;
-    }
+    public Task<IPage> NewPageAsync() => browser!.NewPageAsync();
 
-    public async Task<IPage> SignedInPageAsync()
-    {
-        var page = await NewPageAsync();
-        // The whole login page, scripts included, before typing: on a loaded machine a click during loading was lost
-        // once (the sign-in then timed out on the login page).
-        await page.GotoAsync("/login", new() { WaitUntil = WaitUntilState.NetworkIdle });
-        await page.FillAsync("#password", Password);
-        await page.ClickAsync("#sign-in");
-        try
-        {
-            await page.WaitForURLAsync(url => url.EndsWith("/", StringComparison.Ordinal) || url.Contains("/runs", StringComparison.Ordinal));
-        }
-        catch (TimeoutException e)
-        {
-            string log;
-            lock (BrowserLog) log = string.Join("\n", BrowserLog.TakeLast(30));
-            throw new TimeoutException($"{e.Message}\nsigning in, the browser stayed at {page.Url}\nbrowser:\n{log}", e);
-        }
-        return page;
-    }
+    public Task<IPage> SignedInPageAsync() => browser!.SignedInPageAsync(Password);
 
-    /// <summary>What the browser printed (console and page errors), for failure messages.</summary>
-    public static List<string> BrowserLog { get; } = [];
+    public static Task WaitForCircuitAsync(IPage page) => DashboardBrowser.WaitForCircuitAsync(page);
 
-    /// <summary>Waits for the interactive circuit: the first click on a prerendered page would otherwise be lost.</summary>
-    public static async Task WaitForCircuitAsync(IPage page)
-    {
-        try
-        {
-            var path = new Uri(page.Url).PathAndQuery;
-            await page.WaitForSelectorAsync($"#circuit-ready[data-ready='true'][data-path='{path}']", new() { State = WaitForSelectorState.Attached });
-        }
-        catch (TimeoutException e)
-        {
-            string log;
-            lock (BrowserLog) log = string.Join("\n", BrowserLog.TakeLast(30));
-            throw new TimeoutException($"{e.Message}\nbrowser:\n{log}", e);
-        }
-    }
-
-    public static async Task ScreenshotAsync(IPage page, string name) =>
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
+    public static Task ScreenshotAsync(IPage page, string name) => DashboardBrowser.ScreenshotAsync(page, name);
 
     public async Task DisposeAsync()
     {
-        if (Browser is not null) await Browser.CloseAsync();
-        playwright?.Dispose();
+        if (browser is not null) await browser.DisposeAsync();
         await System.DisposeAsync();
     }
 }
@@ -151,7 +86,7 @@ public sealed class BrowserTests(DashboardSite site)
             await DashboardSite.ScreenshotAsync(page, "runs-empty");
 
             // A short run from the form (configuration and dataset are pre-selected: 1.0-SqNxt-23-28px on fashion-mnist).
-            var completing = await StartTrainingAsync(page, steps: 80, checkpointEvery: 40);
+            var completing = await DashboardBrowser.StartTrainingAsync(page, steps: 80, checkpointEvery: 40);
             await DashboardSite.ScreenshotAsync(page, "new-training-submitted");
 
             // The loss curve gains points while the page stays open.
@@ -173,13 +108,13 @@ public sealed class BrowserTests(DashboardSite site)
             await DashboardSite.WaitForCircuitAsync(page);
             Assert.Equal("80", await page.InputValueAsync("input[name='steps']"));
             Assert.Equal("32", await page.InputValueAsync("input[name='batch-size']"));
-            await SetNumberAsync(page, "batch-size", "0");
+            await DashboardBrowser.SetNumberAsync(page, "batch-size", "0");
             await page.ClickAsync("#start-training");
             await page.WaitForSelectorAsync(".field-error >> text=Batch size must be between 1 and 65,536.");
             Assert.Contains("/train/new", page.Url);
             await DashboardSite.ScreenshotAsync(page, "new-training-validation");
-            await SetNumberAsync(page, "batch-size", "16");
-            await SetNumberAsync(page, "steps", "40");
+            await DashboardBrowser.SetNumberAsync(page, "batch-size", "16");
+            await DashboardBrowser.SetNumberAsync(page, "steps", "40");
             await page.ClickAsync("#start-training");
             await page.WaitForURLAsync(url => url.Contains("/runs/", StringComparison.Ordinal) && !url.Contains(completing.ToString(), StringComparison.Ordinal));
             var clone = Guid.Parse(new Uri(page.Url).Segments[^1]);
@@ -195,11 +130,11 @@ public sealed class BrowserTests(DashboardSite site)
             await DashboardSite.WaitForCircuitAsync(page);
             Assert.Equal(completing.ToString(), await page.InputValueAsync("#run"));
             await page.WaitForSelectorAsync("#source-run");
-            await SetNumberAsync(page, "max-images", "0");
+            await DashboardBrowser.SetNumberAsync(page, "max-images", "0");
             await page.ClickAsync("#start-evaluation");
             await page.WaitForSelectorAsync(".field-error >> text=Evaluate at least one image (leave empty for all).");
             await DashboardSite.ScreenshotAsync(page, "new-evaluation-validation");
-            await SetNumberAsync(page, "max-images", "300");
+            await DashboardBrowser.SetNumberAsync(page, "max-images", "300");
             await page.ClickAsync("#start-evaluation");
             await page.WaitForURLAsync(url => url.Contains("/runs/", StringComparison.Ordinal));
             var evaluation = Guid.Parse(new Uri(page.Url).Segments[^1]);
@@ -224,22 +159,14 @@ public sealed class BrowserTests(DashboardSite site)
             await DashboardSite.ScreenshotAsync(page, "compare");
 
             // A long run (the worker is free again), cancelled from its page.
-            var cancelled = await StartTrainingAsync(page, steps: 1_000_000, checkpointEvery: 0);
+            var cancelled = await DashboardBrowser.StartTrainingAsync(page, steps: 1_000_000, checkpointEvery: 0);
             await DashboardSite.WaitForCircuitAsync(page);
             await page.WaitForSelectorAsync(".status-badge[data-status='running']", new() { Timeout = 120_000 });
             await page.ClickAsync("#cancel-run");
             await page.WaitForSelectorAsync(".status-badge[data-status='cancelled']", new() { Timeout = 120_000 });
 
             // Register its last checkpoint and promote it.
-            await page.GotoAsync($"/models?run={completing}&step=80");
-            await DashboardSite.WaitForCircuitAsync(page);
-            await page.FillAsync("input[name='register-name']", "fashion");
-            await page.Locator("input[name='register-name']").PressAsync("Tab");
-            await page.ClickAsync("#register");
-            await page.WaitForSelectorAsync("text=Registered fashion v1");
-            var fashionRow = page.Locator("#models-grid tr", new() { Has = page.Locator("td >> text='fashion'") });
-            await fashionRow.Locator(".promote").ClickAsync();
-            await fashionRow.Locator(".serving-badge").WaitForAsync();
+            await DashboardBrowser.RegisterAndPromoteAsync(page, completing, step: 80, name: "fashion");
             await DashboardSite.ScreenshotAsync(page, "models");
 
             // Classify an uploaded image with the serving model.
@@ -313,28 +240,5 @@ public sealed class BrowserTests(DashboardSite site)
         await using var db = site.System.Db();
         var version = await db.ModelVersions.SingleAsync(v => v.Name == "sqnxt23_w1");
         Assert.Equal(("sqnxt23_w1", true, (Guid?)null), (version.ConfigurationName, version.IsServing, version.SourceRunId));
-    }
-
-    private static async Task<Guid> StartTrainingAsync(IPage page, long steps, int checkpointEvery)
-    {
-        await page.GotoAsync("/train/new");
-        await DashboardSite.WaitForCircuitAsync(page);
-        await SetNumberAsync(page, "steps", steps.ToString());
-        await SetNumberAsync(page, "batch-size", "32");
-        await SetNumberAsync(page, "warmup", "10");
-        await SetNumberAsync(page, "eval-every", "40");
-        await SetNumberAsync(page, "eval-images", "300");
-        await SetNumberAsync(page, "checkpoint-every", checkpointEvery.ToString());
-        await SetNumberAsync(page, "precise-bn", "5");
-        await page.ClickAsync("#start-training");
-        await page.WaitForURLAsync(url => url.Contains("/runs/", StringComparison.Ordinal), new() { Timeout = 60_000 });
-        return Guid.Parse(new Uri(page.Url).Segments[^1]);
-    }
-
-    private static async Task SetNumberAsync(IPage page, string name, string value)
-    {
-        var input = page.Locator($"input[name='{name}']");
-        await input.FillAsync(value);
-        await input.PressAsync("Tab");
     }
 }

@@ -8,7 +8,8 @@ namespace SqueezeNext.Testing;
 /// </summary>
 public static class ExternalProcess
 {
-    public static (int ExitCode, string Output) Run(string program, string arguments, string? workingDirectory = null, TimeSpan? timeout = null)
+    public static (int ExitCode, string Output) Run(string program, string arguments, string? workingDirectory = null, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(program, arguments)
         {
@@ -16,6 +17,7 @@ public static class ExternalProcess
             RedirectStandardError = true,
         };
         if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

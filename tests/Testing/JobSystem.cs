@@ -19,7 +19,7 @@ public sealed class JobSystem : IAsyncDisposable
     private readonly string id = Guid.NewGuid().ToString("N")[..12];
     private readonly List<AppProcess> processes = [];
     private readonly ServiceEndpoints services;
-    private IBusControl? bus;
+    private RecordingBus? client;
 
     private JobSystem(ServiceEndpoints services)
     {
@@ -35,9 +35,9 @@ public sealed class JobSystem : IAsyncDisposable
     public string Database => $"sqnxt_test_{id}";
     public string VirtualHost => $"sqnxt-test-{id}";
     public string ConnectionString => $"Host={services.Host};Port={services.PostgresPort};Username=postgres;Database={Database};Pooling=false";
-    public ConcurrentQueue<object> Events { get; } = new();
+    public ConcurrentQueue<object> Events => Client().Events;
 
-    public IBus Bus => bus ?? throw new InvalidOperationException("the client bus is not started");
+    public IBus Bus => Client().Bus;
 
     /// <param name="services">Where PostgreSQL and RabbitMQ are (default: the run's shared test services).</param>
     public static async Task<JobSystem> CreateAsync(ServiceEndpoints? services = null)
@@ -128,39 +128,16 @@ public sealed class JobSystem : IAsyncDisposable
     /// Starts a client bus on the test's virtual host that records every job-system event; <paramref name="configure"/>
     /// adds endpoints of the test's own.
     /// </summary>
-    public async Task StartClientAsync(Action<IRabbitMqBusFactoryConfigurator>? configure = null)
-    {
-        bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
-        {
-            rabbit.Host(services.Host, (ushort)services.RabbitPort, VirtualHost, host =>
-            {
-                host.Username(services.RabbitUser);
-                host.Password(services.RabbitPassword);
-            });
-            rabbit.ReceiveEndpoint($"test-events-{id}", endpoint =>
-            {
-                endpoint.AutoDelete = true;
-                Record<RunQueued>(endpoint);
-                Record<RunStarted>(endpoint);
-                Record<RunProgressed>(endpoint);
-                Record<CheckpointSaved>(endpoint);
-                Record<RunCompleted>(endpoint);
-                Record<RunFailed>(endpoint);
-                Record<RunCancelled>(endpoint);
-                Record<CommandRejected>(endpoint);
-                Record<ImageClassified>(endpoint);
-                Record<ClassificationRejected>(endpoint);
-            });
-            configure?.Invoke(rabbit);
-        });
-        await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
-    }
+    public async Task StartClientAsync(Action<IRabbitMqBusFactoryConfigurator>? configure = null) =>
+        client = await RecordingBus.StartAsync(services.Host, services.RabbitPort, VirtualHost, services.RabbitUser, services.RabbitPassword, configure);
 
-    public IRequestClient<T> Client<T>() where T : class => Bus.CreateRequestClient<T>(RequestTimeout.After(s: 60));
+    private RecordingBus Client() => client ?? throw new InvalidOperationException("the client bus is not started");
+
+    public IRequestClient<T> Client<T>() where T : class => Client().Client<T>();
 
     public JobsDbContext Db() => new(new DbContextOptionsBuilder<JobsDbContext>().UseNpgsql(ConnectionString).Options);
 
-    public IEnumerable<T> EventsOf<T>() => Events.OfType<T>();
+    public IEnumerable<T> EventsOf<T>() => Client().EventsOf<T>();
 
     /// <summary>Polls until <paramref name="probe"/> returns a value, failing with the workers' logs after <paramref name="timeout"/>.</summary>
     public async Task<T> WaitForAsync<T>(Func<JobsDbContext, Task<T?>> probe, TimeSpan timeout, string what) where T : class
@@ -178,16 +155,7 @@ public sealed class JobSystem : IAsyncDisposable
         }
     }
 
-    public async Task WaitForEventAsync<T>(Func<T, bool> match, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!Events.OfType<T>().Any(match))
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{what} did not arrive within {timeout}.\n{string.Join("\n---\n", processes.Select(w => w.ReadLog()))}");
-            await Task.Delay(100);
-        }
-    }
+    public Task WaitForEventAsync<T>(Func<T, bool> match, TimeSpan timeout, string what) => Client().WaitForEventAsync(match, timeout, what, Logs);
 
     /// <summary>Messages waiting in a queue of the test's virtual host (0 when the queue does not exist).</summary>
     public async Task<int> QueueDepthAsync(string queue)
@@ -243,7 +211,7 @@ public sealed class JobSystem : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var process in processes) process.Dispose();
-        if (bus is not null) await bus.StopAsync(TimeSpan.FromSeconds(10));
+        if (client is not null) await client.DisposeAsync();
         try
         {
             await using var admin = new NpgsqlConnection(AdminConnectionString);
@@ -264,13 +232,6 @@ public sealed class JobSystem : IAsyncDisposable
         {
         }
     }
-
-    private void Record<T>(IReceiveEndpointConfigurator endpoint) where T : class =>
-        endpoint.Handler<T>(context =>
-        {
-            Events.Enqueue(context.Message);
-            return Task.CompletedTask;
-        });
 
     private string AdminConnectionString => $"Host={services.Host};Port={services.PostgresPort};Username=postgres;Database=postgres;Pooling=false";
 
