@@ -23,7 +23,11 @@ export SQNXT_TAG="${SQNXT_COMPOSE_TAG:-compose-test}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 say() { echo "compose-test: $*"; }
+cleanup() { :; }
+# The counts are the last line: what the stack leaves behind is removed first.
 finish() {
+  trap - EXIT
+  cleanup
   echo "$1 passed, $2 failed"
   exit $(($2 > 0 ? 1 : 0))
 }

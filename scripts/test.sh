@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the solution and runs every test project, then prints "N passed, N failed" as the last line.
+# Builds the solution and runs every test project, then the compose stack test (scripts/compose-test.sh: compose.yaml
+# run for real with Docker), and prints "N passed, N failed" over both as the last line.
 # Exits non-zero when the build fails, a test fails, a test host aborts, or no test ran.
-# Extra arguments go to `dotnet test` (for example: scripts/test.sh --filter "FullyQualifiedName~Artifacts").
+# Extra arguments go to `dotnet test` and leave the stack test out (for example:
+# scripts/test.sh --filter "FullyQualifiedName~Artifacts"); so does SQNXT_SKIP_COMPOSE_TEST=1.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -94,6 +96,22 @@ while read -r f p; do
   passed=$((passed + p))
   failed=$((failed + f))
 done < <(sed -nE 's/.*(Passed|Failed)! +- +Failed: +([0-9]+), +Passed: +([0-9]+),.*/\2 \3/p' "$log")
+
+if [ $# -eq 0 ] && [ "${SQNXT_SKIP_COMPOSE_TEST:-}" != 1 ]; then
+  echo "== compose stack test"
+  scripts/services.sh stop >/dev/null 2>&1 || true
+  scripts/compose-test.sh 2>&1 | tee "$results/compose-test.out"
+  compose_counts="$(tail -1 "$results/compose-test.out")"
+  if [[ "$compose_counts" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    passed=$((passed + BASH_REMATCH[1]))
+    failed=$((failed + BASH_REMATCH[2]))
+  else
+    echo "the compose stack test printed no counts"
+    failed=$((failed + 1))
+  fi
+else
+  echo "== compose stack test left out (extra arguments or SQNXT_SKIP_COMPOSE_TEST=1)"
+fi
 
 if grep -qE "Test Run Aborted|The active test run was aborted" "$log"; then
   echo "a test host aborted (see $log)"

@@ -5,9 +5,10 @@ using SqueezeNext.Testing;
 namespace SqueezeNext.Deployment.Tests;
 
 /// <summary>
-/// No Docker engine here, so the Dockerfiles are checked against the project files they build: every project the
-/// published one needs is copied before the restore and the publish, every copied path exists and is not excluded
-/// by .dockerignore, and the runtime stage runs the published assembly as a non-root user.
+/// The Dockerfiles checked against the project files they build, in milliseconds and without an engine (the stack
+/// test builds and runs them): every project the published one needs is copied before the restore and the publish,
+/// every copied path exists and is not excluded by .dockerignore, output published on the host replaces the build,
+/// and the runtime stage runs the published assembly as a non-root user.
 /// </summary>
 public sealed class DockerfileTests
 {
@@ -33,8 +34,8 @@ public sealed class DockerfileTests
     public void Every_project_the_published_one_needs_is_copied_before_the_restore_and_the_publish(string dockerfile)
     {
         var build = Stages(dockerfile).First(s => s.Name == "build").Instructions;
-        var restore = Index(build, "RUN dotnet restore ");
-        var publish = Index(build, "RUN dotnet publish ");
+        var restore = Index(build, "dotnet restore ");
+        var publish = Index(build, "dotnet publish ");
         var project = ProjectArgument(build[restore]);
         Assert.Equal(project, ProjectArgument(build[publish]));
         Assert.True(File.Exists(Path.Combine(Root, project)), $"{dockerfile}: restores {project}, which does not exist");
@@ -55,11 +56,11 @@ public sealed class DockerfileTests
     [MemberData(nameof(Dockerfiles))]
     public void Every_copied_path_exists_and_is_not_excluded_from_the_build_context(string dockerfile)
     {
-        var ignored = File.ReadAllLines(Path.Combine(Root, ".dockerignore")).Where(l => l.Length > 0 && !l.StartsWith('#'))
+        var ignored = File.ReadAllLines(Path.Combine(Root, ".dockerignore")).Where(l => l.Length > 0 && !l.StartsWith('#') && !l.StartsWith('!'))
             .Select(l => l.Replace("**/", "")).ToList();
         foreach (var stage in Stages(dockerfile))
         foreach (var copy in stage.Instructions.Where(i => i.StartsWith("COPY ", StringComparison.Ordinal) && !i.Contains("--from=")))
-        foreach (var source in CopySources(copy))
+        foreach (var source in CopySources(copy).Select(s => Regex.Replace(s, @"^\$\{PUBLISHED:-(.+)\}$", "$1")))
         {
             Assert.True(File.Exists(Path.Combine(Root, source)) || Directory.Exists(Path.Combine(Root, source)), $"{dockerfile}: COPY {source}: no such path");
             Assert.DoesNotContain(ignored, pattern => source.StartsWith(pattern.TrimEnd('/'), StringComparison.Ordinal) && pattern.Length > 1);
@@ -73,8 +74,8 @@ public sealed class DockerfileTests
         var stages = Stages(dockerfile);
         var build = stages.First(s => s.Name == "build").Instructions;
         var runtime = stages[^1];
-        var project = ProjectArgument(build[Index(build, "RUN dotnet publish ")]);
-        var output = Regex.Match(build[Index(build, "RUN dotnet publish ")], @"-o (\S+)").Groups[1].Value;
+        var project = ProjectArgument(build[Index(build, "dotnet publish ")]);
+        var output = Regex.Match(build[Index(build, "dotnet publish ")], @"-o (\S+)").Groups[1].Value;
         var assembly = XDocument.Load(Path.Combine(Root, project)).Descendants("AssemblyName").Single().Value;
 
         Assert.StartsWith("mcr.microsoft.com/dotnet/aspnet:", runtime.Image);
@@ -86,14 +87,38 @@ public sealed class DockerfileTests
         Assert.Contains(runtime.Instructions, i => i.StartsWith("ENV Urls=http://+:8080", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [MemberData(nameof(Dockerfiles))]
+    public void Output_published_on_the_host_replaces_the_restore_and_the_publish(string dockerfile)
+    {
+        var build = Stages(dockerfile).First(s => s.Name == "build").Instructions;
+        var restore = Index(build, "dotnet restore ");
+        var publish = Index(build, "dotnet publish ");
+        var output = Regex.Match(build[publish], @"-o (\S+)").Groups[1].Value;
+
+        Assert.Contains("ARG PUBLISHED=", build);
+        foreach (var step in new[] { restore, publish })
+            Assert.StartsWith("RUN if [ -z \"$PUBLISHED\" ]; then dotnet ", build[step]);
+        // The host's output lands where the publish writes; without it, the file copied instead is one the publish writes.
+        var copy = build.FindIndex(i => i.StartsWith("COPY ${PUBLISHED:-", StringComparison.Ordinal));
+        Assert.True(copy > restore && copy < publish, $"{dockerfile}: no COPY ${{PUBLISHED:-...}} between the restore and the publish");
+        var placeholder = Regex.Match(build[copy], @"^COPY \$\{PUBLISHED:-(\S+)\} (\S+)$");
+        Assert.Equal(output.TrimEnd('/') + "/", placeholder.Groups[2].Value);
+        var project = ProjectArgument(build[publish]);
+        Assert.Equal(Path.GetDirectoryName(project) + "/appsettings.json", placeholder.Groups[1].Value);
+        Assert.True(File.Exists(Path.Combine(Root, placeholder.Groups[1].Value)));
+        // The build context lets the host's output in.
+        Assert.Contains("!artifacts/publish/", File.ReadAllLines(Path.Combine(Root, ".dockerignore")));
+    }
+
     [Fact]
     public void The_worker_image_passes_the_torch_device_to_the_restore_and_the_publish()
     {
         var build = Stages("WorkerHost/Dockerfile").First(s => s.Name == "build").Instructions;
 
         Assert.Contains("ARG TORCH_DEVICE=cpu", build);
-        Assert.Contains("-p:TorchDevice=${TORCH_DEVICE}", build[Index(build, "RUN dotnet restore ")]);
-        Assert.Contains("-p:TorchDevice=${TORCH_DEVICE}", build[Index(build, "RUN dotnet publish ")]);
+        Assert.Contains("-p:TorchDevice=${TORCH_DEVICE}", build[Index(build, "dotnet restore ")]);
+        Assert.Contains("-p:TorchDevice=${TORCH_DEVICE}", build[Index(build, "dotnet publish ")]);
     }
 
     [Fact]
@@ -154,14 +179,15 @@ public sealed class DockerfileTests
         return stages;
     }
 
-    private static int Index(List<string> instructions, string prefix)
+    /// <summary>The RUN instruction that runs <paramref name="command"/>.</summary>
+    private static int Index(List<string> instructions, string command)
     {
-        var index = instructions.FindIndex(i => i.StartsWith(prefix, StringComparison.Ordinal));
-        Assert.True(index >= 0, $"no '{prefix.Trim()}' instruction");
+        var index = instructions.FindIndex(i => i.StartsWith("RUN ", StringComparison.Ordinal) && i.Contains(command, StringComparison.Ordinal));
+        Assert.True(index >= 0, $"no RUN instruction runs '{command.Trim()}'");
         return index;
     }
 
-    private static string ProjectArgument(string run) => run.Split(' ')[3];
+    private static string ProjectArgument(string run) => Regex.Match(run, @"dotnet (?:restore|publish) (\S+)").Groups[1].Value;
 
     private static List<string> CopySources(string copy)
     {

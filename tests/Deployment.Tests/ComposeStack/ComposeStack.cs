@@ -20,6 +20,8 @@ public sealed class ComposeStack : IAsyncLifetime
     public static readonly string[] LongRunning = ["postgres", "rabbitmq", "worker", "dashboard"];
 
     private readonly string emptyEnvFile = Path.GetTempFileName();
+    /// <summary>Every volume on the engine before the stack test, anonymous ones included.</summary>
+    private readonly HashSet<string> volumesBefore = Volumes();
 
     public ComposeStack()
     {
@@ -144,13 +146,19 @@ public sealed class ComposeStack : IAsyncLifetime
     /// <summary>A client bus on the broker port that compose publishes on 127.0.0.1.</summary>
     public Task<RecordingBus> ClientAsync() => RecordingBus.StartAsync("127.0.0.1", BrokerPort, "/", BrokerUser, BrokerPassword);
 
-    /// <summary>Containers, networks and volumes of this compose project that still exist, one a line.</summary>
+    /// <summary>Containers and networks of this compose project that still exist, and volumes the test run added, one a line.</summary>
     public string LeftOver()
     {
         var filter = $"--filter label=com.docker.compose.project={Project}";
-        return string.Join("\n", new[] { $"ps -a -q {filter}", $"network ls -q {filter}", $"volume ls -q {filter}" }
-            .Select(arguments => Docker(arguments).Output.Trim()).Where(output => output.Length > 0));
+        var left = new[] { $"ps -a -q {filter}", $"network ls -q {filter}" }.Select(arguments => Docker(arguments).Output.Trim());
+        return string.Join("\n", left.Concat(NewVolumes()).Where(line => line.Length > 0));
     }
+
+    /// <summary>Volumes made since the stack test started, anonymous ones included.</summary>
+    public IReadOnlyList<string> NewVolumes() => Volumes().Except(volumesBefore).Order(StringComparer.Ordinal).ToList();
+
+    private static HashSet<string> Volumes() =>
+        Docker("volume ls -q").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
 
     public Task DisposeAsync()
     {
