@@ -15,9 +15,31 @@ public sealed class ComposeFileTests
     {
         Skip.IfNot(File.Exists("/usr/bin/docker-compose"), "docker-compose is not installed (scripts/test.sh installs Debian's)");
 
-        var (exitCode, output) = ExternalProcess.Run("/usr/bin/docker-compose", "-f compose.yaml config -q", TestServices.RepositoryRoot);
+        foreach (var arguments in new[] { "-f compose.yaml config -q", "-f compose.yaml --profile gpu config -q" })
+        {
+            var (exitCode, output) = ExternalProcess.Run("/usr/bin/docker-compose", arguments, TestServices.RepositoryRoot);
+            Assert.True(exitCode == 0, $"docker-compose {arguments}: {output}");
+        }
+    }
 
-        Assert.True(exitCode == 0, output);
+    [Fact]
+    public void Every_base_image_the_file_and_the_dockerfiles_name_has_a_stand_in_recipe()
+    {
+        var (exitCode, listed) = ExternalProcess.Run("bash", "scripts/container-images.sh --list", TestServices.RepositoryRoot);
+        Assert.True(exitCode == 0, listed);
+        var standIns = listed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+
+        var named = Services().Values.Select(Map).Select(service => (string)service["image"]).Where(image => !image.StartsWith("sqnxt-", StringComparison.Ordinal)).ToList();
+        foreach (var dockerfile in new[] { "WorkerHost/Dockerfile", "Dashboard/Dockerfile" })
+        {
+            var lines = File.ReadAllLines(Path.Combine(TestServices.RepositoryRoot, dockerfile));
+            var arguments = lines.Select(l => Regex.Match(l, @"^ARG (\w+)=(\S+)$")).Where(m => m.Success).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+            named.AddRange(lines.Select(l => Regex.Match(l, @"^FROM (\S+)")).Where(m => m.Success)
+                .Select(m => Regex.Replace(m.Groups[1].Value, @"\$\{(\w+)\}", v => arguments[v.Groups[1].Value])));
+        }
+
+        Assert.Contains("postgres:15", named);
+        Assert.Empty(named.Distinct().Except(standIns));
     }
 
     [Fact]

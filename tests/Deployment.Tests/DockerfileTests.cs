@@ -75,7 +75,7 @@ public sealed class DockerfileTests
         var build = stages.First(s => s.Name == "build").Instructions;
         var runtime = stages[^1];
         var project = ProjectArgument(build[Index(build, "dotnet publish ")]);
-        var output = Regex.Match(build[Index(build, "dotnet publish ")], @"-o (\S+)").Groups[1].Value;
+        var output = Regex.Match(build[Index(build, "dotnet publish ")], @"-o ([^\s;]+)").Groups[1].Value;
         var assembly = XDocument.Load(Path.Combine(Root, project)).Descendants("AssemblyName").Single().Value;
 
         Assert.StartsWith("mcr.microsoft.com/dotnet/aspnet:", runtime.Image);
@@ -94,7 +94,7 @@ public sealed class DockerfileTests
         var build = Stages(dockerfile).First(s => s.Name == "build").Instructions;
         var restore = Index(build, "dotnet restore ");
         var publish = Index(build, "dotnet publish ");
-        var output = Regex.Match(build[publish], @"-o (\S+)").Groups[1].Value;
+        var output = Regex.Match(build[publish], @"-o ([^\s;]+)").Groups[1].Value;
 
         Assert.Contains("ARG PUBLISHED=", build);
         foreach (var step in new[] { restore, publish })
@@ -187,7 +187,7 @@ public sealed class DockerfileTests
         return index;
     }
 
-    private static string ProjectArgument(string run) => Regex.Match(run, @"dotnet (?:restore|publish) (\S+)").Groups[1].Value;
+    private static string ProjectArgument(string run) => Regex.Match(run, @"dotnet (?:restore|publish) ([^\s;]+)").Groups[1].Value;
 
     private static List<string> CopySources(string copy)
     {
