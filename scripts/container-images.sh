@@ -87,8 +87,9 @@ stage_dotnet() {
 }
 
 build_standin() {
-  local image="$1" recipe="$2" hash context
+  local image="$1" recipe="$2" hash context previous
   hash="$(recipe_hash "$recipe")"
+  previous="$(docker image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
   context="$work/$recipe"
   mkdir -p "$context"
   local started=$SECONDS
@@ -112,6 +113,10 @@ build_standin() {
       quiet_build --label "$label=$hash" -t "$image" "$recipes/$recipe"
       ;;
   esac
+  # The stand-in this one replaces, unless another image still builds on it.
+  if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect --format '{{.Id}}' "$image")" ]; then
+    docker image rm "$previous" >/dev/null 2>&1 || true
+  fi
   log "built stand-in $image in $((SECONDS - started)) s ($(docker image inspect --format '{{.Size}}' "$image" | awk '{ printf "%d MB", $1 / 1e6 }'))"
 }
 
