@@ -134,18 +134,8 @@ status=${PIPESTATUS[0]}
 
 passed=0
 failed=0
-while read -r f p; do
-  passed=$((passed + p))
-  failed=$((failed + f))
-done < <(sed -nE 's/.*(Passed|Failed)! +- +Failed: +([0-9]+), +Passed: +([0-9]+),.*/\2 \3/p' "$test_log")
-if grep -qE "Test Run Aborted|The active test run was aborted" "$test_log"; then
-  say "the test host aborted (see $test_log)"
-  failed=$((failed + 1))
-fi
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
-  say "dotnet test exited with $status"
-  failed=1
-fi
+. scripts/dotnet-test-counts.sh
+add_dotnet_test_counts "$test_log" "$status"
 [ $((passed + failed)) -gt 0 ] || { say "no stack test ran"; failed=1; }
 
 cat "$setup" "$timings" 2>/dev/null | sed 's/^/compose-test: /'
