@@ -7,7 +7,7 @@ namespace SqueezeNext.Deployment.Tests;
 public sealed partial class RepositorySecretsTests
 {
     // Development defaults that are documented as such: RabbitMQ's guest (refused beyond loopback), the .env.example
-    // placeholder, and compose's fallback for a machine without .env (its database and broker ports are not published).
+    // placeholder, and compose's fallback for a machine without .env (its database port is not published, the broker's only on 127.0.0.1).
     private static readonly HashSet<string> DocumentedDefaults = ["guest", "change-me", "sqnxt"];
 
     [Fact]
