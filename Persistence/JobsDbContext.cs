@@ -55,7 +55,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
         model.Entity<RunEvent>(runEvent =>
         {
             runEvent.ToTable("run_events");
-            runEvent.Property(e => e.Kind).HasMaxLength(50);
+            runEvent.Property(e => e.Kind).HasConversion(kind => RunEventKinds.Name(kind), name => RunEventKinds.Parse(name)).HasMaxLength(50);
             runEvent.Property(e => e.Level).HasMaxLength(20);
             runEvent.HasIndex(e => new { e.RunId, e.Time });
             runEvent.HasOne<Run>().WithMany().HasForeignKey(e => e.RunId).OnDelete(DeleteBehavior.Cascade);

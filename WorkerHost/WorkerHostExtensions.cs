@@ -39,6 +39,7 @@ public static class WorkerHostExtensions
 
         services.AddSingleton<DataRoot>();
         services.AddSingleton<JobPlanner>();
+        services.AddSingleton<JobWork>();
         services.AddSingleton<JobSignal>();
         services.AddSingleton<RunningJobs>();
         services.AddSingleton<WorkerIdentity>();

@@ -33,26 +33,18 @@ public static class EvalCommand
             if (parse.GetValue(batchSize) is < 1 or > 4096) throw new CliUsageException("--batch-size must be 1..4096");
             if (parse.GetValue(threads) is { } t) torch.set_num_threads(t);
             var progress = new ProgressLine();
-            var (result, description, configName) = TorchThread.Run("evaluation", () =>
+            var evaluation = TorchThread.Run("evaluation", () => ModelEvaluation.Run(new EvaluationOptions
             {
-                using var loaded = ModelArtifact.Load(parse.GetValue(model)!);
-                var classOrder = LabelSpace.ClassOrderOf(loaded.Manifest);
-                var dataset = DatasetReader.Open(parse.GetValue(data)!, parse.GetValue(split) == "train" ? DatasetSplit.Train : DatasetSplit.Validation, classOrder);
-                if (dataset.Classes.Count != loaded.Configuration.Architecture.NumClasses)
-                    throw new DatasetException($"{dataset.Description} has {dataset.Classes.Count} classes but the model has {loaded.Configuration.Architecture.NumClasses} outputs");
-                var loader = new BatchLoader(dataset, ImagePreprocessor.For(loaded.Configuration), new LoaderOptions
-                {
-                    BatchSize = parse.GetValue(batchSize), Threads = parse.GetValue(loaderThreads),
-                });
-                var device_ = DeviceSelector.Resolve(parse.GetValue(device));
-                loaded.Network.to(device_);
-                int total = Math.Min(dataset.Count, parse.GetValue(maxImages) ?? int.MaxValue);
-                var evaluation = Evaluator.Evaluate(loaded.Network, loader, device_, parse.GetValue(maxImages),
-                    done => progress.Update($"{ProgressLine.Bar((double)done / total)} {done:N0}/{total:N0} images", done == total));
-                return (evaluation, dataset.Description, loaded.Configuration.Name);
-            });
+                ModelDirectory = parse.GetValue(model)!,
+                DataDirectory = parse.GetValue(data)!,
+                Split = parse.GetValue(split) == "train" ? DatasetSplit.Train : DatasetSplit.Validation,
+                MaxImages = parse.GetValue(maxImages),
+                BatchSize = parse.GetValue(batchSize),
+                LoaderThreads = parse.GetValue(loaderThreads),
+                Device = parse.GetValue(device)!,
+            }, (done, total) => progress.Update($"{ProgressLine.Bar((double)done / total)} {done:N0}/{total:N0} images", done == total)));
             progress.Finish();
-            Print(result, description, configName, parse.GetValue(perClass), parse.GetValue(json));
+            Print(evaluation.Result, evaluation.DatasetDescription, evaluation.ConfigurationName, parse.GetValue(perClass), parse.GetValue(json));
             return 0;
         }));
         return command;

@@ -18,7 +18,7 @@ public sealed record ChartPoint(double X, double Y);
 public static class RunDisplay
 {
     /// <summary>A running run without a heartbeat for this long is shown as stale (its worker is probably gone).</summary>
-    public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan StaleAfter = Persistence.Runs.RunLifecycle.DefaultStaleAfter;
 
     public static (string Text, BadgeStyle Style) Status(Run run, DateTimeOffset now) => run.Status switch
     {

@@ -9,6 +9,9 @@ public sealed class Checkpoint
     public int Epoch { get; set; }
     public string Path { get; set; } = "";
 
+    /// <summary>The attempt that wrote it (each attempt writes its own directories).</summary>
+    public int Attempt { get; set; }
+
     /// <summary>Validation metrics at the checkpoint (jsonb object of name → value).</summary>
     public string MetricsJson { get; set; } = "{}";
 

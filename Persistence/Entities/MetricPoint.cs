@@ -10,4 +10,7 @@ public sealed class MetricPoint
     public string Name { get; set; } = "";
     public double Value { get; set; }
     public DateTimeOffset Time { get; set; }
+
+    /// <summary>The attempt that wrote it (a later attempt repeating the step overwrites it).</summary>
+    public int Attempt { get; set; }
 }

@@ -5,8 +5,7 @@ namespace SqueezeNext.Vision.Runtime;
 
 /// <summary>
 /// Named places in the code where a crash test can freeze the process so that it is killed exactly there: in the
-/// middle of a training step, between writing a checkpoint's files and renaming it into place, between writing a
-/// flush's metrics and the rest of it. They are armed only by the <see cref="EnvironmentVariable"/> of the process, as
+/// middle of a training step, between writing a checkpoint's files and renaming it into place, after a flush is written. They are armed only by the <see cref="EnvironmentVariable"/> of the process, as
 /// a comma-separated list of <c>name@N</c> (freeze the N-th time the point is reached; <c>name</c> alone is the first),
 /// so a process nobody armed passes them at the cost of a dictionary lookup.
 /// </summary>
@@ -20,7 +19,7 @@ public static class FaultPoints
     /// <summary>After a checkpoint's weights are written to its hidden folder, before the folder is renamed into place.</summary>
     public const string CheckpointWrite = "checkpoint-write";
 
-    /// <summary>After a flush's metric points are written to the database, before its checkpoints and events.</summary>
+    /// <summary>After a flush with metric points is committed to the database, before its events are published.</summary>
     public const string MetricsFlush = "metrics-flush";
 
     private static readonly Dictionary<string, int> Armed = Parse(Environment.GetEnvironmentVariable(EnvironmentVariable));

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Model;
@@ -25,12 +26,13 @@ public sealed class LoadedCheckpoint(LoadedModel model, TrainingState state, Dic
 }
 
 /// <summary>
-/// Checkpoints of one run under <c>&lt;out&gt;/checkpoints/step-&lt;N&gt;/</c>. Each is a complete model directory
-/// (model.json, weights.safetensors: evaluate or predict with it directly) plus <c>optimizer.safetensors</c>
-/// (SGD velocities) and <c>state.json</c>. A checkpoint is assembled in a hidden folder and renamed into place, so a
-/// crash never leaves a partial checkpoint where a resume would find it. The newest <c>keep</c> are kept.
+/// Checkpoints of one run under <c>&lt;out&gt;/checkpoints/step-&lt;N&gt;/</c> (<c>step-&lt;N&gt;-a&lt;attempt&gt;</c> for
+/// an attempt of a job). Each is a complete model directory (model.json, weights.safetensors: evaluate or predict with
+/// it directly) plus <c>optimizer.safetensors</c> (SGD velocities) and <c>state.json</c>. A checkpoint is assembled in
+/// a hidden folder and renamed into place, so a crash never leaves a partial checkpoint where a resume would find it;
+/// <paramref name="beforeCommit"/> may refuse the rename by throwing. The newest <c>keep</c> are kept.
 /// </summary>
-public sealed class CheckpointStore(string outputDirectory, int keep)
+public sealed partial class CheckpointStore(string outputDirectory, int keep, int attempt = 0, Action? beforeCommit = null)
 {
     public const string OptimizerFileName = "optimizer.safetensors";
     public const string StateFileName = "state.json";
@@ -38,11 +40,14 @@ public sealed class CheckpointStore(string outputDirectory, int keep)
 
     public string Directory { get; } = Path.Combine(outputDirectory, "checkpoints");
 
+    [GeneratedRegex(@"^step-(?<step>[0-9]{1,18})(-a(?<attempt>[0-9]{1,9}))?$")]
+    private static partial Regex CheckpointName();
+
     public string Save(SqueezeNextNetwork network, SqueezeNextConfiguration configuration, IReadOnlyList<string>? classes,
         SgdMomentum optimizer, TrainingState state)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var name = Prefix + state.Step.ToString("D8", CultureInfo.InvariantCulture);
+        var name = Prefix + state.Step.ToString("D8", CultureInfo.InvariantCulture) + (attempt > 0 ? $"-a{attempt}" : "");
         var final = Path.Combine(Directory, name);
         var partial = Path.Combine(Directory, $".{name}.{Guid.NewGuid():N}.partial");
         try
@@ -51,6 +56,7 @@ public sealed class CheckpointStore(string outputDirectory, int keep)
             SafetensorsFile.Write(Path.Combine(partial, OptimizerFileName), optimizer.StateTensors());
             AtomicFile.WriteAllText(Path.Combine(partial, StateFileName), JsonSerializer.Serialize(state, ConfigurationJson.Options));
             FaultPoints.Reach(FaultPoints.CheckpointWrite);
+            beforeCommit?.Invoke();
             if (System.IO.Directory.Exists(final)) System.IO.Directory.Delete(final, recursive: true);
             System.IO.Directory.Move(partial, final);
         }
@@ -58,20 +64,22 @@ public sealed class CheckpointStore(string outputDirectory, int keep)
         {
             if (System.IO.Directory.Exists(partial)) System.IO.Directory.Delete(partial, recursive: true);
         }
-        Prune();
+        Prune(state.Step);
         return final;
     }
 
-    /// <summary>Complete checkpoints, oldest first.</summary>
+    /// <summary>Complete checkpoints of every attempt, oldest first (by step, then attempt).</summary>
     public IReadOnlyList<(long Step, string Directory)> List()
     {
         if (!System.IO.Directory.Exists(Directory)) return [];
         return System.IO.Directory.GetDirectories(Directory, Prefix + "*")
-            .Select(d => (Name: Path.GetFileName(d), Path: d))
-            .Where(d => long.TryParse(d.Name.AsSpan(Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out _)
-                        && File.Exists(Path.Combine(d.Path, StateFileName)))
-            .Select(d => (long.Parse(d.Name.AsSpan(Prefix.Length), CultureInfo.InvariantCulture), d.Path))
-            .OrderBy(d => d.Item1)
+            .Select(d => (Match: CheckpointName().Match(Path.GetFileName(d)), Path: d))
+            .Where(d => d.Match.Success && File.Exists(Path.Combine(d.Path, StateFileName)))
+            .Select(d => (Step: long.Parse(d.Match.Groups["step"].Value, CultureInfo.InvariantCulture),
+                Attempt: d.Match.Groups["attempt"].Success ? int.Parse(d.Match.Groups["attempt"].Value, CultureInfo.InvariantCulture) : 0,
+                d.Path))
+            .OrderBy(d => d.Step).ThenBy(d => d.Attempt)
+            .Select(d => (d.Step, d.Path))
             .ToList();
     }
 
@@ -97,8 +105,11 @@ public sealed class CheckpointStore(string outputDirectory, int keep)
         }
     }
 
-    private void Prune()
+    private void Prune(long savedStep)
     {
+        // Checkpoints ahead of the one just saved were left by an attempt that lost the run and can never be resumed.
+        foreach (var (step, directory) in List().Where(c => c.Step > savedStep))
+            System.IO.Directory.Delete(directory, recursive: true);
         var all = List();
         foreach (var (_, directory) in all.Take(Math.Max(0, all.Count - keep)))
             System.IO.Directory.Delete(directory, recursive: true);

@@ -47,21 +47,21 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver? observer
         using var network = new SqueezeNextNetwork(configuration.Architecture, recipe.Init, Options.Seed);
         network.to(device);
         using var optimizer = new SgdMomentum(network.named_parameters(), recipe.Momentum, recipe.WeightDecay);
-        var checkpoints = new CheckpointStore(Options.OutputDirectory, Options.KeepCheckpoints);
+        var checkpoints = new CheckpointStore(Options.OutputDirectory, Options.KeepCheckpoints, Options.Attempt, EnsureMayWriteOutput);
         var state = new TrainingState { TotalSteps = totalSteps, StepsPerEpoch = trainLoader.BatchesPerEpoch, Seed = Options.Seed };
-        if (Options.Resume && checkpoints.Latest() is { } latest)
+        if ((Options.ResumeFrom ?? (Options.Resume ? checkpoints.Latest() : null)) is { } latest)
         {
             // The run may be resumed with another length (--steps, --epochs): the schedule follows the new one.
             state = Restore(latest, network, optimizer, trainLoader.BatchesPerEpoch) with { TotalSteps = totalSteps };
-            Emit("resumed", $"resumed from {latest} at step {state.Step} (epoch {state.Epoch + 1}, batch {state.BatchInEpoch})");
+            Emit(TrainingEventKind.Resumed, $"resumed from {latest} at step {state.Step} (epoch {state.Epoch + 1}, batch {state.BatchInEpoch})");
         }
         else
         {
-            Emit("started", $"training {configuration.Name} on {trainSet.Description}; {totalSteps:N0} steps of {recipe.BatchSize} " +
+            Emit(TrainingEventKind.Started, $"training {configuration.Name} on {trainSet.Description}; {totalSteps:N0} steps of {recipe.BatchSize} " +
                             $"({trainLoader.BatchesPerEpoch:N0} per epoch) on {device}");
         }
         if (recipe.PreciseBatchNormBatches == 0 && totalSteps < ShortRunSteps)
-            Emit("short-run", $"only {totalSteps:N0} steps: BatchNorm's running averages (decay 0.999) will lag the weights, so evaluation " +
+            Emit(TrainingEventKind.ShortRun, $"only {totalSteps:N0} steps: BatchNorm's running averages (decay 0.999) will lag the weights, so evaluation " +
                               "may be poor; set training.preciseBatchNormBatches (sqnxt train --precise-bn 50)", "warning");
 
         var session = new TrainingSession(this, network, optimizer, trainLoader, validationLoader, checkpoints, device, state, cancellationToken);
@@ -70,14 +70,21 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver? observer
 
     internal ITrainingObserver Observer => observer;
 
-    internal void Emit(string kind, string message, string level = "info") =>
+    internal void Emit(TrainingEventKind kind, string message, string level = "info") =>
         observer.OnEvent(new TrainingEvent(kind, message, DateTimeOffset.UtcNow, level));
 
     internal string SaveModel(string folder, SqueezeNextNetwork network, string origin)
     {
+        EnsureMayWriteOutput();
         var directory = Path.Combine(Options.OutputDirectory, folder);
         ModelArtifact.Save(directory, network, Options.Configuration, Options.ModelClasses, origin);
         return directory;
+    }
+
+    private void EnsureMayWriteOutput()
+    {
+        if (!observer.MayWriteOutput)
+            throw new OutputFencedException($"the output of this run in {Options.OutputDirectory} may belong to another process now; stopped without writing");
     }
 
     private BatchLoader? OpenValidation(IReadOnlyList<string> classOrder, ImagePreprocessor preprocessor)
@@ -89,7 +96,7 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver? observer
         }
         catch (DatasetException e) when (Options.ValidationData is null)
         {
-            Emit("no-validation", $"no validation split, so no evaluation during training ({e.Message})", "warning");
+            Emit(TrainingEventKind.NoValidation, $"no validation split, so no evaluation during training ({e.Message})", "warning");
             return null;
         }
         return new BatchLoader(validationSet, preprocessor, new LoaderOptions

@@ -53,8 +53,17 @@ public sealed record TrainingOptions
     /// <summary>Seeds initialisation, data order and augmentation.</summary>
     public long Seed { get; init; }
 
+    /// <summary>
+    /// Which attempt at the run this is (a job system's fencing token; 0 outside one). Each attempt names its
+    /// checkpoints apart, so two attempts that reach the same step never write the same directory.
+    /// </summary>
+    public int Attempt { get; init; }
+
     /// <summary>Continue from the newest checkpoint in the output directory.</summary>
     public bool Resume { get; init; }
+
+    /// <summary>Continue from this checkpoint directory (a job system's newest recorded one) instead of the newest on disk.</summary>
+    public string? ResumeFrom { get; init; }
 
     /// <summary>Report training metrics every N steps.</summary>
     public int LogEverySteps { get; init; } = 10;
@@ -68,6 +77,7 @@ public sealed record TrainingOptions
         if (EvalMaxImages is < 1) problems.Add($"evalMaxImages: {EvalMaxImages} must be at least 1");
         if (CheckpointEverySteps < 0) problems.Add($"checkpointEverySteps: {CheckpointEverySteps} must be 0 or more");
         if (!double.IsFinite(CheckpointEveryMinutes) || CheckpointEveryMinutes < 0) problems.Add($"checkpointEveryMinutes: {CheckpointEveryMinutes} must be 0 or more");
+        if (Attempt < 0) problems.Add($"attempt: {Attempt} must be 0 or more");
         if (KeepCheckpoints < 1) problems.Add($"keepCheckpoints: {KeepCheckpoints} must be at least 1");
         if (LoaderThreads is < 1 or > 64) problems.Add($"loaderThreads: {LoaderThreads} is outside 1..64");
         if (TorchThreads is < 1 or > 256) problems.Add($"torchThreads: {TorchThreads} is outside 1..256");

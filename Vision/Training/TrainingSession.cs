@@ -58,7 +58,7 @@ internal sealed class TrainingSession(
                     using (batch)
                     {
                         foreach (var failure in batch.Failures)
-                            trainer.Emit("skipped-image", $"skipped {failure.Name}: {failure.Reason}", "warning");
+                            trainer.Emit(TrainingEventKind.SkippedImage, $"skipped {failure.Name}: {failure.Reason}", "warning");
                         if (batch.Count > 0) TrainStep(batch);
                         AdvancePast(batch);
                     }
@@ -164,7 +164,7 @@ internal sealed class TrainingSession(
             new MetricPoint(step, epoch, "val_top1", result.Top1, now),
             new MetricPoint(step, epoch, "val_top5", result.Top5, now),
         ]);
-        trainer.Emit("evaluated", $"step {step}: validation top-1 {result.Top1:P2}, top-5 {result.Top5:P2}, loss {result.Loss:F4} on {result.Images:N0} images");
+        trainer.Emit(TrainingEventKind.Evaluated, $"step {step}: validation top-1 {result.Top1:P2}, top-5 {result.Top5:P2}, loss {result.Loss:F4} on {result.Images:N0} images");
         if (bestTop1 is null || result.Top1 > bestTop1)
         {
             bestTop1 = result.Top1;
@@ -204,7 +204,7 @@ internal sealed class TrainingSession(
     private TrainingResult Cancel()
     {
         SaveCheckpoint();
-        trainer.Emit("cancelled", $"cancelled at step {step}; checkpoint {lastCheckpoint}");
+        trainer.Emit(TrainingEventKind.Cancelled, $"cancelled at step {step}; checkpoint {lastCheckpoint}");
         return Result(TrainingOutcome.Cancelled, modelDirectory: null);
     }
 
@@ -213,7 +213,7 @@ internal sealed class TrainingSession(
         if (evaluatedAtStep != step) Evaluate();
         SaveCheckpoint();
         var modelDirectory = trainer.SaveModel(Trainer.ModelFolder, network, $"final weights after {step:N0} steps");
-        trainer.Emit("completed", $"completed {step:N0} steps in {Elapsed:hh\\:mm\\:ss}" +
+        trainer.Emit(TrainingEventKind.Completed, $"completed {step:N0} steps in {Elapsed:hh\\:mm\\:ss}" +
                                   (bestTop1 is { } top1 ? $"; best validation top-1 {top1:P2} at step {bestStep}" : ""));
         return Result(TrainingOutcome.Completed, modelDirectory);
     }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using MassTransit;
 using SqueezeNext.Contracts;
-using SqueezeNext.Persistence;
+using SqueezeNext.Persistence.Commands;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.WorkerHost.Jobs;
 
@@ -16,10 +16,10 @@ public static class CommandRecorder
 
     /// <summary>Records the rejection (once) and answers and publishes <see cref="CommandRejected"/>.</summary>
     /// <param name="recorded">What to keep of the command when not all of it (an import keeps its bytes out).</param>
-    public static async Task RejectAsync<T>(ConsumeContext<T> context, RunStore store, Guid id, string reason, ILogger logger, T? recorded = null) where T : class
+    public static async Task RejectAsync<T>(ConsumeContext<T> context, CommandLog commands, Guid id, string reason, ILogger logger, T? recorded = null) where T : class
     {
         logger.LogWarning("Rejected {Command} {CommandId}: {Reason}", typeof(T).Name, id, reason);
-        await store.TryRecordCommandAsync(Rejected(id, recorded ?? context.Message, reason), context.CancellationToken);
+        await commands.TryRecordAsync(Rejected(id, recorded ?? context.Message, reason), context.CancellationToken);
         var rejection = new CommandRejected(id, typeof(T).Name, reason);
         if (context.ResponseAddress is not null) await context.RespondAsync(rejection);
         await context.Publish(rejection);

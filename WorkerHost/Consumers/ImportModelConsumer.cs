@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence;
+using SqueezeNext.Persistence.Commands;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Configuration;
@@ -24,7 +25,7 @@ public sealed class ImportModelConsumer(JobsDbContext db, IOptions<WorkerOptions
     {
         var command = context.Message;
         var recorded = command with { Weights = [] };
-        var store = new RunStore(db);
+        var commands = new CommandLog(db);
         if (await db.ProcessedCommands.AsNoTracking().AnyAsync(c => c.Id == command.CommandId, context.CancellationToken))
         {
             var imported = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.CommandId == command.CommandId, context.CancellationToken);
@@ -33,7 +34,7 @@ public sealed class ImportModelConsumer(JobsDbContext db, IOptions<WorkerOptions
             return;
         }
 
-        Task RejectAsync(string reason) => CommandRecorder.RejectAsync(context, store, command.CommandId, reason, logger, recorded);
+        Task RejectAsync(string reason) => CommandRecorder.RejectAsync(context, commands, command.CommandId, reason, logger, recorded);
         var fileName = Path.GetFileName(command.FileName ?? "");
         if (!RegisterModelConsumer.ModelNamePattern().IsMatch(command.ModelName ?? ""))
         {

@@ -1,4 +1,5 @@
 using SqueezeNext.Persistence;
+using SqueezeNext.Persistence.Commands;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.WorkerHost.Jobs;
 using Microsoft.EntityFrameworkCore;
@@ -16,9 +17,9 @@ public static class ModelVersions
     public static async Task<ModelVersion?> AddAsync(JobsDbContext db, ProcessedCommand record, string artifactRoot, string staged,
         ModelVersion row, CancellationToken cancellationToken)
     {
-        var store = new RunStore(db);
+        var commands = new CommandLog(db);
         await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, cancellationToken);
-        if (!await store.TryRecordCommandAsync(record, cancellationToken))
+        if (!await commands.TryRecordAsync(record, cancellationToken))
             return null;
         int version = 1 + (await db.ModelVersions.Where(v => v.Name == row.Name).MaxAsync(v => (int?)v.Version, cancellationToken) ?? 0);
         var target = Path.Combine(Path.GetFullPath(artifactRoot), "models", row.Name, $"v{version}");

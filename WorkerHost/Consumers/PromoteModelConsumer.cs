@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence;
+using SqueezeNext.Persistence.Commands;
 
 namespace SqueezeNext.WorkerHost.Consumers;
 
@@ -11,17 +12,17 @@ public sealed class PromoteModelConsumer(JobsDbContext db, ILogger<PromoteModelC
     public async Task Consume(ConsumeContext<PromoteModel> context)
     {
         var command = context.Message;
-        var store = new RunStore(db);
+        var commands = new CommandLog(db);
         var version = await db.ModelVersions.AsNoTracking()
             .FirstOrDefaultAsync(v => v.Name == command.ModelName && v.Version == command.Version, context.CancellationToken);
         if (version is null)
         {
-            await CommandRecorder.RejectAsync(context, store, command.CommandId, $"model '{command.ModelName}' has no version {command.Version}", logger);
+            await CommandRecorder.RejectAsync(context, commands, command.CommandId, $"model '{command.ModelName}' has no version {command.Version}", logger);
             return;
         }
 
         await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
-        if (await store.TryRecordCommandAsync(CommandRecorder.Accepted(command.CommandId, command), context.CancellationToken))
+        if (await commands.TryRecordAsync(CommandRecorder.Accepted(command.CommandId, command), context.CancellationToken))
         {
             var now = DateTimeOffset.UtcNow;
             await db.ModelVersions.Where(v => v.Name == command.ModelName && v.IsServing)

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence;
+using SqueezeNext.Persistence.Commands;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.WorkerHost.Jobs;
@@ -24,7 +25,7 @@ public sealed partial class RegisterModelConsumer(JobsDbContext db, IOptions<Wor
     public async Task Consume(ConsumeContext<RegisterModel> context)
     {
         var command = context.Message;
-        var store = new RunStore(db);
+        var commands = new CommandLog(db);
         var existing = await db.ProcessedCommands.AsNoTracking().FirstOrDefaultAsync(c => c.Id == command.CommandId, context.CancellationToken);
         if (existing is not null)
         {
@@ -35,7 +36,7 @@ public sealed partial class RegisterModelConsumer(JobsDbContext db, IOptions<Wor
         }
         if (!ModelNamePattern().IsMatch(command.ModelName ?? ""))
         {
-            await CommandRecorder.RejectAsync(context, store, command.CommandId,
+            await CommandRecorder.RejectAsync(context, commands, command.CommandId,
                 $"modelName: '{command.ModelName}' must be 1 to 100 letters, digits, '.', '_' or '-'", logger);
             return;
         }
@@ -47,7 +48,7 @@ public sealed partial class RegisterModelConsumer(JobsDbContext db, IOptions<Wor
         }
         catch (ArtifactException e)
         {
-            await CommandRecorder.RejectAsync(context, store, command.CommandId, e.Message, logger);
+            await CommandRecorder.RejectAsync(context, commands, command.CommandId, e.Message, logger);
             return;
         }
         var manifest = ModelArtifact.ReadManifest(source);

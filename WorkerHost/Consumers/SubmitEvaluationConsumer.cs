@@ -9,10 +9,7 @@ namespace SqueezeNext.WorkerHost.Consumers;
 public sealed class SubmitEvaluationConsumer(JobsDbContext db, JobPlanner planner, JobSignal signal, ILogger<SubmitEvaluationConsumer> logger)
     : IConsumer<SubmitEvaluation>
 {
-    public async Task Consume(ConsumeContext<SubmitEvaluation> context)
-    {
-        var command = context.Message;
-        var plan = await planner.PlanEvaluationAsync(command, db, context.CancellationToken);
-        await SubmissionHandler.SubmitAsync(context, db, command.RunId, plan, signal, logger);
-    }
+    public Task Consume(ConsumeContext<SubmitEvaluation> context) =>
+        SubmissionHandler.SubmitAsync(context, db, context.Message.RunId,
+            () => planner.PlanEvaluationAsync(context.Message, db, context.CancellationToken), signal, logger);
 }

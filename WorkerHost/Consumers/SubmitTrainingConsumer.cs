@@ -1,8 +1,9 @@
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence;
+using SqueezeNext.Persistence.Commands;
 using SqueezeNext.Persistence.Entities;
+using SqueezeNext.Persistence.Runs;
 using SqueezeNext.WorkerHost.Jobs;
 
 namespace SqueezeNext.WorkerHost.Consumers;
@@ -14,53 +15,43 @@ namespace SqueezeNext.WorkerHost.Consumers;
 public sealed class SubmitTrainingConsumer(JobsDbContext db, JobPlanner planner, JobSignal signal, ILogger<SubmitTrainingConsumer> logger)
     : IConsumer<SubmitTraining>
 {
-    public async Task Consume(ConsumeContext<SubmitTraining> context)
-    {
-        var command = context.Message;
-        await SubmissionHandler.SubmitAsync(context, db, command.RunId, planner.PlanTraining(command), signal, logger);
-    }
+    public Task Consume(ConsumeContext<SubmitTraining> context) =>
+        SubmissionHandler.SubmitAsync(context, db, context.Message.RunId, () => Task.FromResult(planner.PlanTraining(context.Message)), signal, logger);
 }
 
-/// <summary>The shared path of training and evaluation submissions: record once, queue, answer.</summary>
+/// <summary>The shared path of training and evaluation submissions: answer a duplicate before any planning, else plan, queue once, answer.</summary>
 internal static class SubmissionHandler
 {
-    public static async Task SubmitAsync<T>(ConsumeContext<T> context, JobsDbContext db, Guid runId, PlannedRun plan, JobSignal signal, ILogger logger)
+    public static async Task SubmitAsync<T>(ConsumeContext<T> context, JobsDbContext db, Guid runId, Func<Task<PlannedRun>> plan, JobSignal signal, ILogger logger)
         where T : class
     {
-        var store = new RunStore(db);
-        var existing = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, context.CancellationToken);
-        if (existing is not null)
+        var lifecycle = new RunLifecycle(db);
+        var commands = new CommandLog(db);
+        if (await lifecycle.FindAsync(runId, context.CancellationToken) is { } existing)
         {
             await AnswerQueuedAsync(context, existing, duplicate: true);
             return;
         }
-        if (plan.Run is null)
+        var planned = await plan();
+        if (planned.Run is null)
         {
-            await CommandRecorder.RejectAsync(context, store, runId, plan.Rejection!, logger);
+            await CommandRecorder.RejectAsync(context, commands, runId, planned.Rejection!, logger);
             return;
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
-        if (!await store.TryRecordCommandAsync(CommandRecorder.Accepted(runId, context.Message), context.CancellationToken))
+        if (!await lifecycle.QueueAsync(planned.Run, CommandRecorder.Accepted(runId, context.Message), context.CancellationToken))
         {
             // The same id was rejected before (or is being recorded by a concurrent delivery): answer as then.
-            await transaction.RollbackAsync(context.CancellationToken);
-            var recorded = await db.ProcessedCommands.AsNoTracking().FirstOrDefaultAsync(c => c.Id == runId, context.CancellationToken);
-            var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, context.CancellationToken);
-            if (run is not null) await AnswerQueuedAsync(context, run, duplicate: true);
+            var recorded = await commands.FindAsync(runId, context.CancellationToken);
+            if (await lifecycle.FindAsync(runId, context.CancellationToken) is { } run) await AnswerQueuedAsync(context, run, duplicate: true);
             else if (context.ResponseAddress is not null)
                 await context.RespondAsync(new CommandRejected(runId, typeof(T).Name, recorded?.Reason ?? "this id was already used"));
             return;
         }
-        db.Runs.Add(plan.Run);
-        await db.SaveChangesAsync(context.CancellationToken);
-        db.RunEvents.Add(new RunEvent { RunId = runId, Time = DateTimeOffset.UtcNow, Kind = "queued", Message = $"queued: {plan.Run.Name}" });
-        await db.SaveChangesAsync(context.CancellationToken);
-        await transaction.CommitAsync(context.CancellationToken);
 
-        logger.LogInformation("Queued {Kind} run {RunId}: {Name}", plan.Run.Kind, runId, plan.Run.Name);
+        logger.LogInformation("Queued {Kind} run {RunId}: {Name}", planned.Run.Kind, runId, planned.Run.Name);
         signal.Wake();
-        var queued = Queued(plan.Run, duplicate: false);
+        var queued = Queued(planned.Run, duplicate: false);
         await context.Publish(queued);
         if (context.ResponseAddress is not null) await context.RespondAsync(queued);
     }

@@ -183,7 +183,6 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
         Device = options.Value.Device,
         LoaderThreads = options.Value.LoaderThreads,
         Seed = command.Seed ?? 0,
-        Resume = true,
     };
 
     private static PlannedRun Reject(string reason) => new(null, reason);

@@ -1,31 +1,26 @@
 using System.Diagnostics;
-using TorchSharp;
-using System.Text.Json;
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence;
 using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Vision.Artifacts;
-using SqueezeNext.Vision.Data;
-using SqueezeNext.Vision.Evaluation;
+using SqueezeNext.Persistence.Runs;
 using SqueezeNext.Vision.Training;
 using SqueezeNext.WorkerHost.Options;
 using SqueezeNext.WorkerHost.Telemetry;
-using EvaluationRow = SqueezeNext.Persistence.Entities.EvaluationResult;
 
 namespace SqueezeNext.WorkerHost.Jobs;
 
 /// <summary>
-/// Claims queued runs one at a time and executes them on a dedicated thread, while this loop writes heartbeats,
-/// flushes metrics and notices cancellation. A run interrupted by shutdown goes back to the queue and resumes from its
-/// newest checkpoint on whichever worker claims it next.
+/// Claims queued runs one at a time and executes each attempt on a dedicated thread, while this loop renews the
+/// attempt's lease, flushes its records and notices cancellation. An attempt whose lease is lost (taken over, or not
+/// renewable for the stale period) stops and writes nothing more; one interrupted by shutdown goes back to the queue
+/// and resumes from its newest checkpoint on whichever worker claims it next.
 /// </summary>
 public sealed class JobRunner(
     IServiceScopeFactory scopes,
     IOptions<WorkerOptions> options,
-    JobPlanner planner,
+    JobWork work,
     JobSignal signal,
     RunningJobs running,
     WorkerIdentity identity,
@@ -42,17 +37,17 @@ public sealed class JobRunner(
         logger.LogInformation("Job runner {Worker} started", identity.Name);
         while (!stoppingToken.IsCancellationRequested)
         {
-            Run? run = null;
+            ClaimedRun? claimed = null;
+            long claimStartedAt = Stopwatch.GetTimestamp();
             try
             {
-                using var scope = scopes.CreateScope();
-                run = await new RunStore(scope.ServiceProvider.GetRequiredService<JobsDbContext>()).ClaimNextAsync(identity.Name, Kinds, stoppingToken);
+                claimed = await WithLifecycleAsync(lifecycle => lifecycle.ClaimNextAsync(identity.Name, Kinds, stoppingToken));
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogWarning(e, "Could not claim a run; retrying");
             }
-            if (run is null)
+            if (claimed is null)
             {
                 try
                 {
@@ -64,39 +59,39 @@ public sealed class JobRunner(
                 }
                 continue;
             }
-            await ExecuteAsync(run, stoppingToken);
+            await ExecuteAsync(claimed, new LeaseClock(settings.StaleAfter, claimStartedAt), stoppingToken);
         }
     }
 
-    private async Task ExecuteAsync(Run run, CancellationToken stoppingToken)
+    private async Task ExecuteAsync(ClaimedRun claimed, LeaseClock leaseClock, CancellationToken stoppingToken)
     {
+        var (run, lease) = claimed;
         using var logScope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = run.Id });
-        logger.LogInformation("Claimed {Kind} run {RunId} (attempt {Attempt})", run.Kind, run.Id, run.Attempts);
+        logger.LogInformation("Claimed {Kind} run {RunId} (attempt {Attempt})", run.Kind, run.Id, lease.Attempt);
         metrics.RecordQueueTime(run);
         var job = running.Start(run.Id, stoppingToken);
-        var recorder = new RunRecorder(run.Id, scopes, bus);
+        var recorder = new RunRecorder(lease, leaseClock, scopes, bus);
         job.CurrentStep = () => recorder.Progress?.Step ?? run.Step;
         var clock = Stopwatch.StartNew();
         try
         {
-            await bus.Publish(new RunStarted(run.Id, identity.Name, run.Attempts, run.Step, DateTimeOffset.UtcNow), CancellationToken.None);
-            var work = run.Kind == RunKind.Training
-                ? TorchThread.RunAsync($"train-{run.Id:N}", () => (object)new Trainer(planner.TrainingOptionsFor(run), recorder).Run(job.Token))
-                : TorchThread.RunAsync($"evaluate-{run.Id:N}", () => (object)Evaluate(run, recorder, job.Token));
-            await SuperviseAsync(run, job, recorder, work);
-
-            object? outcome = null;
-            Exception? failure = null;
+            string? resumeFrom;
             try
             {
-                outcome = await work;
+                resumeFrom = await WithLifecycleAsync(lifecycle => lifecycle.NewestCheckpointAsync(run.Id, CancellationToken.None));
+                await bus.Publish(new RunStarted(run.Id, identity.Name, lease.Attempt, run.Step, DateTimeOffset.UtcNow), CancellationToken.None);
             }
             catch (Exception e)
             {
-                failure = e;
+                // Its lease goes stale and the run is queued again; this worker goes on claiming.
+                logger.LogWarning(e, "Could not start attempt {Attempt} of run {RunId}", lease.Attempt, run.Id);
+                return;
             }
+            var attempt = TorchThread.RunAsync($"{run.Kind}-{run.Id:N}".ToLowerInvariant(), () => work.Run(run, lease, resumeFrom, recorder, job.Token));
+            await SuperviseAsync(lease, run.Kind == RunKind.Training, job, recorder, leaseClock, attempt);
+            var outcome = await SettleAsync(attempt, job, leaseClock);
             await FlushQuietlyAsync(recorder);
-            await FinishAsync(run, job, outcome, failure, recorder, clock.Elapsed);
+            await RecordAsync(run, lease, outcome, recorder, clock.Elapsed);
         }
         finally
         {
@@ -105,143 +100,115 @@ public sealed class JobRunner(
         }
     }
 
-    /// <summary>Heartbeats and flushes until the job ends; stops the job when it is cancelled or its claim is lost.</summary>
-    private async Task SuperviseAsync(Run run, RunningJob job, RunRecorder recorder, Task work)
+    /// <summary>Renews the lease and flushes until the attempt ends; stops it when it is cancelled or its lease is lost.</summary>
+    private async Task SuperviseAsync(RunLease lease, bool training, RunningJob job, RunRecorder recorder, LeaseClock leaseClock, Task attempt)
     {
-        var lastHeartbeat = Stopwatch.StartNew();
+        var lastRenewal = Stopwatch.StartNew();
         var interval = settings.FlushInterval < settings.HeartbeatInterval ? settings.FlushInterval : settings.HeartbeatInterval;
-        while (!work.IsCompleted)
+        while (!attempt.IsCompleted)
         {
-            await Task.WhenAny(work, Task.Delay(interval));
+            await Task.WhenAny(attempt, Task.Delay(interval));
             await FlushQuietlyAsync(recorder);
-            if (run.Kind == RunKind.Training) metrics.SetTrainingThroughput(recorder.Progress?.ImagesPerSecond ?? 0);
-            if (lastHeartbeat.Elapsed < settings.HeartbeatInterval && !work.IsCompleted) continue;
-            lastHeartbeat.Restart();
+            if (training) metrics.SetTrainingThroughput(recorder.Progress?.ImagesPerSecond ?? 0);
+            if (!leaseClock.IsHeld)
+            {
+                job.Stop(StopReason.LeaseLost);
+                continue;
+            }
+            if (lastRenewal.Elapsed < settings.HeartbeatInterval && !attempt.IsCompleted) continue;
+            lastRenewal.Restart();
+            long startedAt = Stopwatch.GetTimestamp();
             try
             {
-                using var scope = scopes.CreateScope();
-                var cancel = await new RunStore(scope.ServiceProvider.GetRequiredService<JobsDbContext>())
-                    .HeartbeatAsync(run.Id, identity.Name, recorder.Progress, CancellationToken.None);
-                if (cancel is null) job.Stop(StopReason.LostClaim);
-                else if (cancel.Value) job.Stop(StopReason.Cancelled);
+                switch (await WithLifecycleAsync(lifecycle => lifecycle.RenewAsync(lease, recorder.Progress, CancellationToken.None)))
+                {
+                    case LeaseState.Lost:
+                        leaseClock.Lose();
+                        job.Stop(StopReason.LeaseLost);
+                        break;
+                    case LeaseState.CancelRequested:
+                        leaseClock.Renewed(startedAt);
+                        job.Stop(StopReason.Cancelled);
+                        break;
+                    default:
+                        leaseClock.Renewed(startedAt);
+                        break;
+                }
             }
             catch (Exception e)
             {
-                // The database may be restarting; the run goes on and the next heartbeat tries again.
-                logger.LogWarning(e, "Heartbeat of run {RunId} failed", run.Id);
+                // The database may be restarting: the attempt goes on while its lease lasts, and the next renewal tries again.
+                logger.LogWarning(e, "Could not renew the lease on run {RunId}", lease.RunId);
             }
         }
     }
 
-    private async Task FinishAsync(Run run, RunningJob job, object? outcome, Exception? failure, RunRecorder recorder, TimeSpan elapsed)
+    /// <summary>What the attempt's end means for its run.</summary>
+    private static async Task<JobOutcome> SettleAsync(Task<JobOutcome> attempt, RunningJob job, LeaseClock leaseClock)
     {
-        if (job.Reason == StopReason.LostClaim)
+        JobOutcome outcome;
+        try
         {
-            logger.LogWarning("Run {RunId} was taken over by another worker; this worker stopped without recording", run.Id);
-            return;
+            outcome = await attempt;
         }
+        catch (Exception e)
+        {
+            outcome = e is OperationCanceledException && job.Reason != StopReason.None ? new JobOutcome.Stopped() : new JobOutcome.Failed(e);
+        }
+        if (!leaseClock.IsHeld || job.Reason == StopReason.LeaseLost || outcome is JobOutcome.Failed { Error: OutputFencedException })
+            return new JobOutcome.LeaseLost();
+        if (outcome is JobOutcome.Stopped)
+            return job.Reason == StopReason.Shutdown ? new JobOutcome.Released() : new JobOutcome.Cancelled();
+        return outcome;
+    }
 
-        using var scope = scopes.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
-        var store = new RunStore(db);
-        var now = DateTimeOffset.UtcNow;
+    private async Task RecordAsync(Run run, RunLease lease, JobOutcome outcome, RunRecorder recorder, TimeSpan elapsed)
+    {
         var progress = recorder.Progress;
         long step = progress?.Step ?? run.Step;
-        await store.HeartbeatAsync(run.Id, identity.Name, progress, CancellationToken.None);
-
-        if (failure is not null)
+        var now = DateTimeOffset.UtcNow;
+        bool recorded = await WithLifecycleAsync(async lifecycle =>
         {
-            string reason = Describe(failure);
-            logger.LogError(failure, "Run {RunId} failed: {Reason}", run.Id, reason);
-            await AddEventAsync(db, run.Id, "failed", reason, "error");
-            if (await store.FinishAsync(run.Id, identity.Name, RunStatus.Failed, reason, CancellationToken.None))
-                await bus.Publish(new RunFailed(run.Id, reason, step, now));
-            return;
-        }
-
-        bool stopped = outcome is TrainingResult { Outcome: TrainingOutcome.Cancelled } || outcome is null;
-        if (stopped && job.Reason == StopReason.Shutdown)
-        {
-            await AddEventAsync(db, run.Id, "released", $"worker {identity.Name} shut down at step {step}; the run is queued to resume", "warning");
-            await store.ReleaseAsync(run.Id, identity.Name, CancellationToken.None);
-            return;
-        }
-        if (stopped)
-        {
-            var reason = await db.Runs.Where(r => r.Id == run.Id).Select(r => r.CancelReason).FirstOrDefaultAsync();
-            if (await store.FinishAsync(run.Id, identity.Name, RunStatus.Cancelled, null, CancellationToken.None))
-                await bus.Publish(new RunCancelled(run.Id, step, reason, now));
-            return;
-        }
-
-        double? top1 = null, top5 = null, best = recorder.BestTop1;
-        if (outcome is TrainingResult training)
-        {
-            top1 = training.LastEvaluation?.Top1;
-            top5 = training.LastEvaluation?.Top5;
-            best = training.BestTop1;
-        }
-        else if (outcome is Vision.Evaluation.EvaluationResult evaluation)
-        {
-            top1 = evaluation.Top1;
-            top5 = evaluation.Top5;
-            await SaveEvaluationAsync(db, run, evaluation);
-        }
-        await db.Runs.Where(r => r.Id == run.Id).ExecuteUpdateAsync(u => u
-            .SetProperty(r => r.LastTop1, top1)
-            .SetProperty(r => r.LastTop5, top5)
-            .SetProperty(r => r.BestTop1, best));
-        if (await store.FinishAsync(run.Id, identity.Name, RunStatus.Completed, null, CancellationToken.None))
-            await bus.Publish(new RunCompleted(run.Id, run.Kind.ToString().ToLowerInvariant(), step, top1, top5, best, elapsed.TotalSeconds, now));
-        logger.LogInformation("Run {RunId} completed in {Seconds:F1} s", run.Id, elapsed.TotalSeconds);
-    }
-
-    private Vision.Evaluation.EvaluationResult Evaluate(Run run, RunRecorder recorder, CancellationToken cancellationToken)
-    {
-        var command = JsonSerializer.Deserialize<SubmitEvaluation>(run.RequestJson, JobPlanner.Json)!;
-        using var model = ModelArtifact.Load(run.OutputDirectory!);
-        var dataset = DatasetReader.Open(planner.ResolveDataset(run.Dataset),
-            command.Split == "train" ? DatasetSplit.Train : DatasetSplit.Validation, LabelSpace.ClassOrderOf(model.Manifest));
-        if (dataset.Classes.Count != model.Configuration.Architecture.NumClasses)
-            throw new DatasetException($"{dataset.Description} has {dataset.Classes.Count} classes but the model has {model.Configuration.Architecture.NumClasses} outputs");
-        var device = DeviceSelector.Resolve(settings.Device);
-        model.Network.to(device);
-        var loader = new BatchLoader(dataset, ImagePreprocessor.For(model.Configuration), new LoaderOptions
-        {
-            BatchSize = 64, Threads = settings.LoaderThreads,
+            switch (outcome)
+            {
+                case JobOutcome.LeaseLost:
+                    logger.LogWarning("Lost the lease on run {RunId} (attempt {Attempt}): stopped the job without recording anything more", run.Id, lease.Attempt);
+                    return true;
+                case JobOutcome.Released:
+                    return await lifecycle.ReleaseAsync(lease, progress,
+                        $"worker {identity.Name} shut down at step {step}; the run is queued to resume", CancellationToken.None);
+                case JobOutcome.Cancelled:
+                    var cancelReason = await lifecycle.CancelReasonAsync(run.Id, CancellationToken.None);
+                    if (!await lifecycle.FinishAsync(lease, progress, new RunEnding(RunStatus.Cancelled, null), CancellationToken.None)) return false;
+                    await bus.Publish(new RunCancelled(run.Id, step, cancelReason, now));
+                    return true;
+                case JobOutcome.Failed failed:
+                    string reason = JobWork.Describe(failed.Error);
+                    logger.LogError(failed.Error, "Run {RunId} failed: {Reason}", run.Id, reason);
+                    var failedEvent = new RunEvent { Kind = RunEventKind.Failed, Level = "error", Message = reason };
+                    if (!await lifecycle.FinishAsync(lease, progress, new RunEnding(RunStatus.Failed, failedEvent, Error: reason), CancellationToken.None)) return false;
+                    await bus.Publish(new RunFailed(run.Id, reason, step, now));
+                    return true;
+                case JobOutcome.Completed completed:
+                    var ending = new RunEnding(RunStatus.Completed, null, null, completed.Top1, completed.Top5, completed.BestTop1 ?? recorder.BestTop1,
+                        completed.Evaluation is { } evaluation ? JobWork.EvaluationRow(run, evaluation) : null);
+                    if (!await lifecycle.FinishAsync(lease, progress, ending, CancellationToken.None)) return false;
+                    await bus.Publish(new RunCompleted(run.Id, run.Kind.ToString().ToLowerInvariant(), step, ending.Top1, ending.Top5, ending.BestTop1,
+                        elapsed.TotalSeconds, now));
+                    logger.LogInformation("Run {RunId} completed in {Seconds:F1} s", run.Id, elapsed.TotalSeconds);
+                    return true;
+                default:
+                    throw new InvalidOperationException($"unexpected outcome {outcome}");
+            }
         });
-        long total = Math.Min(dataset.Count, command.MaxImages ?? int.MaxValue);
-        var started = DateTimeOffset.UtcNow;
-        return Evaluator.Evaluate(model.Network, loader, device, command.MaxImages,
-            done => recorder.OnProgress(new TrainingProgress(done, total, 0, double.NaN, 0, done / Math.Max(1e-3, (DateTimeOffset.UtcNow - started).TotalSeconds),
-                DateTimeOffset.UtcNow - started, null)),
-            cancellationToken);
+        if (!recorded)
+            logger.LogWarning("Run {RunId} was taken over by another attempt before attempt {Attempt} could record its end", run.Id, lease.Attempt);
     }
 
-    private static async Task SaveEvaluationAsync(JobsDbContext db, Run run, Vision.Evaluation.EvaluationResult evaluation)
+    private async Task<T> WithLifecycleAsync<T>(Func<RunLifecycle, Task<T>> action)
     {
-        var command = JsonSerializer.Deserialize<SubmitEvaluation>(run.RequestJson, JobPlanner.Json)!;
-        db.EvaluationResults.Add(new EvaluationRow
-        {
-            RunId = run.Id,
-            ModelVersionId = run.ModelVersionId,
-            Dataset = run.Dataset,
-            Split = command.Split,
-            Images = evaluation.Images,
-            Loss = double.IsFinite(evaluation.Loss) ? evaluation.Loss : null,
-            Top1 = evaluation.Top1,
-            Top5 = evaluation.Top5,
-            ImagesPerSecond = evaluation.ImagesPerSecond,
-            PerClassJson = JsonSerializer.Serialize(evaluation.PerClass.Select(c => new { c.Index, c.Name, c.Correct, c.Total }), JobPlanner.Json),
-            CreatedAt = DateTimeOffset.UtcNow,
-        });
-        await db.SaveChangesAsync();
-    }
-
-    private static async Task AddEventAsync(JobsDbContext db, Guid runId, string kind, string message, string level)
-    {
-        db.RunEvents.Add(new Persistence.Entities.RunEvent { RunId = runId, Time = DateTimeOffset.UtcNow, Kind = kind, Level = level, Message = message });
-        await db.SaveChangesAsync();
+        using var scope = scopes.CreateScope();
+        return await action(new RunLifecycle(scope.ServiceProvider.GetRequiredService<JobsDbContext>()));
     }
 
     private async Task FlushQuietlyAsync(RunRecorder recorder)
@@ -255,12 +222,4 @@ public sealed class JobRunner(
             logger.LogWarning(e, "Could not write a run's metrics; they are kept for the next flush");
         }
     }
-
-    /// <summary>What a user reads in the run's error: the message for expected failures, type and message otherwise.</summary>
-    private static string Describe(Exception failure) => failure switch
-    {
-        DatasetException or TrainingDivergedException or ArtifactException or ImageDecodeException
-            or Vision.Model.InvalidConfigurationException or ArgumentException => failure.Message,
-        _ => $"{failure.GetType().Name}: {failure.Message}",
-    };
 }

@@ -4,6 +4,8 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence;
+using RunEventKind = SqueezeNext.Persistence.Entities.RunEventKind;
+using SqueezeNext.Persistence.Runs;
 using SqueezeNext.Vision.Runtime;
 using SqueezeNext.Vision.Training;
 using CheckpointRow = SqueezeNext.Persistence.Entities.Checkpoint;
@@ -13,11 +15,13 @@ using RunEventRow = SqueezeNext.Persistence.Entities.RunEvent;
 namespace SqueezeNext.WorkerHost.Jobs;
 
 /// <summary>
-/// Receives a training run's metrics, events and checkpoints on the training thread, and writes them to the database
-/// and the bus in batches from <see cref="FlushAsync"/>, so the training loop never waits on I/O.
+/// Receives an attempt's metrics, events and checkpoints on the training thread, and writes them to the database and
+/// the bus in batches from <see cref="FlushAsync"/>, so the training loop never waits on I/O. Everything goes out
+/// under the attempt's lease: once it is lost, nothing more is written or published, and no file is put in place.
 /// </summary>
-public sealed class RunRecorder(Guid runId, IServiceScopeFactory scopes, IPublishEndpoint publisher) : ITrainingObserver
+public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, IServiceScopeFactory scopes, IPublishEndpoint publisher) : ITrainingObserver
 {
+    private readonly Guid runId = lease.RunId;
     private readonly ConcurrentQueue<MetricPoint> metrics = new();
     private readonly ConcurrentQueue<TrainingEvent> events = new();
     private readonly ConcurrentQueue<CheckpointInfo> checkpoints = new();
@@ -64,18 +68,23 @@ public sealed class RunRecorder(Guid runId, IServiceScopeFactory scopes, IPublis
 
     public void OnCheckpoint(CheckpointInfo checkpoint) => checkpoints.Enqueue(checkpoint);
 
+    public bool MayWriteOutput => leaseClock.IsHeld;
+
     /// <summary>
     /// Writes what arrived since the last flush and publishes the run's progress. When the database is unreachable
-    /// the items go back in the queues for the next flush, so nothing is lost while it restarts.
+    /// the items go back in the queues for the next flush, so nothing is lost while it restarts; when the lease is
+    /// lost they are dropped.
     /// </summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         var metricPoints = Drain(metrics);
         var trainingEvents = Drain(events);
         var checkpointInfos = Drain(checkpoints);
+        if (!leaseClock.IsHeld) return;
+        bool held;
         try
         {
-            await WriteAsync(metricPoints, trainingEvents, checkpointInfos, cancellationToken);
+            held = await WriteAsync(metricPoints, trainingEvents, checkpointInfos, cancellationToken);
         }
         catch
         {
@@ -83,6 +92,11 @@ public sealed class RunRecorder(Guid runId, IServiceScopeFactory scopes, IPublis
             foreach (var trainingEvent in trainingEvents) events.Enqueue(trainingEvent);
             foreach (var checkpoint in checkpointInfos) checkpoints.Enqueue(checkpoint);
             throw;
+        }
+        if (!held)
+        {
+            leaseClock.Lose();
+            return;
         }
 
         // The events are for live views; the database is the record. A broker that is down or reconnecting must not
@@ -136,36 +150,26 @@ public sealed class RunRecorder(Guid runId, IServiceScopeFactory scopes, IPublis
         }
     }
 
-    private async Task WriteAsync(List<MetricPoint> metricPoints, List<TrainingEvent> trainingEvents, List<CheckpointInfo> checkpointInfos,
+    private async Task<bool> WriteAsync(List<MetricPoint> metricPoints, List<TrainingEvent> trainingEvents, List<CheckpointInfo> checkpointInfos,
         CancellationToken cancellationToken)
     {
-        if (metricPoints.Count + trainingEvents.Count + checkpointInfos.Count == 0) return;
+        var records = new AttemptRecords(
+            metricPoints.Select(m => new MetricRow { RunId = runId, Step = m.Step, Epoch = m.Epoch, Name = m.Name, Value = m.Value, Time = m.Time }).ToList(),
+            checkpointInfos.Select(c => new CheckpointRow
+            {
+                RunId = runId, Step = c.Step, Epoch = c.Epoch, Path = c.Directory,
+                MetricsJson = JsonSerializer.Serialize(c.Metrics.Where(p => double.IsFinite(p.Value)).ToDictionary()),
+            }).ToList(),
+            trainingEvents.Select(e => new RunEventRow { RunId = runId, Time = e.Time, Kind = KindOf(e.Kind), Level = e.Level, Message = e.Message }).ToList());
+        if (records.IsEmpty) return true;
         using var scope = scopes.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
-        var store = new RunStore(db);
-        await store.UpsertMetricsAsync(runId, metricPoints.Select(m => new MetricRow
-        {
-            RunId = runId, Step = m.Step, Epoch = m.Epoch, Name = m.Name, Value = m.Value, Time = m.Time,
-        }).ToList(), cancellationToken);
-        if (metricPoints.Count > 0) FaultPoints.Reach(FaultPoints.MetricsFlush);
-        foreach (var checkpoint in checkpointInfos)
-        {
-            await store.UpsertCheckpointAsync(new CheckpointRow
-            {
-                RunId = runId, Step = checkpoint.Step, Epoch = checkpoint.Epoch, Path = checkpoint.Directory,
-                MetricsJson = JsonSerializer.Serialize(checkpoint.Metrics.Where(p => double.IsFinite(p.Value)).ToDictionary()),
-                CreatedAt = DateTimeOffset.UtcNow,
-            }, cancellationToken);
-        }
-        if (trainingEvents.Count > 0)
-        {
-            db.RunEvents.AddRange(trainingEvents.Select(e => new RunEventRow
-            {
-                RunId = runId, Time = e.Time, Kind = e.Kind, Level = e.Level, Message = e.Message.Length > 4000 ? e.Message[..4000] : e.Message,
-            }));
-            await db.SaveChangesAsync(cancellationToken);
-        }
+        bool held = await new RunLifecycle(scope.ServiceProvider.GetRequiredService<JobsDbContext>()).RecordAsync(lease, records, cancellationToken);
+        if (held && metricPoints.Count > 0) FaultPoints.Reach(FaultPoints.MetricsFlush);
+        return held;
     }
+
+    /// <summary>The stored kind of an engine event: the job system's kinds include the engine's under the same names.</summary>
+    public static RunEventKind KindOf(TrainingEventKind kind) => Enum.Parse<RunEventKind>(kind.ToString());
 
     private double? Get(string name) => latest.TryGetValue(name, out var value) && double.IsFinite(value) ? value : null;
 

@@ -13,8 +13,8 @@ public enum StopReason
     /// <summary>The worker is shutting down; the run goes back to the queue and resumes elsewhere.</summary>
     Shutdown,
 
-    /// <summary>Another worker took the run over (this one was presumed dead); stop without writing anything.</summary>
-    LostClaim,
+    /// <summary>The attempt lost its lease (another may hold the run now): stop without writing anything.</summary>
+    LeaseLost,
 }
 
 /// <summary>The jobs running on this worker, so a cancel command stops one at once instead of at its next heartbeat.</summary>

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 using SqueezeNext.Persistence;
-using SqueezeNext.Persistence.Entities;
+using SqueezeNext.Persistence.Runs;
 using SqueezeNext.WorkerHost.Options;
 
 namespace SqueezeNext.WorkerHost.Jobs;
@@ -24,20 +24,11 @@ public sealed class StaleRunMonitor(IServiceScopeFactory scopes, IOptions<Worker
                 try
                 {
                     using var scope = scopes.CreateScope();
-                    var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
-                    var requeued = await new RunStore(db).RequeueStaleAsync(settings.StaleAfter, stoppingToken);
-                    if (requeued.Count == 0) continue;
+                    var requeued = await new RunLifecycle(scope.ServiceProvider.GetRequiredService<JobsDbContext>())
+                        .RequeueStaleAsync(settings.StaleAfter, stoppingToken);
                     foreach (var runId in requeued)
-                    {
                         logger.LogWarning("Run {RunId} lost its worker (no heartbeat for {Stale}); queued to resume", runId, settings.StaleAfter);
-                        db.RunEvents.Add(new RunEvent
-                        {
-                            RunId = runId, Time = DateTimeOffset.UtcNow, Kind = "requeued", Level = "warning",
-                            Message = $"no heartbeat for {settings.StaleAfter.TotalSeconds:F0} s: the worker is presumed dead; queued to resume from the newest checkpoint",
-                        });
-                    }
-                    await db.SaveChangesAsync(stoppingToken);
-                    if (settings.RunJobs) signal.Wake();
+                    if (requeued.Count > 0 && settings.RunJobs) signal.Wake();
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {

@@ -60,7 +60,7 @@ public sealed class WorkerOptions
 
     /// <summary>A running run whose heartbeat is older than this is presumed orphaned and queued again.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
-    public TimeSpan StaleAfter { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan StaleAfter { get; set; } = Persistence.Runs.RunLifecycle.DefaultStaleAfter;
 
     /// <summary>How often an idle worker looks for queued runs.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]

@@ -110,6 +110,19 @@ public sealed class AppProcess : IDisposable
         process.WaitForExit(10_000);
     }
 
+    /// <summary>SIGSTOP: the process is frozen where it is, its sockets open, as a VM paused or a process stuck in a long GC.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>SIGCONT: a paused process goes on from where it was.</summary>
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString()])!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {process.Id} failed");
+    }
+
     /// <summary>SIGTERM and wait: a worker checkpoints and hands its run back.</summary>
     public bool Stop(TimeSpan timeout)
     {

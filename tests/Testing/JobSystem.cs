@@ -86,6 +86,16 @@ public sealed class JobSystem : IAsyncDisposable
         ["RabbitMq__Password"] = services.RabbitPassword,
     };
 
+    /// <summary>A proxy to this job system's PostgreSQL that a test can cut, and the worker settings that connect through it.</summary>
+    public (TcpProxy Proxy, Dictionary<string, string> Settings) PostgresThroughProxy()
+    {
+        var proxy = new TcpProxy(services.Host, services.PostgresPort);
+        return (proxy, new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = $"Host=127.0.0.1;Port={proxy.Port};Username=postgres;Database={Database};Pooling=false;Timeout=3",
+        });
+    }
+
     public IReadOnlyDictionary<string, string> WorkerSettings(IReadOnlyDictionary<string, string>? overrides = null)
     {
         var settings = ServiceSettings();

@@ -26,26 +26,28 @@ public sealed class CrashRecoveryTests : PhotoJobSystemTests
         // In its 25th step, after the backward pass: the newest checkpoint is step 20.
         var worker = await StartArmedAsync($"{FaultPoints.TrainingStep}@25");
         await system.Bus.Publish(submit);
-        await KillAtAsync(worker, FaultPoints.TrainingStep);
+        await KillAtAsync(worker, FaultPoints.TrainingStep, submit.RunId, recordedCheckpoint: 20);
         Assert.Equal(20, checkpoints.List().Max(c => c.Step));
 
         // Resumed from 20, it writes the checkpoint at 30, then is killed with the one at 40 written but not in place.
         worker = await StartArmedAsync($"{FaultPoints.CheckpointWrite}@2");
-        await KillAtAsync(worker, FaultPoints.CheckpointWrite);
-        Assert.Single(Directory.GetDirectories(checkpoints.Directory, ".step-00000040.*.partial"));
+        await KillAtAsync(worker, FaultPoints.CheckpointWrite, submit.RunId, recordedCheckpoint: 30);
+        Assert.Single(Directory.GetDirectories(checkpoints.Directory, ".step-00000040-a2.*.partial"));
         Assert.Equal(30, checkpoints.List().Max(c => c.Step));
         resumedFrom.Add(20);
 
         // Resumed from 30 (never from the partial 40), it is killed after writing the metrics of step 50 to the database.
         worker = await StartArmedAsync($"{FaultPoints.MetricsFlush}@2");
-        await KillAtAsync(worker, FaultPoints.MetricsFlush);
+        await KillAtAsync(worker, FaultPoints.MetricsFlush, submit.RunId, recordedCheckpoint: null);
         resumedFrom.Add(30);
-        long recordedStep;
+        long recordedStep, newest;
         await using (var db = system.Db())
+        {
             recordedStep = await db.MetricPoints.Where(m => m.RunId == submit.RunId).MaxAsync(m => m.Step);
+            newest = await db.Checkpoints.Where(c => c.RunId == submit.RunId).MaxAsync(c => c.Step);
+        }
         Assert.Equal(50, recordedStep);
-        long newest = checkpoints.List().Max(c => c.Step);
-        Assert.True(newest >= recordedStep - 10, $"the newest checkpoint, {newest}, is more than one interval behind step {recordedStep}");
+        Assert.True(newest >= recordedStep - 10, $"the newest recorded checkpoint, {newest}, is more than one interval behind step {recordedStep}");
         resumedFrom.Add(newest);
 
         await system.StartWorkerAsync();
@@ -55,7 +57,7 @@ public sealed class CrashRecoveryTests : PhotoJobSystemTests
         Assert.Equal(4, run.Attempts);
         await using (var db = system.Db())
         {
-            var resumed = await db.RunEvents.Where(e => e.RunId == submit.RunId && e.Kind == "resumed").OrderBy(e => e.Id).Select(e => e.Message).ToListAsync();
+            var resumed = await db.RunEvents.Where(e => e.RunId == submit.RunId && e.Kind == RunEventKind.Resumed).OrderBy(e => e.Id).Select(e => e.Message).ToListAsync();
             Assert.Equal(resumedFrom.Count, resumed.Count);
             foreach (var (message, step) in resumed.Zip(resumedFrom))
                 Assert.Contains($"at step {step} ", message);
@@ -72,9 +74,17 @@ public sealed class CrashRecoveryTests : PhotoJobSystemTests
     private Task<AppProcess> StartArmedAsync(string faultPoints) =>
         system.StartWorkerAsync(new Dictionary<string, string> { [FaultPoints.EnvironmentVariable] = faultPoints });
 
-    private static async Task KillAtAsync(AppProcess worker, string faultPoint)
+    /// <summary>
+    /// Kills the worker once it froze at <paramref name="faultPoint"/> and, where given, its supervisor (which goes on
+    /// while the training thread is frozen) recorded the checkpoint at <paramref name="recordedCheckpoint"/>: a run
+    /// resumes from its newest recorded checkpoint.
+    /// </summary>
+    private async Task KillAtAsync(AppProcess worker, string faultPoint, Guid runId, long? recordedCheckpoint)
     {
         await worker.WaitForOutputAsync($"fault point {faultPoint} reached", TimeSpan.FromMinutes(3));
+        if (recordedCheckpoint is { } step)
+            await system.WaitForAsync(db => db.Checkpoints.FirstOrDefaultAsync(c => c.RunId == runId && c.Step == step), TimeSpan.FromSeconds(30),
+                $"the checkpoint at step {step} recorded");
         worker.Kill();
     }
 

@@ -61,7 +61,7 @@ public sealed class DependencyFaultTests(ITestOutputHelper output) : IDisposable
         // Progress events wait for the broker only briefly, so the heartbeat went on and the live run was never
         // taken for dead and started a second time.
         await using var db = system.Db();
-        Assert.DoesNotContain(await db.RunEvents.Where(e => e.RunId == run).Select(e => e.Kind).ToListAsync(), kind => kind == "requeued");
+        Assert.DoesNotContain(await db.RunEvents.Where(e => e.RunId == run).Select(e => e.Kind).ToListAsync(), kind => kind == RunEventKind.Requeued);
         Assert.Equal(1, (await db.Runs.SingleAsync(r => r.Id == run)).Attempts);
     }
 

@@ -53,7 +53,7 @@ public sealed class DuplicateCommandTests : PhotoJobSystemTests
         Assert.Equal(1, await check.EvaluationResults.CountAsync());
         Assert.Equal(1, await check.ModelVersions.CountAsync());
         Assert.Equal(2, (await check.Runs.SingleAsync(r => r.Id == longRun.RunId)).Attempts);
-        Assert.Equal(2, await check.RunEvents.CountAsync(e => e.RunId == longRun.RunId && e.Kind == "cancelled"));
+        Assert.Equal(2, await check.RunEvents.CountAsync(e => e.RunId == longRun.RunId && e.Kind == RunEventKind.Cancelled));
         foreach (var id in new[] { training.RunId, evaluation.RunId, register.CommandId, promote.CommandId, cancel.CommandId, resume.CommandId })
             Assert.Equal(1, await check.ProcessedCommands.CountAsync(c => c.Id == id));
         Assert.Equal(2, system.EventsOf<RunCancelled>().Count(e => e.RunId == longRun.RunId));

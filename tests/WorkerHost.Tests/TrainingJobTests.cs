@@ -35,7 +35,7 @@ public sealed class TrainingJobTests : PhotoJobSystemTests
             Assert.Equal([10L, 20L, 30L, 40L], losses);
             Assert.Equal(2, await db.MetricPoints.CountAsync(m => m.RunId == submit.RunId && m.Name == "val_top1"));
             Assert.Equal([20L, 40L], await db.Checkpoints.Where(c => c.RunId == submit.RunId).OrderBy(c => c.Step).Select(c => c.Step).ToListAsync());
-            Assert.Contains(await db.RunEvents.Where(e => e.RunId == submit.RunId).Select(e => e.Kind).ToListAsync(), k => k == "completed");
+            Assert.Contains(await db.RunEvents.Where(e => e.RunId == submit.RunId).Select(e => e.Kind).ToListAsync(), k => k == RunEventKind.Completed);
         }
 
         var evaluation = new SubmitEvaluation(NewId.NextGuid(), "fashion-mnist", SourceRunId: submit.RunId, MaxImages: 400);
@@ -84,7 +84,7 @@ public sealed class TrainingJobTests : PhotoJobSystemTests
             TimeSpan.FromMinutes(1), "the cancellation");
         await system.WaitForEventAsync<RunCancelled>(e => e.RunId == submit.RunId, TimeSpan.FromSeconds(30), "RunCancelled");
         await using var db = system.Db();
-        var requested = await db.RunEvents.SingleAsync(e => e.RunId == submit.RunId && e.Kind == "cancel-requested");
+        var requested = await db.RunEvents.SingleAsync(e => e.RunId == submit.RunId && e.Kind == RunEventKind.CancelRequested);
         long stepAtCancel = long.Parse(System.Text.RegularExpressions.Regex.Match(requested.Message, @"at step (\d+)").Groups[1].Value);
         var stoppedAt = system.EventsOf<RunCancelled>().Single(e => e.RunId == submit.RunId).Step;
         Assert.InRange(stoppedAt - stepAtCancel, 0, 1);

@@ -173,7 +173,7 @@ public sealed class ComposeStackTests(ComposeStack stack) : IClassFixture<Compos
         {
             var newest = await db.Checkpoints.Where(c => c.RunId == run && c.CreatedAt <= resumed.StartedAt).MaxAsync(c => c.Step);
             Assert.True(resumed.Step == newest && newest > 0, $"point 5: the run resumed at step {resumed.Step}, its newest checkpoint was step {newest}");
-            Assert.True(await db.RunEvents.AnyAsync(e => e.RunId == run && e.Kind == "released"), "point 5: no 'released' event: the worker did not hand the run back");
+            Assert.True(await db.RunEvents.AnyAsync(e => e.RunId == run && e.Kind == RunEventKind.Released), "point 5: no 'released' event: the worker did not hand the run back");
             var lossSteps = await db.MetricPoints.Where(m => m.RunId == run && m.Name == "train_loss").Select(m => m.Step).ToListAsync();
             Assert.True(lossSteps.Any(s => s <= resumed.Step) && lossSteps.Any(s => s > resumed.Step), $"point 5: loss points at steps {string.Join(",", lossSteps)} do not span the resume at {resumed.Step}");
             await AssertNoMetricPointTwiceAsync(db, run, "point 5");

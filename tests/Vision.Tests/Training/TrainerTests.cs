@@ -95,7 +95,7 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(3, checkpoint.State.Step);
         Assert.Equal(0, checkpoint.State.Epoch);
         Assert.Equal(3, checkpoint.State.BatchInEpoch);
-        Assert.Contains(recorder.Events, e => e.Kind == "cancelled");
+        Assert.Contains(recorder.Events, e => e.Kind == TrainingEventKind.Cancelled);
     }
 
     [Fact]
@@ -133,9 +133,9 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), recorder.Metrics.Where(m => m.Name == "lr").Select(m => m.Step));
         Assert.Equal(0.01, recorder.Metrics.First(m => m.Name == "lr").Value, 9);
         Assert.Contains(recorder.Metrics, m => m.Name == "val_top1");
-        Assert.Contains(recorder.Events, e => e.Kind == "started");
-        Assert.Contains(recorder.Events, e => e.Kind == "evaluated");
-        Assert.Contains(recorder.Events, e => e.Kind == "completed");
+        Assert.Contains(recorder.Events, e => e.Kind == TrainingEventKind.Started);
+        Assert.Contains(recorder.Events, e => e.Kind == TrainingEventKind.Evaluated);
+        Assert.Contains(recorder.Events, e => e.Kind == TrainingEventKind.Completed);
         // Steps 5 and 30 are both past the first epoch's evaluation; nothing accumulates across steps.
         Assert.Equal(recorder.LiveTensors[10], recorder.LiveTensors[^1]);
     }
