@@ -34,6 +34,7 @@ public sealed class RunLifecycle(JobsDbContext db)
         db.RunEvents.Add(Event(run.Id, RunEventKind.Queued, $"queued: {run.Name}"));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        db.ChangeTracker.Clear();
         return true;
     }
 
