@@ -72,7 +72,7 @@ public sealed class AppProcess : IDisposable
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
-                throw new InvalidOperationException($"the process exited with {process.ExitCode}; log: {ReadLog()}");
+                throw new InvalidOperationException($"the process exited with {process.ExitCode}; log: {ReadLogAfterExit()}");
             try
             {
                 if ((await http.GetAsync(new Uri(BaseAddress, "/health/ready"))).IsSuccessStatusCode) return;
@@ -97,7 +97,7 @@ public sealed class AppProcess : IDisposable
                 if (reader.ReadToEnd().Contains(text, StringComparison.Ordinal)) return;
             }
             if (process.HasExited)
-                throw new InvalidOperationException($"the process exited with {process.ExitCode} before writing '{text}'; log: {ReadLog()}");
+                throw new InvalidOperationException($"the process exited with {process.ExitCode} before writing '{text}'; log: {ReadLogAfterExit()}");
             await Task.Delay(100);
         }
         throw new TimeoutException($"the process did not write '{text}' within {timeout}; log: {ReadLog()}");
@@ -139,6 +139,16 @@ public sealed class AppProcess : IDisposable
             var text = reader.ReadToEnd();
             return text.Length > 6000 ? text[^6000..] : text;
         }
+    }
+
+    /// <summary>
+    /// HasExited turns true before the redirected output is drained; the parameterless WaitForExit waits for the
+    /// asynchronous readers to reach end of stream, so the log holds the process's last lines.
+    /// </summary>
+    private string ReadLogAfterExit()
+    {
+        process.WaitForExit();
+        return ReadLog();
     }
 
     public void Dispose()
