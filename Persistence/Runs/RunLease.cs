@@ -3,7 +3,7 @@ using SqueezeNext.Persistence.Entities;
 namespace SqueezeNext.Persistence.Runs;
 
 /// <summary>A worker's hold on a running run. <see cref="Attempt"/> is the fencing token every write names.</summary>
-public sealed record RunLease(Guid RunId, int Attempt, string Worker);
+public sealed record RunLease(Guid RunId, int Attempt);
 
 /// <summary>A run claimed for a new attempt, and the lease that attempt holds.</summary>
 public sealed record ClaimedRun(Run Run, RunLease Lease);

@@ -57,7 +57,7 @@ public sealed class RunLifecycle(JobsDbContext db)
                 new NpgsqlParameter("kinds", kinds.Select(k => k.ToString()).ToArray()))
             .AsNoTracking()
             .ToListAsync(cancellationToken);
-        return claimed.SingleOrDefault() is { } run ? new ClaimedRun(run, new RunLease(run.Id, run.Attempts, worker)) : null;
+        return claimed.SingleOrDefault() is { } run ? new ClaimedRun(run, new RunLease(run.Id, run.Attempts)) : null;
     }
 
     /// <summary>Renews the lease and records how far the run is; says whether a cancel was asked for, or that the lease is lost.</summary>

@@ -30,7 +30,7 @@ public sealed class LoadedCheckpoint(LoadedModel model, TrainingState state, Dic
 /// an attempt of a job). Each is a complete model directory (model.json, weights.safetensors: evaluate or predict with
 /// it directly) plus <c>optimizer.safetensors</c> (SGD velocities) and <c>state.json</c>. A checkpoint is assembled in
 /// a hidden folder and renamed into place, so a crash never leaves a partial checkpoint where a resume would find it;
-/// <paramref name="beforeCommit"/> may refuse the rename by throwing. The newest <c>keep</c> are kept.
+/// <paramref name="beforeCommit"/> may refuse the save, before it starts and again before the rename, by throwing. The newest <c>keep</c> are kept.
 /// </summary>
 public sealed partial class CheckpointStore(string outputDirectory, int keep, int attempt = 0, Action? beforeCommit = null)
 {
@@ -46,6 +46,7 @@ public sealed partial class CheckpointStore(string outputDirectory, int keep, in
     public string Save(SqueezeNextNetwork network, SqueezeNextConfiguration configuration, IReadOnlyList<string>? classes,
         SgdMomentum optimizer, TrainingState state)
     {
+        beforeCommit?.Invoke();
         System.IO.Directory.CreateDirectory(Directory);
         var name = Prefix + state.Step.ToString("D8", CultureInfo.InvariantCulture) + (attempt > 0 ? $"-a{attempt}" : "");
         var final = Path.Combine(Directory, name);

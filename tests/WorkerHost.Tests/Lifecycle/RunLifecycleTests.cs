@@ -53,8 +53,8 @@ public sealed class RunLifecycleTests : IAsyncLifetime
         await using var db = system.Db();
         var run = await db.Runs.SingleAsync(r => r.Id == runId);
         Assert.Equal((RunStatus.Completed, 20L, 2, (string?)null, 0.5), (run.Status, run.Step, run.Attempts, run.Error, run.LastTop1!.Value));
-        Assert.Equal([(10L, 1), (20L, 2)], await db.MetricPoints.Where(m => m.RunId == runId).OrderBy(m => m.Step).Select(m => ValueTuple.Create(m.Step, m.Attempt)).ToListAsync());
-        Assert.Equal([(10L, 1), (20L, 2)], await db.Checkpoints.Where(c => c.RunId == runId).OrderBy(c => c.Step).Select(c => ValueTuple.Create(c.Step, c.Attempt)).ToListAsync());
+        Assert.Equal([(10L, 1), (20L, 2)], (await db.MetricPoints.Where(m => m.RunId == runId).OrderBy(m => m.Step).ToListAsync()).Select(m => (m.Step, m.Attempt)));
+        Assert.Equal([(10L, 1), (20L, 2)], (await db.Checkpoints.Where(c => c.RunId == runId).OrderBy(c => c.Step).ToListAsync()).Select(c => (c.Step, c.Attempt)));
         var events = await db.RunEvents.Where(e => e.RunId == runId).OrderBy(e => e.Id).Select(e => new { e.Kind, e.Attempt }).ToListAsync();
         Assert.Equal([RunEventKind.Queued, RunEventKind.Evaluated, RunEventKind.Requeued, RunEventKind.Evaluated], events.Select(e => e.Kind));
         Assert.Equal([null, 1, 1, 2], events.Select(e => e.Attempt));
