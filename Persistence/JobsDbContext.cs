@@ -18,6 +18,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<Dataset> Datasets => Set<Dataset>();
     public DbSet<DashboardUser> DashboardUsers => Set<DashboardUser>();
     public DbSet<ConfigurationEntry> Configurations => Set<ConfigurationEntry>();
+    public DbSet<RunSettingField> RunSettingFields => Set<RunSettingField>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -30,7 +31,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             run.Property(r => r.Name).HasMaxLength(200);
             run.Property(r => r.ConfigurationName).HasMaxLength(200);
             run.Property(r => r.ConfigurationJson).HasColumnType("jsonb");
-            run.Property(r => r.RequestJson).HasColumnType("jsonb");
+            run.Property(r => r.PlanJson).HasColumnType("jsonb");
             run.Property(r => r.Dataset).HasMaxLength(200);
             run.Property(r => r.ValidationDataset).HasMaxLength(200);
             run.Property(r => r.Worker).HasMaxLength(200);
@@ -105,6 +106,14 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             entry.HasKey(c => c.Name);
             entry.Property(c => c.Name).HasMaxLength(200);
             entry.Property(c => c.Json).HasColumnType("jsonb");
+        });
+        model.Entity<RunSettingField>(field =>
+        {
+            field.ToTable("run_setting_fields");
+            field.HasKey(f => f.Name);
+            field.Property(f => f.Name).HasMaxLength(100);
+            field.Property(f => f.Label).HasMaxLength(200);
+            field.Property(f => f.RecipeName).HasMaxLength(100);
         });
 
         foreach (var entity in model.Model.GetEntityTypes())

@@ -32,32 +32,19 @@ public static class SubmitCommand
         var validation = new Option<string?>("--val-dataset") { Description = "Dataset to validate on." };
         var name = new Option<string?>("--name") { Description = "Display name of the run." };
         var runId = new Option<Guid?>("--run-id") { Description = "Id of the run (default: a new one); resending the same id creates nothing new." };
-        var epochs = new Option<int?>("--epochs");
-        var steps = new Option<long?>("--steps");
-        var batchSize = new Option<int?>("--batch-size", "-b");
-        var lr = new Option<double?>("--lr");
-        var warmup = new Option<int?>("--warmup-steps");
-        var weightDecay = new Option<double?>("--weight-decay");
-        var preciseBn = new Option<int?>("--precise-bn");
-        var seed = new Option<long?>("--seed");
-        var evalEvery = new Option<int?>("--eval-every");
-        var evalImages = new Option<int?>("--eval-images");
-        var checkpointEvery = new Option<int?>("--checkpoint-every");
-        var checkpointMinutes = new Option<double?>("--checkpoint-minutes");
+        var settings = new RunSettingOptions();
         var command = new Command("train", "Queue a training run.")
         {
-            config, dataset, validation, name, runId, epochs, steps, batchSize, lr, warmup, weightDecay, preciseBn, seed,
-            evalEvery, evalImages, checkpointEvery, checkpointMinutes,
+            config, dataset, validation, name, runId,
         };
+        settings.AddTo(command);
         broker.AddTo(command);
         command.SetAction(parse => Run(async () =>
         {
             var configArgument = parse.GetValue(config)!;
             string? json = File.Exists(configArgument) ? await File.ReadAllTextAsync(configArgument) : null;
-            var message = new SubmitTraining(parse.GetValue(runId) ?? NewId.NextGuid(), configArgument, parse.GetValue(dataset)!, json,
-                parse.GetValue(validation), parse.GetValue(name), parse.GetValue(epochs), parse.GetValue(steps), parse.GetValue(batchSize),
-                parse.GetValue(lr), parse.GetValue(warmup), parse.GetValue(weightDecay), parse.GetValue(preciseBn), parse.GetValue(seed),
-                parse.GetValue(evalEvery), parse.GetValue(evalImages), parse.GetValue(checkpointEvery), parse.GetValue(checkpointMinutes));
+            var message = settings.ApplyTo(new SubmitTraining(parse.GetValue(runId) ?? NewId.NextGuid(), configArgument, parse.GetValue(dataset)!, json,
+                parse.GetValue(validation), parse.GetValue(name)), parse);
             await using var bus = await broker.ConnectAsync(parse);
             return Answer(await bus.Client<SubmitTraining>().GetResponse<RunQueued, CommandRejected>(message));
         }));

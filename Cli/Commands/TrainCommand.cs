@@ -15,60 +15,37 @@ public static class TrainCommand
         var data = new Option<string>("--data", "-d") { Description = "Dataset folder (Fashion-MNIST IDX files, train/ and val/ folders, or class folders).", Required = true };
         var validation = new Option<string?>("--val") { Description = "Dataset folder to validate on (default: the --data folder's validation split)." };
         var output = new Option<string>("--out", "-o") { Description = "Output folder for checkpoints/, best/ and model/.", Required = true };
-        var epochs = new Option<int?>("--epochs") { Description = "Epochs (default: the configuration's)." };
-        var steps = new Option<long?>("--steps") { Description = "Total optimiser steps instead of epochs." };
-        var batchSize = new Option<int?>("--batch-size", "-b") { Description = "Images per step (default: the configuration's)." };
-        var lr = new Option<double?>("--lr") { Description = "Base learning rate (default: the configuration's)." };
-        var warmup = new Option<int?>("--warmup-steps") { Description = "Linear warmup steps (default: the configuration's)." };
-        var weightDecay = new Option<double?>("--weight-decay") { Description = "L2 weight decay (default: the configuration's)." };
-        var preciseBn = new Option<int?>("--precise-bn") { Description = "Recompute BatchNorm statistics over N batches before evaluating (default: the configuration's)." };
-        var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate every N steps (0: every epoch).", DefaultValueFactory = _ => 0 };
-        var evalImages = new Option<int?>("--eval-images") { Description = "Evaluate on at most N validation images." };
-        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (0: by time).", DefaultValueFactory = _ => 0 };
-        var checkpointMinutes = new Option<double>("--checkpoint-minutes") { Description = "Checkpoint every N minutes.", DefaultValueFactory = _ => 10 };
         var keep = new Option<int>("--keep") { Description = "Checkpoints to keep.", DefaultValueFactory = _ => 5 };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
         var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: one per core)." };
         var loaderThreads = new Option<int>("--loader-threads") { Description = "Image decoding threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var seed = new Option<long>("--seed") { Description = "Seed for initialisation, data order and augmentation.", DefaultValueFactory = _ => 0 };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --out." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout." };
 
         var command = new Command("train", "Train a SqueezeNext configuration on a dataset.")
         {
-            config, data, validation, output, epochs, steps, batchSize, lr, warmup, weightDecay, preciseBn, evalEvery, evalImages,
-            checkpointEvery, checkpointMinutes, keep, device, threads, loaderThreads, seed, resume, json,
+            config, data, validation, output, keep, device, threads, loaderThreads, resume, json,
         };
+        var settings = new RunSettingOptions();
+        settings.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>
         {
-            var configuration = new RecipeOverrides(
-                    parse.GetValue(epochs), parse.GetValue(batchSize), parse.GetValue(lr), parse.GetValue(warmup),
-                    parse.GetValue(weightDecay), parse.GetValue(preciseBn))
-                .ApplyTo(ConfigurationCatalog.Resolve(parse.GetValue(config)!));
             var dataRoot = parse.GetValue(data)!;
-            var labels = LabelSpace.For(configuration, dataRoot);
+            var plan = TrainingPlan.Create(ConfigurationCatalog.Resolve(parse.GetValue(config)!), settings.Read(parse), DatasetReader.DiscoverClasses(dataRoot));
             var options = new TrainingOptions
             {
-                Configuration = labels.Configuration,
+                Plan = plan,
                 TrainData = dataRoot,
                 ValidationData = parse.GetValue(validation),
                 OutputDirectory = parse.GetValue(output)!,
-                ClassOrder = labels.ClassOrder,
-                ModelClasses = labels.ModelClasses,
-                MaxSteps = parse.GetValue(steps),
-                EvalEverySteps = parse.GetValue(evalEvery),
-                EvalMaxImages = parse.GetValue(evalImages),
-                CheckpointEverySteps = parse.GetValue(checkpointEvery),
-                CheckpointEveryMinutes = parse.GetValue(checkpointMinutes),
                 KeepCheckpoints = parse.GetValue(keep),
                 Device = parse.GetValue(device)!,
                 TorchThreads = parse.GetValue(threads),
                 LoaderThreads = parse.GetValue(loaderThreads),
-                Seed = parse.GetValue(seed),
                 Resume = parse.GetValue(resume),
             };
             var progress = new ProgressLine();
-            if (labels.Note is { } note) progress.WriteLine($"note: {note}");
+            if (plan.Note is { } note) progress.WriteLine($"note: {note}");
             var observer = new ConsoleTrainingObserver(progress);
             using var cancellation = new Cancellation();
             var result = TorchThread.Run("training", () => new Trainer(options, observer).Run(cancellation.Token));
@@ -79,7 +56,7 @@ public static class TrainCommand
                 CliJson.Write(new
                 {
                     outcome = result.Outcome.ToString().ToLowerInvariant(),
-                    config = options.Configuration.Name,
+                    config = plan.Configuration.Name,
                     step = result.Step,
                     totalSteps = result.TotalSteps,
                     epoch = result.Epoch,

@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Reflection;
 using System.Text.Json;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence.Entities;
@@ -6,12 +8,15 @@ using SqueezeNext.Persistence.Entities;
 namespace SqueezeNext.Dashboard.Data;
 
 /// <summary>
-/// The new-training form. Hyper-parameters start at the chosen configuration's values; the ranges here give
-/// messages next to the fields, and the worker's own validation (named in the answer) is the final word.
+/// The new-training form. Its settings are named as the engine's run settings (<c>batchSize</c> is
+/// <see cref="BatchSize"/>), whose ranges and defaults the workers publish: the form validates with those, starts from
+/// those defaults, and reads a cloned run's stored plan straight into itself.
 /// </summary>
-public sealed class TrainingForm
+public sealed class TrainingForm : IValidatableObject
 {
     public const string CustomConfiguration = "(custom JSON)";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     [Required(ErrorMessage = "Choose a configuration.")]
     public string Configuration { get; set; } = "";
@@ -25,75 +30,65 @@ public sealed class TrainingForm
     [StringLength(200)]
     public string? Name { get; set; }
 
-    [Range(1, 10_000, ErrorMessage = "Epochs must be between 1 and 10,000.")]
     public int Epochs { get; set; } = 1;
-
-    [Range(1L, 1_000_000_000L, ErrorMessage = "Steps must be at least 1 (leave empty to train by epochs).")]
     public long? MaxSteps { get; set; }
-
-    [Range(1, 65_536, ErrorMessage = "Batch size must be between 1 and 65,536.")]
     public int BatchSize { get; set; } = 128;
-
-    [Range(1e-7, 100, ErrorMessage = "The learning rate must be above 0 and at most 100.")]
     public double LearningRate { get; set; } = 0.1;
-
-    [Range(0, 100_000_000, ErrorMessage = "Warmup steps cannot be negative.")]
     public int WarmupSteps { get; set; }
-
-    [Range(0, 1, ErrorMessage = "Weight decay must be between 0 and 1.")]
     public double WeightDecay { get; set; }
-
-    [Range(0, 10_000, ErrorMessage = "Precise-BN batches must be between 0 and 10,000.")]
     public int PreciseBatchNormBatches { get; set; }
-
-    [Range(0, 100_000_000, ErrorMessage = "Evaluate every 0 (each epoch) or more steps.")]
     public int EvalEverySteps { get; set; }
-
-    [Range(1, 100_000_000, ErrorMessage = "Evaluate on at least one image (leave empty for all).")]
     public int? EvalMaxImages { get; set; }
-
-    [Range(0, 100_000_000, ErrorMessage = "Checkpoint every 0 (by time) or more steps.")]
     public int CheckpointEverySteps { get; set; }
-
-    [Range(0, 1440, ErrorMessage = "Checkpoint every 0 to 1,440 minutes.")]
     public double CheckpointEveryMinutes { get; set; } = 10;
-
     public long Seed { get; set; }
 
-    /// <summary>Takes the recipe values of a configuration document (from the configurations table or a run).</summary>
+    /// <summary>The run settings' fields as the workers published them; the form checks its values against them.</summary>
+    public IReadOnlyList<RunSettingField> Fields { get; set; } = [];
+
+    /// <summary>The form's property for a published field (the same name), or null for a field this form does not show.</summary>
+    public static PropertyInfo? PropertyOf(RunSettingField field) =>
+        typeof(TrainingForm).GetProperty(field.Name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var field in Fields)
+        {
+            if (PropertyOf(field) is not { } property || property.GetValue(this) is not { } boxed) continue;
+            double value = Convert.ToDouble(boxed, CultureInfo.InvariantCulture);
+            bool whole = !field.WholeNumber || Math.Floor(value) == value;
+            if (double.IsFinite(value) && value >= field.Minimum && value <= field.Maximum && whole) continue;
+            string format = field.WholeNumber ? "N0" : "G";
+            yield return new ValidationResult(
+                $"{field.Label} must be between {field.Minimum.ToString(format, CultureInfo.InvariantCulture)} and {field.Maximum.ToString(format, CultureInfo.InvariantCulture)}{(whole ? "" : ", a whole number")}.",
+                [property.Name]);
+        }
+    }
+
+    /// <summary>Takes the defaults of the settings: a recipe value from the configuration document, else the field's own.</summary>
     public void ApplyDefaults(string configurationJson)
     {
         using var document = JsonDocument.Parse(configurationJson);
-        if (!document.RootElement.TryGetProperty("training", out var training)) return;
-        Epochs = Read(training, "epochs", Epochs);
-        BatchSize = Read(training, "batchSize", BatchSize);
-        LearningRate = Read(training, "baseLearningRate", LearningRate);
-        WarmupSteps = Read(training, "warmupSteps", WarmupSteps);
-        WeightDecay = Read(training, "weightDecay", WeightDecay);
-        PreciseBatchNormBatches = Read(training, "preciseBatchNormBatches", PreciseBatchNormBatches);
+        document.RootElement.TryGetProperty("training", out var training);
+        foreach (var field in Fields)
+        {
+            if (PropertyOf(field) is not { } property) continue;
+            if (field.RecipeName is { } recipeName && training.ValueKind == JsonValueKind.Object && training.TryGetProperty(recipeName, out var value))
+                property.SetValue(this, value.Deserialize(property.PropertyType, Json));
+            else if (field.RecipeName is null && field.DefaultValue is { } fallback)
+                property.SetValue(this, Convert.ChangeType(fallback, Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType, CultureInfo.InvariantCulture));
+        }
     }
 
-    /// <summary>Takes everything a previous run was submitted with (clone with changes).</summary>
-    public void CopyFrom(Run run)
+    /// <summary>The form for a clone of <paramref name="run"/>: everything its stored plan ran with.</summary>
+    public static TrainingForm CloneOf(Run run, IReadOnlyList<RunSettingField> fields)
     {
-        var request = JsonSerializer.Deserialize<SubmitTraining>(run.RequestJson, new JsonSerializerOptions(JsonSerializerDefaults.Web));
-        Configuration = run.ConfigurationName;
-        ApplyDefaults(run.ConfigurationJson);
-        Dataset = run.Dataset;
-        Name = $"{run.Name} (clone)";
-        if (request is null) return;
-        Epochs = request.Epochs ?? Epochs;
-        BatchSize = request.BatchSize ?? BatchSize;
-        LearningRate = request.LearningRate ?? LearningRate;
-        WarmupSteps = request.WarmupSteps ?? WarmupSteps;
-        WeightDecay = request.WeightDecay ?? WeightDecay;
-        PreciseBatchNormBatches = request.PreciseBatchNormBatches ?? PreciseBatchNormBatches;
-        MaxSteps = request.MaxSteps;
-        EvalEverySteps = request.EvalEverySteps ?? 0;
-        EvalMaxImages = request.EvalMaxImages;
-        CheckpointEverySteps = request.CheckpointEverySteps ?? 0;
-        CheckpointEveryMinutes = request.CheckpointEveryMinutes ?? CheckpointEveryMinutes;
-        Seed = request.Seed ?? 0;
+        var form = JsonSerializer.Deserialize<StoredTrainingPlan>(run.PlanJson, Json)?.Settings ?? new TrainingForm();
+        form.Fields = fields;
+        form.Configuration = run.ConfigurationName;
+        form.Dataset = run.Dataset;
+        form.Name = $"{run.Name} (clone)";
+        return form;
     }
 
     public SubmitTraining ToCommand(Guid runId, string? customJson = null) => new(
@@ -115,6 +110,6 @@ public sealed class TrainingForm
         CheckpointEverySteps: CheckpointEverySteps,
         CheckpointEveryMinutes: CheckpointEveryMinutes);
 
-    private static T Read<T>(JsonElement element, string name, T fallback) =>
-        element.TryGetProperty(name, out var value) ? value.Deserialize<T>() ?? fallback : fallback;
+    /// <summary>The part of a stored training plan a clone reads: its resolved settings, named as this form's.</summary>
+    private sealed record StoredTrainingPlan(TrainingForm? Settings);
 }

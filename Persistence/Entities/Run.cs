@@ -19,8 +19,11 @@ public sealed class Run
     /// <summary>The complete configuration the run trains (jsonb), so a run can always be reproduced.</summary>
     public string ConfigurationJson { get; set; } = "{}";
 
-    /// <summary>The command that created the run (jsonb).</summary>
-    public string RequestJson { get; set; } = "{}";
+    /// <summary>
+    /// The run's plan (jsonb), made once when its command was accepted: for training the engine's training plan
+    /// (configuration, classes, settings), for evaluation the split and image limit. Every attempt runs from it.
+    /// </summary>
+    public string PlanJson { get; set; } = "{}";
 
     public string Dataset { get; set; } = "";
     public string? ValidationDataset { get; set; }

@@ -510,10 +510,10 @@ namespace SqueezeNext.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("output_directory");
 
-                    b.Property<string>("RequestJson")
+                    b.Property<string>("PlanJson")
                         .IsRequired()
                         .HasColumnType("jsonb")
-                        .HasColumnName("request_json");
+                        .HasColumnName("plan_json");
 
                     b.Property<long?>("SourceCheckpointStep")
                         .HasColumnType("bigint")
@@ -608,6 +608,55 @@ namespace SqueezeNext.Persistence.Migrations
                         .HasDatabaseName("ix_run_events_run_id_time");
 
                     b.ToTable("run_events", (string)null);
+                });
+
+            modelBuilder.Entity("SqueezeNext.Persistence.Entities.RunSettingField", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("name");
+
+                    b.Property<double?>("DefaultValue")
+                        .HasColumnType("double precision")
+                        .HasColumnName("default_value");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Label")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("label");
+
+                    b.Property<double>("Maximum")
+                        .HasColumnType("double precision")
+                        .HasColumnName("maximum");
+
+                    b.Property<double>("Minimum")
+                        .HasColumnType("double precision")
+                        .HasColumnName("minimum");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer")
+                        .HasColumnName("position");
+
+                    b.Property<string>("RecipeName")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("recipe_name");
+
+                    b.Property<bool>("WholeNumber")
+                        .HasColumnType("boolean")
+                        .HasColumnName("whole_number");
+
+                    b.HasKey("Name")
+                        .HasName("pk_run_setting_fields");
+
+                    b.ToTable("run_setting_fields", (string)null);
                 });
 
             modelBuilder.Entity("SqueezeNext.Persistence.Entities.Checkpoint", b =>

@@ -63,7 +63,7 @@ public sealed record TrainingRecipe
     /// </summary>
     public int PreciseBatchNormBatches { get; init; }
 
-    /// <summary>Problems with these values, each prefixed with the JSON path of its field.</summary>
+    /// <summary>Problems with these values, each prefixed with the JSON path of its field; the values a run may override are checked against their <see cref="RunSettings"/> fields.</summary>
     public IReadOnlyList<string> Validate(string prefix = "training")
     {
         var problems = new List<string>();
@@ -73,19 +73,23 @@ public sealed record TrainingRecipe
         }
         static bool Finite(double value) => double.IsFinite(value);
 
-        Require(BatchSize is >= 1 and <= 65_536, "batchSize", $"{BatchSize} is outside 1..65536");
-        Require(Epochs is >= 1 and <= 10_000, "epochs", $"{Epochs} is outside 1..10000");
-        Require(Finite(BaseLearningRate) && BaseLearningRate > 0 && BaseLearningRate <= 100, "baseLearningRate",
-            $"{BaseLearningRate} must be a number in (0, 100]");
+        void Check(SettingField field, double value)
+        {
+            if (!field.Accepts(value)) problems.Add(field.Problem($"{prefix}.{field.RecipeName}", value));
+        }
+
+        Check(RunSettings.BatchSizeField, BatchSize);
+        Check(RunSettings.EpochsField, Epochs);
+        Check(RunSettings.LearningRateField, BaseLearningRate);
         Require(Finite(EndLearningRate) && EndLearningRate >= 0 && EndLearningRate <= BaseLearningRate, "endLearningRate",
             $"{EndLearningRate} must be a number in [0, baseLearningRate]");
         Require(Finite(PolyPower) && PolyPower > 0 && PolyPower <= 10, "polyPower", $"{PolyPower} must be a number in (0, 10]");
-        Require(WarmupSteps is >= 0 and <= 100_000_000, "warmupSteps", $"{WarmupSteps} must be 0 or more");
+        Check(RunSettings.WarmupStepsField, WarmupSteps);
         Require(Finite(WarmupStartLearningRate) && WarmupStartLearningRate >= 0 && WarmupStartLearningRate <= 100,
             "warmupStartLearningRate", $"{WarmupStartLearningRate} must be a number in [0, 100]");
         Require(Finite(Momentum) && Momentum >= 0 && Momentum < 1, "momentum", $"{Momentum} must be a number in [0, 1)");
-        Require(Finite(WeightDecay) && WeightDecay >= 0 && WeightDecay <= 1, "weightDecay", $"{WeightDecay} must be a number in [0, 1]");
-        Require(PreciseBatchNormBatches is >= 0 and <= 10_000, "preciseBatchNormBatches", $"{PreciseBatchNormBatches} is outside 0..10000");
+        Check(RunSettings.WeightDecayField, WeightDecay);
+        Check(RunSettings.PreciseBatchNormField, PreciseBatchNormBatches);
         Require(Enum.IsDefined(Preprocessing), "preprocessing", $"'{Preprocessing}' is not TfSeed or Torchvision");
         Require(Enum.IsDefined(Init), "init", $"'{Init}' is not XavierUniform or KaimingNormal");
         return problems;

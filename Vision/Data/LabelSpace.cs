@@ -20,9 +20,11 @@ public sealed record LabelSpace(
     public static IReadOnlyList<string>? ClassOrderOf(Artifacts.ModelManifest manifest) =>
         manifest.Classes ?? (manifest.Configuration.Architecture.NumClasses == ImageNetClasses.Count ? ImageNetClasses.Synsets : null);
 
-    public static LabelSpace For(SqueezeNextConfiguration configuration, string dataRoot)
+    public static LabelSpace For(SqueezeNextConfiguration configuration, string dataRoot) =>
+        For(configuration, DatasetReader.DiscoverClasses(dataRoot));
+
+    public static LabelSpace For(SqueezeNextConfiguration configuration, IReadOnlyList<string> classes)
     {
-        var classes = DatasetReader.DiscoverClasses(dataRoot);
         int outputs = configuration.Architecture.NumClasses;
         if (outputs == ImageNetClasses.Count && classes.All(ImageNetClasses.IsSynset))
             return new LabelSpace(configuration, ImageNetClasses.Synsets, null, null);

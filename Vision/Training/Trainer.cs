@@ -29,26 +29,26 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver? observer
         if (problems.Count > 0) throw new InvalidConfigurationException(problems);
         if (Options.TorchThreads is { } threads) set_num_threads(threads);
         var device = DeviceSelector.Resolve(Options.Device);
-        var configuration = Options.Configuration;
+        var configuration = Options.Plan.Configuration;
         var recipe = configuration.Training;
 
-        var classOrder = Options.ClassOrder ?? DatasetReader.DiscoverClasses(Options.TrainData);
+        var classOrder = Options.Plan.ClassOrder;
         var preprocessor = ImagePreprocessor.For(configuration);
         var trainSet = DatasetReader.Open(Options.TrainData, DatasetSplit.Train, classOrder);
         var trainLoader = new BatchLoader(trainSet, preprocessor, new LoaderOptions
         {
             BatchSize = recipe.BatchSize, Threads = Options.LoaderThreads, Shuffle = true, Augment = true,
-            DropLast = true, Seed = Options.Seed,
+            DropLast = true, Seed = Options.Plan.Settings.Seed,
         });
         var validationLoader = OpenValidation(classOrder, preprocessor);
-        long totalSteps = Options.MaxSteps ?? (long)recipe.Epochs * trainLoader.BatchesPerEpoch;
+        long totalSteps = Options.Plan.TotalSteps(trainLoader.BatchesPerEpoch);
         Directory.CreateDirectory(Options.OutputDirectory);
 
-        using var network = new SqueezeNextNetwork(configuration.Architecture, recipe.Init, Options.Seed);
+        using var network = new SqueezeNextNetwork(configuration.Architecture, recipe.Init, Options.Plan.Settings.Seed);
         network.to(device);
         using var optimizer = new SgdMomentum(network.named_parameters(), recipe.Momentum, recipe.WeightDecay);
         var checkpoints = new CheckpointStore(Options.OutputDirectory, Options.KeepCheckpoints, Options.Attempt, EnsureMayWriteOutput);
-        var state = new TrainingState { TotalSteps = totalSteps, StepsPerEpoch = trainLoader.BatchesPerEpoch, Seed = Options.Seed };
+        var state = new TrainingState { TotalSteps = totalSteps, StepsPerEpoch = trainLoader.BatchesPerEpoch, Seed = Options.Plan.Settings.Seed };
         if ((Options.ResumeFrom ?? (Options.Resume ? checkpoints.Latest() : null)) is { } latest)
         {
             // The run may be resumed with another length (--steps, --epochs): the schedule follows the new one.
@@ -77,7 +77,7 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver? observer
     {
         EnsureMayWriteOutput();
         var directory = Path.Combine(Options.OutputDirectory, folder);
-        ModelArtifact.Save(directory, network, Options.Configuration, Options.ModelClasses, origin);
+        ModelArtifact.Save(directory, network, Options.Plan.Configuration, Options.Plan.ModelClasses, origin);
         return directory;
     }
 
@@ -101,17 +101,17 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver? observer
         }
         return new BatchLoader(validationSet, preprocessor, new LoaderOptions
         {
-            BatchSize = Math.Min(Options.Configuration.Training.BatchSize, 256), Threads = Options.LoaderThreads,
+            BatchSize = Math.Min(Options.Plan.Configuration.Training.BatchSize, 256), Threads = Options.LoaderThreads,
         });
     }
 
     private TrainingState Restore(string directory, SqueezeNextNetwork network, SgdMomentum optimizer, int stepsPerEpoch)
     {
-        using var checkpoint = CheckpointStore.Load(directory, Options.Configuration);
-        if (checkpoint.State.StepsPerEpoch != stepsPerEpoch || checkpoint.State.Seed != Options.Seed)
+        using var checkpoint = CheckpointStore.Load(directory, Options.Plan.Configuration);
+        if (checkpoint.State.StepsPerEpoch != stepsPerEpoch || checkpoint.State.Seed != Options.Plan.Settings.Seed)
             throw new ArtifactException(
                 $"checkpoint {directory} was made with {checkpoint.State.StepsPerEpoch} steps per epoch and seed {checkpoint.State.Seed}; " +
-                $"this run has {stepsPerEpoch} and {Options.Seed}, so the data order would not continue where it stopped");
+                $"this run has {stepsPerEpoch} and {Options.Plan.Settings.Seed}, so the data order would not continue where it stopped");
         using (no_grad())
         {
             var source = checkpoint.Model.Network.state_dict();

@@ -1,12 +1,10 @@
-using SqueezeNext.Vision.Configuration;
-
 namespace SqueezeNext.Vision.Training;
 
-/// <summary>Everything one training run needs besides the configuration's recipe.</summary>
+/// <summary>A planned training run and how this process runs it: data and output folders, device, threads, attempt, resume.</summary>
 public sealed record TrainingOptions
 {
-    /// <summary>The configuration to train (its architecture's class count must fit the data; see <see cref="Data.LabelSpace"/>).</summary>
-    public required SqueezeNextConfiguration Configuration { get; init; }
+    /// <summary>What to train: the configuration, labels and settings, planned once (<see cref="TrainingPlan.Create"/>).</summary>
+    public required TrainingPlan Plan { get; init; }
 
     /// <summary>Dataset directory whose training split is used.</summary>
     public required string TrainData { get; init; }
@@ -16,27 +14,6 @@ public sealed record TrainingOptions
 
     /// <summary>Where checkpoints, the best model and the final model go.</summary>
     public required string OutputDirectory { get; init; }
-
-    /// <summary>Class names in label order; null: discovered from the training data.</summary>
-    public IReadOnlyList<string>? ClassOrder { get; init; }
-
-    /// <summary>Labels stored in the model; null means the 1000 ImageNet classes.</summary>
-    public IReadOnlyList<string>? ModelClasses { get; init; }
-
-    /// <summary>Total optimiser steps (the schedule's T); null: epochs × steps per epoch.</summary>
-    public long? MaxSteps { get; init; }
-
-    /// <summary>Evaluate every N steps; 0: at the end of each epoch.</summary>
-    public int EvalEverySteps { get; init; }
-
-    /// <summary>Evaluate at most this many validation images (the first ones); null: all.</summary>
-    public int? EvalMaxImages { get; init; }
-
-    /// <summary>Write a checkpoint every N steps (0: by time only).</summary>
-    public int CheckpointEverySteps { get; init; }
-
-    /// <summary>Write a checkpoint when this many minutes passed since the last (0: by steps only).</summary>
-    public double CheckpointEveryMinutes { get; init; } = 10;
 
     /// <summary>Checkpoints kept (the newest); the best model is kept apart.</summary>
     public int KeepCheckpoints { get; init; } = 5;
@@ -49,9 +26,6 @@ public sealed record TrainingOptions
 
     /// <summary>Threads libtorch uses for its operators; null leaves libtorch's default.</summary>
     public int? TorchThreads { get; init; }
-
-    /// <summary>Seeds initialisation, data order and augmentation.</summary>
-    public long Seed { get; init; }
 
     /// <summary>
     /// Which attempt at the run this is (a job system's fencing token; 0 outside one). Each attempt names its
@@ -68,15 +42,10 @@ public sealed record TrainingOptions
     /// <summary>Report training metrics every N steps.</summary>
     public int LogEverySteps { get; init; } = 10;
 
-    /// <summary>Problems with these options, naming the option.</summary>
+    /// <summary>Problems with how this process runs the plan, naming the option (the plan was validated when it was made).</summary>
     public IReadOnlyList<string> Validate()
     {
-        var problems = new List<string>(Configuration.Validate());
-        if (MaxSteps is < 1) problems.Add($"maxSteps: {MaxSteps} must be at least 1");
-        if (EvalEverySteps < 0) problems.Add($"evalEverySteps: {EvalEverySteps} must be 0 or more");
-        if (EvalMaxImages is < 1) problems.Add($"evalMaxImages: {EvalMaxImages} must be at least 1");
-        if (CheckpointEverySteps < 0) problems.Add($"checkpointEverySteps: {CheckpointEverySteps} must be 0 or more");
-        if (!double.IsFinite(CheckpointEveryMinutes) || CheckpointEveryMinutes < 0) problems.Add($"checkpointEveryMinutes: {CheckpointEveryMinutes} must be 0 or more");
+        var problems = new List<string>();
         if (Attempt < 0) problems.Add($"attempt: {Attempt} must be 0 or more");
         if (KeepCheckpoints < 1) problems.Add($"keepCheckpoints: {KeepCheckpoints} must be at least 1");
         if (LoaderThreads is < 1 or > 64) problems.Add($"loaderThreads: {LoaderThreads} is outside 1..64");

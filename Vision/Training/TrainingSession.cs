@@ -21,7 +21,7 @@ internal sealed class TrainingSession(
     CancellationToken cancellationToken)
 {
     private readonly TrainingOptions options = trainer.Options;
-    private readonly PolynomialWarmupSchedule schedule = PolynomialWarmupSchedule.For(trainer.Options.Configuration.Training, initial.TotalSteps);
+    private readonly PolynomialWarmupSchedule schedule = PolynomialWarmupSchedule.For(trainer.Options.Plan.Configuration.Training, initial.TotalSteps);
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private readonly Stopwatch intervalClock = new();
     private readonly long totalSteps = initial.TotalSteps;
@@ -108,7 +108,7 @@ internal sealed class TrainingSession(
         double seconds = intervalClock.Elapsed.TotalSeconds;
         if (seconds > 0) imagesPerSecond = intervalImages / seconds;
         var remaining = imagesPerSecond > 0
-            ? TimeSpan.FromSeconds((totalSteps - step) * (double)options.Configuration.Training.BatchSize / imagesPerSecond)
+            ? TimeSpan.FromSeconds((totalSteps - step) * (double)options.Plan.Configuration.Training.BatchSize / imagesPerSecond)
             : (TimeSpan?)null;
         trainer.Observer.OnProgress(new TrainingProgress(step, totalSteps, epoch, lossValue, learningRate, imagesPerSecond, Elapsed, remaining));
         if (step % options.LogEverySteps == 0 || step == totalSteps) ReportInterval(learningRate);
@@ -138,15 +138,15 @@ internal sealed class TrainingSession(
     }
 
     private bool EvaluationDue(Batch batch) =>
-        options.EvalEverySteps > 0
-            ? batch.Count > 0 && step % options.EvalEverySteps == 0
+        options.Plan.Settings.EvalEverySteps > 0
+            ? batch.Count > 0 && step % options.Plan.Settings.EvalEverySteps == 0
             : batchInEpoch == 0;
 
     private bool CheckpointDue(Batch batch)
     {
         if (step >= totalSteps) return false;
-        bool bySteps = options.CheckpointEverySteps > 0 && batch.Count > 0 && step % options.CheckpointEverySteps == 0;
-        bool byTime = options.CheckpointEveryMinutes > 0 && (clock.Elapsed - lastCheckpointTime).TotalMinutes >= options.CheckpointEveryMinutes;
+        bool bySteps = options.Plan.Settings.CheckpointEverySteps > 0 && batch.Count > 0 && step % options.Plan.Settings.CheckpointEverySteps == 0;
+        bool byTime = options.Plan.Settings.CheckpointEveryMinutes > 0 && (clock.Elapsed - lastCheckpointTime).TotalMinutes >= options.Plan.Settings.CheckpointEveryMinutes;
         return bySteps || byTime;
     }
 
@@ -155,7 +155,7 @@ internal sealed class TrainingSession(
         RecalibrateBatchNorm();
         evaluatedAtStep = step;
         if (validationLoader is null) return;
-        var result = Evaluator.Evaluate(network, validationLoader, device, options.EvalMaxImages, cancellationToken: cancellationToken);
+        var result = Evaluator.Evaluate(network, validationLoader, device, options.Plan.Settings.EvalMaxImages, cancellationToken: cancellationToken);
         lastEvaluation = result;
         var now = DateTimeOffset.UtcNow;
         trainer.Observer.OnMetrics(
@@ -175,7 +175,7 @@ internal sealed class TrainingSession(
 
     private void RecalibrateBatchNorm()
     {
-        int batches = options.Configuration.Training.PreciseBatchNormBatches;
+        int batches = options.Plan.Configuration.Training.PreciseBatchNormBatches;
         if (batches <= 0) return;
         // An epoch number no training epoch uses, so recalibration batches do not disturb the data order.
         int calibrationEpoch = int.MaxValue - (int)(step % 1_000_000);
@@ -189,7 +189,7 @@ internal sealed class TrainingSession(
             Step = step, Epoch = epoch, BatchInEpoch = batchInEpoch, BestTop1 = bestTop1, BestStep = bestStep,
             ElapsedSeconds = Elapsed.TotalSeconds, SavedAt = DateTimeOffset.UtcNow,
         };
-        lastCheckpoint = checkpoints.Save(network, options.Configuration, options.ModelClasses, optimizer, state);
+        lastCheckpoint = checkpoints.Save(network, options.Plan.Configuration, options.Plan.ModelClasses, optimizer, state);
         lastCheckpointTime = clock.Elapsed;
         var metrics = new Dictionary<string, double>();
         if (lastEvaluation is not null)

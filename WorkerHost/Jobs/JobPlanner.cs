@@ -7,6 +7,7 @@ using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Data;
+using SqueezeNext.Vision.Evaluation;
 using SqueezeNext.Vision.Model;
 using SqueezeNext.Vision.Training;
 using SqueezeNext.WorkerHost.Datasets;
@@ -18,8 +19,9 @@ namespace SqueezeNext.WorkerHost.Jobs;
 public sealed record PlannedRun(Run? Run, string? Rejection);
 
 /// <summary>
-/// Validates submitted jobs and turns them into run rows: the configuration resolved with its overrides (every invalid
-/// field named), the dataset name checked against the data root, the model to evaluate located. Nothing here trains.
+/// Plans submitted jobs once, when they are accepted, and turns them into run rows that carry the plan: the dataset
+/// names checked against the data root, the dataset's classes read, then the engine's pure planner (every invalid
+/// field named); for an evaluation, the model located. Nothing here trains, and nothing plans again later.
 /// </summary>
 public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> options)
 {
@@ -34,21 +36,20 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
             if (command.RunId == Guid.Empty) return Reject("runId: must be a non-empty id chosen by the sender");
             var dataPath = dataRoot.Resolve(command.Dataset);
             if (command.ValidationDataset is not null) dataRoot.Resolve(command.ValidationDataset);
-            var configuration = ResolveConfiguration(command);
-            var labels = LabelSpace.For(configuration, dataPath);
-            var trainingOptions = TrainingOptionsFor(command, labels, dataPath, RunDirectory(command.RunId));
-            var problems = trainingOptions.Validate();
-            if (problems.Count > 0) return Reject(string.Join("; ", problems));
+            var configuration = command.ConfigurationJson is { } json
+                ? ConfigurationFile.Parse(json, "configurationJson")
+                : ConfigurationCatalog.Get(command.Configuration ?? "");
+            var plan = TrainingPlan.Create(configuration, SettingsOf(command), DatasetReader.DiscoverClasses(dataPath));
 
             return new PlannedRun(new Run
             {
                 Id = command.RunId,
                 Kind = RunKind.Training,
                 Status = RunStatus.Queued,
-                Name = string.IsNullOrWhiteSpace(command.Name) ? $"{labels.Configuration.Name} on {command.Dataset}" : Truncate(command.Name, 200),
-                ConfigurationName = labels.Configuration.Name,
-                ConfigurationJson = ConfigurationJson.Serialize(labels.Configuration),
-                RequestJson = JsonSerializer.Serialize(command with { ConfigurationJson = null }, Json),
+                Name = string.IsNullOrWhiteSpace(command.Name) ? $"{plan.Configuration.Name} on {command.Dataset}" : Truncate(command.Name, 200),
+                ConfigurationName = plan.Configuration.Name,
+                ConfigurationJson = ConfigurationJson.Serialize(plan.Configuration),
+                PlanJson = plan.ToJson(),
                 Dataset = command.Dataset,
                 ValidationDataset = command.ValidationDataset,
                 CreatedAt = DateTimeOffset.UtcNow,
@@ -66,8 +67,7 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
         try
         {
             if (command.RunId == Guid.Empty) return Reject("runId: must be a non-empty id chosen by the sender");
-            if (command.Split is not ("val" or "train")) return Reject($"split: '{Truncate(command.Split, 40)}' is not val or train");
-            if (command.MaxImages is < 1) return Reject($"maxImages: {command.MaxImages} must be at least 1");
+            var plan = EvaluationPlan.Create(command.Split, command.MaxImages);
             dataRoot.Resolve(command.Dataset);
             var (modelPath, version, sourceRun, step) = await LocateModelAsync(command, db, cancellationToken);
             var manifest = ModelArtifact.ReadManifest(modelPath);
@@ -82,7 +82,7 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
                     : Truncate(command.Name, 200),
                 ConfigurationName = manifest.Configuration.Name,
                 ConfigurationJson = ConfigurationJson.Serialize(manifest.Configuration),
-                RequestJson = JsonSerializer.Serialize(command, Json),
+                PlanJson = plan.ToJson(),
                 Dataset = command.Dataset,
                 CreatedAt = DateTimeOffset.UtcNow,
                 OutputDirectory = modelPath,
@@ -91,20 +91,28 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
                 SourceCheckpointStep = step,
             }, null);
         }
-        catch (Exception e) when (e is InvalidDatasetNameException or DatasetException or ArtifactException)
+        catch (Exception e) when (e is InvalidConfigurationException or InvalidDatasetNameException or DatasetException or ArtifactException)
         {
             return Reject(e.Message);
         }
     }
 
-    /// <summary>The trainer's options for a recorded training run.</summary>
+    /// <summary>The trainer's options for an attempt at a recorded training run: its stored plan, and where this worker keeps the data and output.</summary>
     public TrainingOptions TrainingOptionsFor(Run run)
     {
-        var command = JsonSerializer.Deserialize<SubmitTraining>(run.RequestJson, Json)
-            ?? throw new InvalidDataException($"run {run.Id} has no request");
-        var configuration = ConfigurationFile.Parse(run.ConfigurationJson, $"run {run.Id}");
-        var dataPath = dataRoot.Resolve(run.Dataset);
-        return TrainingOptionsFor(command, LabelSpace.For(configuration, dataPath), dataPath, run.OutputDirectory ?? RunDirectory(run.Id));
+        var plan = TrainingPlan.FromJson(run.PlanJson, $"run {run.Id}");
+        var trainData = dataRoot.Resolve(run.Dataset);
+        // Runs queued before plans were stored had their plans written by the migration without classes: those alone are read from the data again.
+        if (plan.ClassOrder is null) plan = TrainingPlan.Create(plan.Configuration, plan.Settings, DatasetReader.DiscoverClasses(trainData));
+        return new TrainingOptions
+        {
+            Plan = plan,
+            TrainData = trainData,
+            ValidationData = run.ValidationDataset is null ? null : dataRoot.Resolve(run.ValidationDataset),
+            OutputDirectory = run.OutputDirectory ?? RunDirectory(run.Id),
+            Device = options.Value.Device,
+            LoaderThreads = options.Value.LoaderThreads,
+        };
     }
 
     public string ResolveDataset(string name) => dataRoot.Resolve(name);
@@ -158,30 +166,20 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
         return path;
     }
 
-    private static SqueezeNextConfiguration ResolveConfiguration(SubmitTraining command)
+    /// <summary>The command's settings; what it leaves out takes the engine's defaults, except the checkpoint interval, which this worker sets.</summary>
+    private RunSettings SettingsOf(SubmitTraining command) => new()
     {
-        var configuration = command.ConfigurationJson is { } json
-            ? ConfigurationFile.Parse(json, "configurationJson")
-            : ConfigurationCatalog.Get(command.Configuration ?? "");
-        return new RecipeOverrides(command.Epochs, command.BatchSize, command.LearningRate, command.WarmupSteps,
-            command.WeightDecay, command.PreciseBatchNormBatches).ApplyTo(configuration);
-    }
-
-    private TrainingOptions TrainingOptionsFor(SubmitTraining command, LabelSpace labels, string dataPath, string outputDirectory) => new()
-    {
-        Configuration = labels.Configuration,
-        TrainData = dataPath,
-        ValidationData = command.ValidationDataset is null ? null : dataRoot.Resolve(command.ValidationDataset),
-        OutputDirectory = outputDirectory,
-        ClassOrder = labels.ClassOrder,
-        ModelClasses = labels.ModelClasses,
+        Epochs = command.Epochs,
         MaxSteps = command.MaxSteps,
+        BatchSize = command.BatchSize,
+        LearningRate = command.LearningRate,
+        WarmupSteps = command.WarmupSteps,
+        WeightDecay = command.WeightDecay,
+        PreciseBatchNormBatches = command.PreciseBatchNormBatches,
         EvalEverySteps = command.EvalEverySteps ?? 0,
         EvalMaxImages = command.EvalMaxImages,
         CheckpointEverySteps = command.CheckpointEverySteps ?? 0,
         CheckpointEveryMinutes = command.CheckpointEveryMinutes ?? options.Value.CheckpointEveryMinutes,
-        Device = options.Value.Device,
-        LoaderThreads = options.Value.LoaderThreads,
         Seed = command.Seed ?? 0,
     };
 

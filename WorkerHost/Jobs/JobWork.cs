@@ -1,5 +1,4 @@
 using System.Text.Json;
-using SqueezeNext.Contracts;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Persistence.Runs;
 using SqueezeNext.Vision.Artifacts;
@@ -27,14 +26,14 @@ public sealed class JobWork(JobPlanner planner, IOptions<WorkerOptions> options)
                 : new JobOutcome.Completed(result.LastEvaluation?.Top1, result.LastEvaluation?.Top5, result.BestTop1, null);
         }
 
-        var command = EvaluationCommand(run);
+        var plan = EvaluationPlanOf(run);
         var started = DateTimeOffset.UtcNow;
         var evaluation = ModelEvaluation.Run(new EvaluationOptions
         {
             ModelDirectory = run.OutputDirectory!,
             DataDirectory = planner.ResolveDataset(run.Dataset),
-            Split = command.Split == "train" ? DatasetSplit.Train : DatasetSplit.Validation,
-            MaxImages = command.MaxImages,
+            Split = plan.DatasetSplit,
+            MaxImages = plan.MaxImages,
             LoaderThreads = options.Value.LoaderThreads,
             Device = options.Value.Device,
         }, (done, total) =>
@@ -51,7 +50,7 @@ public sealed class JobWork(JobPlanner planner, IOptions<WorkerOptions> options)
         RunId = run.Id,
         ModelVersionId = run.ModelVersionId,
         Dataset = run.Dataset,
-        Split = EvaluationCommand(run).Split,
+        Split = EvaluationPlanOf(run).Split,
         Images = evaluation.Images,
         Loss = double.IsFinite(evaluation.Loss) ? evaluation.Loss : null,
         Top1 = evaluation.Top1,
@@ -69,6 +68,5 @@ public sealed class JobWork(JobPlanner planner, IOptions<WorkerOptions> options)
         _ => $"{failure.GetType().Name}: {failure.Message}",
     };
 
-    private static SubmitEvaluation EvaluationCommand(Run run) =>
-        JsonSerializer.Deserialize<SubmitEvaluation>(run.RequestJson, JobPlanner.Json) ?? throw new InvalidDataException($"run {run.Id} has no request");
+    private static EvaluationPlan EvaluationPlanOf(Run run) => EvaluationPlan.FromJson(run.PlanJson, $"run {run.Id}");
 }

@@ -186,7 +186,7 @@ public sealed class BrowserTests(DashboardSite site)
             Assert.Equal(RunStatus.Cancelled, (await db.Runs.SingleAsync(r => r.Id == cancelled)).Status);
             var cloned = await db.Runs.SingleAsync(r => r.Id == clone);
             Assert.Equal(40, cloned.Step);
-            Assert.Contains("\"batchSize\":16", cloned.RequestJson.Replace(" ", ""));
+            Assert.Contains("\"batchSize\":16", cloned.PlanJson.Replace(" ", ""));
             var evaluated = await db.EvaluationResults.SingleAsync(r => r.RunId == evaluation);
             Assert.Equal(300, evaluated.Images);
             Assert.True(await db.ModelVersions.AnyAsync(v => v.Name == "fashion" && v.IsServing));

@@ -5,6 +5,8 @@ using Radzen;
 using SqueezeNext.Dashboard.Components.Shared;
 using SqueezeNext.Dashboard.Data;
 using SqueezeNext.Persistence.Entities;
+using SqueezeNext.Vision.Configuration;
+using SqueezeNext.Vision.Training;
 
 namespace SqueezeNext.Dashboard.Tests;
 
@@ -99,10 +101,23 @@ public sealed class ComponentTests : BunitContext
         Assert.Contains("top-5", drawn.Markup);
     }
 
-    [Fact]
-    public void The_training_form_validates_its_fields_with_messages()
+    /// <summary>The fields as a worker publishes them: the engine's one definition of the run settings.</summary>
+    private static IReadOnlyList<RunSettingField> PublishedFields() => RunSettings.Fields.Select((f, i) => new RunSettingField
     {
-        var form = new TrainingForm { Configuration = "", Dataset = "", Epochs = 0, BatchSize = 0, LearningRate = -1, WeightDecay = 2 };
+        Name = f.Name, Label = f.Label, Description = f.Description, Minimum = f.Minimum, Maximum = f.Maximum, WholeNumber = f.WholeNumber,
+        RecipeName = f.RecipeName, DefaultValue = f.Default, Position = i,
+    }).ToList();
+
+    [Fact]
+    public void Every_run_setting_has_its_field_on_the_training_form()
+    {
+        Assert.All(PublishedFields(), field => Assert.NotNull(TrainingForm.PropertyOf(field)));
+    }
+
+    [Fact]
+    public void The_training_form_validates_its_fields_with_the_published_ranges()
+    {
+        var form = new TrainingForm { Fields = PublishedFields(), Configuration = "", Dataset = "", Epochs = 0, BatchSize = 0, LearningRate = -1, WeightDecay = 2, CheckpointEveryMinutes = 2000 };
         var results = new List<ValidationResult>();
 
         Validator.TryValidateObject(form, new ValidationContext(form), results, validateAllProperties: true);
@@ -110,16 +125,18 @@ public sealed class ComponentTests : BunitContext
         var messages = results.Select(r => (Member: r.MemberNames.Single(), r.ErrorMessage)).ToList();
         Assert.Contains(messages, m => m.Member == nameof(TrainingForm.Configuration) && m.ErrorMessage == "Choose a configuration.");
         Assert.Contains(messages, m => m.Member == nameof(TrainingForm.Dataset));
-        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.Epochs) && m.ErrorMessage!.Contains("between 1 and 10,000"));
-        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.BatchSize));
+        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.Epochs) && m.ErrorMessage == "Epochs must be between 1 and 10,000.");
+        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.BatchSize) && m.ErrorMessage == "Batch size must be between 1 and 65,536.");
         Assert.Contains(messages, m => m.Member == nameof(TrainingForm.LearningRate));
         Assert.Contains(messages, m => m.Member == nameof(TrainingForm.WeightDecay));
+        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.CheckpointEveryMinutes) && m.ErrorMessage == "Checkpoint every N minutes must be between 0 and 1440.");
+        Assert.Equal(7, messages.Count);
     }
 
     [Fact]
     public void The_training_form_prefills_from_a_configuration_and_builds_the_command()
     {
-        var form = new TrainingForm { Configuration = "v_1_0_G_SqNxt_23", Dataset = "fashion-mnist" };
+        var form = new TrainingForm { Fields = PublishedFields(), Configuration = "v_1_0_G_SqNxt_23", Dataset = "fashion-mnist", CheckpointEveryMinutes = 3, Seed = 5 };
         form.ApplyDefaults("""{ "name": "v_1_0_G_SqNxt_23", "training": { "epochs": 120, "batchSize": 256, "baseLearningRate": 0.4, "warmupSteps": 780, "weightDecay": 0, "preciseBatchNormBatches": 0 } }""");
         form.Epochs = 3;
 
@@ -129,6 +146,7 @@ public sealed class ComponentTests : BunitContext
         Assert.Equal(0.4, command.LearningRate);
         Assert.Equal(780, command.WarmupSteps);
         Assert.Equal(3, command.Epochs);
+        Assert.Equal((10.0, 0L), (command.CheckpointEveryMinutes!.Value, command.Seed!.Value));
         Assert.Equal("v_1_0_G_SqNxt_23", command.Configuration);
         Assert.Null(command.ConfigurationJson);
     }
@@ -158,21 +176,18 @@ public sealed class ComponentTests : BunitContext
         Assert.Equal(("fashion", 2, (Guid?)null, "train"), (version.ModelName!, version.ModelVersion!.Value, version.SourceRunId, version.Split));
     }
     [Fact]
-    public void Clone_with_changes_starts_from_everything_the_run_was_submitted_with()
+    public void Clone_with_changes_starts_from_everything_the_run_was_planned_with()
     {
-        var request = new SqueezeNext.Contracts.SubmitTraining(Guid.NewGuid(), "1.0-SqNxt-23-28px", "fashion-mnist", MaxSteps: 80, BatchSize: 32,
-            LearningRate: 0.05, WarmupSteps: 10, PreciseBatchNormBatches: 5, Seed: 7, EvalEverySteps: 40, EvalMaxImages: 300, CheckpointEverySteps: 40);
-        var run = new Run
-        {
-            Name = "short", ConfigurationName = "1.0-SqNxt-23-28px", Dataset = "fashion-mnist",
-            ConfigurationJson = """{ "training": { "epochs": 120, "batchSize": 1024, "baseLearningRate": 0.4, "warmupSteps": 780, "weightDecay": 0.0001 } }""",
-            RequestJson = System.Text.Json.JsonSerializer.Serialize(request, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)),
-        };
-        var form = new TrainingForm();
+        var configuration = ConfigurationCatalog.Get("1.0-SqNxt-23-28px");
+        var settings = new RunSettings { MaxSteps = 80, BatchSize = 32, LearningRate = 0.05, WarmupSteps = 10, PreciseBatchNormBatches = 5, Seed = 7,
+            EvalEverySteps = 40, EvalMaxImages = 300, CheckpointEverySteps = 40 };
+        var plan = TrainingPlan.Create(configuration, settings, Enumerable.Range(0, 10).Select(i => $"class-{i}").ToList());
+        var run = new Run { Name = "short", ConfigurationName = plan.Configuration.Name, Dataset = "fashion-mnist", PlanJson = plan.ToJson() };
 
-        form.CopyFrom(run);
+        var form = TrainingForm.CloneOf(run, PublishedFields());
 
-        Assert.Equal(("short (clone)", 80L, 32, 0.05, 10, 5), (form.Name, form.MaxSteps!.Value, form.BatchSize, form.LearningRate, form.WarmupSteps, form.PreciseBatchNormBatches));
-        Assert.Equal((120, 0.0001, 7L, 40, 300, 40), (form.Epochs, form.WeightDecay, form.Seed, form.EvalEverySteps, form.EvalMaxImages!.Value, form.CheckpointEverySteps));
+        Assert.Equal(("short (clone)", "fashion-mnist", 80L, 32, 0.05, 10, 5), (form.Name, form.Dataset, form.MaxSteps!.Value, form.BatchSize, form.LearningRate, form.WarmupSteps, form.PreciseBatchNormBatches));
+        Assert.Equal((configuration.Training.Epochs, configuration.Training.WeightDecay, 7L, 40, 300, 40), (form.Epochs, form.WeightDecay, form.Seed, form.EvalEverySteps, form.EvalMaxImages!.Value, form.CheckpointEverySteps));
+        Assert.NotEmpty(form.Fields);
     }
 }

@@ -1,5 +1,6 @@
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Configuration;
+using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Training;
 using TorchSharp;
 
@@ -26,15 +27,13 @@ public sealed class TrainerTests : IDisposable
 
     public void Dispose() => temp.Dispose();
 
-    private TrainingOptions Options(string output, long steps = 10) => new()
+    private TrainingOptions Options(string output, long steps = 10, RunSettings? settings = null) => new()
     {
-        Configuration = Small,
+        Plan = TrainingPlan.Create(Small, (settings ?? new RunSettings()) with { MaxSteps = steps, CheckpointEveryMinutes = 0, Seed = settings?.Seed ?? 17 },
+            DatasetReader.DiscoverClasses(data)),
         TrainData = data,
         OutputDirectory = temp.Sub(output),
-        MaxSteps = steps,
-        CheckpointEveryMinutes = 0,
         LoaderThreads = 2,
-        Seed = 17,
         LogEverySteps = 1,
     };
 
@@ -102,7 +101,7 @@ public sealed class TrainerTests : IDisposable
     public void Checkpoints_keep_the_newest_ones_are_complete_models_and_record_their_position()
     {
         var recorder = new Recorder();
-        var options = Options("checkpoints", steps: 10) with { CheckpointEverySteps = 2, KeepCheckpoints = 2 };
+        var options = Options("checkpoints", steps: 10, new RunSettings { CheckpointEverySteps = 2 }) with { KeepCheckpoints = 2 };
 
         var result = new Trainer(options, recorder).Run();
 
@@ -143,10 +142,7 @@ public sealed class TrainerTests : IDisposable
     [Fact]
     public void Training_learns_the_toy_classes()
     {
-        var options = Options("learn", steps: 100) with
-        {
-            Configuration = Small with { Training = Small.Training with { PreciseBatchNormBatches = 5 } },
-        };
+        var options = Options("learn", steps: 100, new RunSettings { PreciseBatchNormBatches = 5 });
 
         var result = new Trainer(options).Run();
 
@@ -163,7 +159,7 @@ public sealed class TrainerTests : IDisposable
         var stop = new Recorder { Progress = p => { if (p.Step == 2) cancellation.Cancel(); } };
         new Trainer(Options("refuse"), stop).Run(cancellation.Token);
 
-        var error = Assert.Throws<ArtifactException>(() => new Trainer(Options("refuse") with { Resume = true, Seed = 99 }).Run());
+        var error = Assert.Throws<ArtifactException>(() => new Trainer(Options("refuse", settings: new RunSettings { Seed = 99 }) with { Resume = true }).Run());
 
         Assert.Contains("data order would not continue", error.Message);
     }
