@@ -15,19 +15,17 @@ namespace SqueezeNext.Dashboard.Data;
 public sealed class TrainingForm : IValidatableObject
 {
     public const string CustomConfiguration = "(custom JSON)";
+    public const int MaxNameLength = 200;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    [Required(ErrorMessage = "Choose a configuration.")]
     public string Configuration { get; set; } = "";
 
     /// <summary>A configuration document (a base and overrides) when <see cref="Configuration"/> is custom.</summary>
     public string? ConfigurationJson { get; set; }
 
-    [Required(ErrorMessage = "Choose a dataset.")]
     public string Dataset { get; set; } = "";
 
-    [StringLength(200)]
     public string? Name { get; set; }
 
     public int Epochs { get; set; } = 1;
@@ -50,8 +48,13 @@ public sealed class TrainingForm : IValidatableObject
     public static PropertyInfo? PropertyOf(RunSettingField field) =>
         typeof(TrainingForm).GetProperty(field.Name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
 
+    // Every check is here rather than in attributes: the validator skips this method while an attribute fails, and a
+    // user should see all of the form's problems at once.
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (string.IsNullOrWhiteSpace(Configuration)) yield return new ValidationResult("Choose a configuration.", [nameof(Configuration)]);
+        if (string.IsNullOrWhiteSpace(Dataset)) yield return new ValidationResult("Choose a dataset.", [nameof(Dataset)]);
+        if (Name is { Length: > MaxNameLength }) yield return new ValidationResult($"The name can be at most {MaxNameLength} characters.", [nameof(Name)]);
         foreach (var field in Fields)
         {
             if (PropertyOf(field) is not { } property || property.GetValue(this) is not { } boxed) continue;

@@ -20,13 +20,13 @@ public sealed class LoadTimeTests(DashboardSite site)
         {
             await db.Database.ExecuteSqlRawAsync(
                 """
-                INSERT INTO runs (id, kind, status, name, configuration_name, configuration_json, request_json, dataset, created_at,
+                INSERT INTO runs (id, kind, status, name, configuration_name, configuration_json, plan_json, dataset, created_at,
                                   started_at, finished_at, attempts, cancel_requested, step, total_steps, epoch, best_top1, last_top5)
                 SELECT gen_random_uuid(), 'Training', (ARRAY['Completed','Failed','Cancelled','Queued'])[1 + i % 4], 'seeded run ' || i,
                        'v_1_0_SqNxt_23', '{{}}', '{{}}', 'fashion-mnist', now() - make_interval(mins => i), now() - make_interval(mins => i),
                        now() - make_interval(mins => i) + interval '5 minutes', 1, false, 1000, 1000, 3, 0.5 + (i % 40) / 100.0, 0.9
                 FROM generate_series(1, 1000) AS i;
-                INSERT INTO runs (id, kind, status, name, configuration_name, configuration_json, request_json, dataset, created_at,
+                INSERT INTO runs (id, kind, status, name, configuration_name, configuration_json, plan_json, dataset, created_at,
                                   started_at, finished_at, attempts, cancel_requested, step, total_steps, epoch)
                 VALUES ({0}, 'Training', 'Completed', 'run with 100,000 points', 'v_1_0_SqNxt_23', '{{}}', '{{}}', 'fashion-mnist',
                         now() - interval '2 days', now() - interval '2 days', now() - interval '1 day', 1, false, 100000, 100000, 20);

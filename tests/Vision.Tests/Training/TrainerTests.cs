@@ -27,9 +27,10 @@ public sealed class TrainerTests : IDisposable
 
     public void Dispose() => temp.Dispose();
 
+    /// <summary>Seed 17 unless <paramref name="settings"/> names another.</summary>
     private TrainingOptions Options(string output, long steps = 10, RunSettings? settings = null) => new()
     {
-        Plan = TrainingPlan.Create(Small, (settings ?? new RunSettings()) with { MaxSteps = steps, CheckpointEveryMinutes = 0, Seed = settings?.Seed ?? 17 },
+        Plan = TrainingPlan.Create(Small, (settings ?? new RunSettings()) with { MaxSteps = steps, CheckpointEveryMinutes = 0, Seed = settings is { Seed: not 0 } ? settings.Seed : 17 },
             DatasetReader.DiscoverClasses(data)),
         TrainData = data,
         OutputDirectory = temp.Sub(output),
