@@ -12,13 +12,13 @@ using SqueezeNext.WorkerHost.Telemetry;
 namespace SqueezeNext.WorkerHost.Jobs;
 
 /// <summary>
-/// Claims queued runs one at a time and executes each attempt on a dedicated thread, while this loop renews the
+/// Claims queued runs one at a time and executes each attempt on a dedicated thread, while this service renews the
 /// attempt's lease, flushes its records and notices cancellation. An attempt whose lease is lost (taken over, or not
 /// renewable for the stale period) stops and writes nothing more; one interrupted by shutdown goes back to the queue
 /// and resumes from its newest checkpoint on whichever worker claims it next.
 /// </summary>
 public sealed class JobRunner(
-    IServiceScopeFactory scopes,
+    RunLifecycles lifecycles,
     IOptions<WorkerOptions> options,
     JobWork work,
     JobSignal signal,
@@ -41,7 +41,7 @@ public sealed class JobRunner(
             long claimStartedAt = Stopwatch.GetTimestamp();
             try
             {
-                claimed = await WithLifecycleAsync(lifecycle => lifecycle.ClaimNextAsync(identity.Name, Kinds, stoppingToken));
+                claimed = await lifecycles.UseAsync(lifecycle => lifecycle.ClaimNextAsync(identity.Name, Kinds, stoppingToken));
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -70,15 +70,20 @@ public sealed class JobRunner(
         logger.LogInformation("Claimed {Kind} run {RunId} (attempt {Attempt})", run.Kind, run.Id, lease.Attempt);
         metrics.RecordQueueTime(run);
         var job = running.Start(run.Id, stoppingToken);
-        var recorder = new RunRecorder(lease, leaseClock, scopes, bus);
+        var recorder = new RunRecorder(lease, leaseClock, lifecycles, bus);
+        var supervisor = new AttemptSupervisor(lease, job, recorder, leaseClock, lifecycles, settings, logger);
         job.CurrentStep = () => recorder.Progress?.Step ?? run.Step;
         var clock = Stopwatch.StartNew();
+        // The lease is renewed from the claim on, beside the start-up work and the flushes, so that neither a slow
+        // start (a cold process) nor a slow write can let it lapse.
+        using var attemptOver = new CancellationTokenSource();
+        var keepingLease = supervisor.KeepLeaseAsync(attemptOver.Token);
         try
         {
             string? resumeFrom;
             try
             {
-                resumeFrom = await WithLifecycleAsync(lifecycle => lifecycle.NewestCheckpointAsync(run.Id, CancellationToken.None));
+                resumeFrom = await lifecycles.UseAsync(lifecycle => lifecycle.NewestCheckpointAsync(run.Id, CancellationToken.None));
                 await bus.Publish(new RunStarted(run.Id, identity.Name, lease.Attempt, run.Step, DateTimeOffset.UtcNow), CancellationToken.None);
             }
             catch (Exception e)
@@ -88,58 +93,17 @@ public sealed class JobRunner(
                 return;
             }
             var attempt = TorchThread.RunAsync($"{run.Kind}-{run.Id:N}".ToLowerInvariant(), () => work.Run(run, lease, resumeFrom, recorder, job.Token));
-            await SuperviseAsync(lease, run.Kind == RunKind.Training, job, recorder, leaseClock, attempt);
+            await supervisor.FlushUntilDoneAsync(attempt, run.Kind == RunKind.Training ? metrics : null);
             var outcome = await SettleAsync(attempt, job, leaseClock);
-            await FlushQuietlyAsync(recorder);
+            await supervisor.FlushQuietlyAsync();
             await RecordAsync(run, lease, outcome, recorder, clock.Elapsed);
         }
         finally
         {
+            await attemptOver.CancelAsync();
+            await keepingLease;
             metrics.SetTrainingThroughput(0);
             running.Finish(run.Id);
-        }
-    }
-
-    /// <summary>Renews the lease and flushes until the attempt ends; stops it when it is cancelled or its lease is lost.</summary>
-    private async Task SuperviseAsync(RunLease lease, bool training, RunningJob job, RunRecorder recorder, LeaseClock leaseClock, Task attempt)
-    {
-        var lastRenewal = Stopwatch.StartNew();
-        var interval = settings.FlushInterval < settings.HeartbeatInterval ? settings.FlushInterval : settings.HeartbeatInterval;
-        while (!attempt.IsCompleted)
-        {
-            await Task.WhenAny(attempt, Task.Delay(interval));
-            await FlushQuietlyAsync(recorder);
-            if (training) metrics.SetTrainingThroughput(recorder.Progress?.ImagesPerSecond ?? 0);
-            if (!leaseClock.IsHeld)
-            {
-                job.Stop(StopReason.LeaseLost);
-                continue;
-            }
-            if (lastRenewal.Elapsed < settings.HeartbeatInterval && !attempt.IsCompleted) continue;
-            lastRenewal.Restart();
-            long startedAt = Stopwatch.GetTimestamp();
-            try
-            {
-                switch (await WithLifecycleAsync(lifecycle => lifecycle.RenewAsync(lease, recorder.Progress, CancellationToken.None)))
-                {
-                    case LeaseState.Lost:
-                        leaseClock.Lose();
-                        job.Stop(StopReason.LeaseLost);
-                        break;
-                    case LeaseState.CancelRequested:
-                        leaseClock.Renewed(startedAt);
-                        job.Stop(StopReason.Cancelled);
-                        break;
-                    default:
-                        leaseClock.Renewed(startedAt);
-                        break;
-                }
-            }
-            catch (Exception e)
-            {
-                // The database may be restarting: the attempt goes on while its lease lasts, and the next renewal tries again.
-                logger.LogWarning(e, "Could not renew the lease on run {RunId}", lease.RunId);
-            }
         }
     }
 
@@ -167,7 +131,7 @@ public sealed class JobRunner(
         var progress = recorder.Progress;
         long step = progress?.Step ?? run.Step;
         var now = DateTimeOffset.UtcNow;
-        bool recorded = await WithLifecycleAsync(async lifecycle =>
+        bool recorded = await lifecycles.UseAsync(async lifecycle =>
         {
             switch (outcome)
             {
@@ -203,23 +167,5 @@ public sealed class JobRunner(
         });
         if (!recorded)
             logger.LogWarning("Run {RunId} was taken over by another attempt before attempt {Attempt} could record its end", run.Id, lease.Attempt);
-    }
-
-    private async Task<T> WithLifecycleAsync<T>(Func<RunLifecycle, Task<T>> action)
-    {
-        using var scope = scopes.CreateScope();
-        return await action(new RunLifecycle(scope.ServiceProvider.GetRequiredService<JobsDbContext>()));
-    }
-
-    private async Task FlushQuietlyAsync(RunRecorder recorder)
-    {
-        try
-        {
-            await recorder.FlushAsync(CancellationToken.None);
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Could not write a run's metrics; they are kept for the next flush");
-        }
     }
 }

@@ -19,7 +19,7 @@ namespace SqueezeNext.WorkerHost.Jobs;
 /// the bus in batches from <see cref="FlushAsync"/>, so the training loop never waits on I/O. Everything goes out
 /// under the attempt's lease: once it is lost, nothing more is written or published, and no file is put in place.
 /// </summary>
-public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, IServiceScopeFactory scopes, IPublishEndpoint publisher) : ITrainingObserver
+public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, RunLifecycles lifecycles, IPublishEndpoint publisher) : ITrainingObserver
 {
     private readonly Guid runId = lease.RunId;
     private readonly ConcurrentQueue<MetricPoint> metrics = new();
@@ -162,8 +162,7 @@ public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, IServiceS
             }).ToList(),
             trainingEvents.Select(e => new RunEventRow { RunId = runId, Time = e.Time, Kind = KindOf(e.Kind), Level = e.Level, Message = e.Message }).ToList());
         if (records.IsEmpty) return true;
-        using var scope = scopes.CreateScope();
-        bool held = await new RunLifecycle(scope.ServiceProvider.GetRequiredService<JobsDbContext>()).RecordAsync(lease, records, cancellationToken);
+        bool held = await lifecycles.UseAsync(lifecycle => lifecycle.RecordAsync(lease, records, cancellationToken));
         if (held && metricPoints.Count > 0) FaultPoints.Reach(FaultPoints.MetricsFlush);
         return held;
     }

@@ -9,7 +9,7 @@ namespace SqueezeNext.WorkerHost.Jobs;
 /// Queues again the runs whose worker stopped heart-beating (it crashed or lost its connection), so another worker
 /// resumes them from their newest checkpoint. Any worker may do this; the update is one atomic statement.
 /// </summary>
-public sealed class StaleRunMonitor(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, JobSignal signal, ILogger<StaleRunMonitor> logger)
+public sealed class StaleRunMonitor(RunLifecycles lifecycles, IOptions<WorkerOptions> options, JobSignal signal, ILogger<StaleRunMonitor> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -23,9 +23,7 @@ public sealed class StaleRunMonitor(IServiceScopeFactory scopes, IOptions<Worker
             {
                 try
                 {
-                    using var scope = scopes.CreateScope();
-                    var requeued = await new RunLifecycle(scope.ServiceProvider.GetRequiredService<JobsDbContext>())
-                        .RequeueStaleAsync(settings.StaleAfter, stoppingToken);
+                    var requeued = await lifecycles.UseAsync(lifecycle => lifecycle.RequeueStaleAsync(settings.StaleAfter, stoppingToken));
                     foreach (var runId in requeued)
                         logger.LogWarning("Run {RunId} lost its worker (no heartbeat for {Stale}); queued to resume", runId, settings.StaleAfter);
                     if (requeued.Count > 0 && settings.RunJobs) signal.Wake();
