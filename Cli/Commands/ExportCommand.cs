@@ -20,9 +20,9 @@ public static class ExportCommand
         command.SetAction(parse => CliErrors.Run(() =>
         {
             var file = parse.GetValue(output)!;
-            var pytorch = parse.GetValue(format) switch { "pytorch" => true, "safetensors" => false, _ => ModelArtifact.FormatOf(file) == WeightsFormat.Pytorch };
-            if (pytorch) ModelArtifact.ExportPytorch(parse.GetValue(model)!, file);
-            else ModelArtifact.ExportSafetensors(parse.GetValue(model)!, file);
+            var pytorch = parse.GetValue(format) switch { "pytorch" => true, "safetensors" => false, _ => ModelImport.FormatOf(file) == WeightsFormat.Pytorch };
+            if (pytorch) ModelExport.ToPytorch(parse.GetValue(model)!, file);
+            else ModelExport.ToSafetensors(parse.GetValue(model)!, file);
             Console.Out.WriteLine($"wrote {file}");
             return 0;
         }));

@@ -31,10 +31,10 @@ public static class ImportCommand
             {
                 "pytorch" => WeightsFormat.Pytorch,
                 "safetensors" => WeightsFormat.Safetensors,
-                _ => ModelArtifact.FormatOf(path),
+                _ => ModelImport.FormatOf(path),
             };
             var directory = parse.GetValue(output)!;
-            var manifest = ModelArtifact.Import(path, weightsFormat, configuration, directory);
+            var manifest = ModelImport.FromFile(path, weightsFormat, configuration, directory);
             Console.Out.WriteLine($"imported {manifest.Configuration.Name} ({manifest.TrainableParameters:N0} parameters, " +
                 $"{manifest.Configuration.Training.Preprocessing} pre-processing at {manifest.Configuration.Architecture.InputSize}×{manifest.Configuration.Architecture.InputSize}) into {directory}");
             return 0;

@@ -7,25 +7,6 @@ using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Artifacts;
 
-/// <summary>The weights file formats <see cref="ModelArtifact.Import"/> reads.</summary>
-public enum WeightsFormat
-{
-    Safetensors,
-
-    /// <summary>A state dict as PyTorch's <c>torch.save</c> writes it.</summary>
-    Pytorch,
-}
-
-/// <summary>A network loaded from an artifact, with the manifest that describes it.</summary>
-public sealed class LoadedModel(SqueezeNextNetwork network, ModelManifest manifest) : IDisposable
-{
-    public SqueezeNextNetwork Network { get; } = network;
-    public ModelManifest Manifest { get; } = manifest;
-    public SqueezeNextConfiguration Configuration => Manifest.Configuration;
-
-    public void Dispose() => Network.Dispose();
-}
-
 /// <summary>
 /// A model artifact is a directory with <c>model.json</c> (<see cref="ModelManifest"/>) and
 /// <c>weights.safetensors</c>. Tensor names follow the module tree, for example <c>stem.conv.weight</c>,
@@ -37,12 +18,6 @@ public static class ModelArtifact
 {
     public const string ManifestFileName = "model.json";
     public const string WeightsFileName = "weights.safetensors";
-
-    /// <summary>Metadata key of a standalone safetensors export that holds the configuration as JSON.</summary>
-    public const string ConfigurationMetadataKey = "sqnxt.configuration";
-
-    /// <summary>Metadata key of a standalone safetensors export that holds the class labels as a JSON array.</summary>
-    public const string ClassesMetadataKey = "sqnxt.classes";
 
     /// <summary>Writes weights, then the manifest (both atomically), so a directory with a manifest is always complete.</summary>
     public static ModelManifest Save(string directory, SqueezeNextNetwork network, SqueezeNextConfiguration configuration,
@@ -173,104 +148,11 @@ public static class ModelArtifact
         foreach (var (name, target) in state) target.copy_(provided[name]);
     }
 
-    /// <summary>Writes the artifact's weights as one safetensors file whose metadata carries configuration and classes.</summary>
-    public static void ExportSafetensors(string directory, string file)
-    {
-        using var model = Load(directory);
-        var metadata = new Dictionary<string, string>
-        {
-            ["format"] = "pt",
-            [ConfigurationMetadataKey] = JsonSerializer.Serialize(model.Configuration, ConfigurationJson.Options),
-        };
-        if (model.Manifest.Classes is { } classes)
-            metadata[ClassesMetadataKey] = JsonSerializer.Serialize(classes);
-        SafetensorsFile.Write(file, StateTensors(model.Network), metadata);
-    }
-
-    /// <summary>
-    /// Writes the artifact's weights as a PyTorch state dict (what <c>torch.load</c> reads), named as pytorchcv names
-    /// them when the configuration has pytorchcv's layout (so pytorchcv's model loads it), as this project does otherwise.
-    /// </summary>
-    public static void ExportPytorch(string directory, string file)
-    {
-        using var model = Load(directory);
-        Func<string, string> name = model.Configuration.Architecture.ConvBias ? PytorchcvNames.FromProject : n => n;
-        var table = new System.Collections.Hashtable();
-        foreach (var (tensorName, tensor) in StateTensors(model.Network)) table[name(tensorName)] = tensor;
-        var directoryOfFile = Path.GetDirectoryName(Path.GetFullPath(file))!;
-        Directory.CreateDirectory(directoryOfFile);
-        var temporary = Path.Combine(directoryOfFile, $".{Path.GetFileName(file)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            TorchSharp.PyBridge.PyTorchPickler.PickleStateDict(temporary, table);
-            File.Move(temporary, file, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-        }
-    }
-
-    /// <summary>
-    /// Builds an artifact from a weights file: a safetensors file (this project's export, whose metadata carries the
-    /// configuration and classes, or any file with this project's or pytorchcv's tensor names) or a PyTorch state dict.
-    /// pytorchcv names (SQUEEZENEXT.md §9) are mapped to this project's; every tensor must be present with its shape
-    /// and nothing may be left over, and every problem is named as the file names it. Nothing is written unless all fit.
-    /// </summary>
-    /// <param name="configuration">The configuration the weights belong to; a state dict carries none, so it is required then.</param>
-    public static ModelManifest Import(string file, WeightsFormat format, SqueezeNextConfiguration? configuration, string directory)
-    {
-        if (!File.Exists(file))
-            throw new ArtifactException($"'{file}' does not exist");
-        if (format == WeightsFormat.Pytorch && configuration is null)
-            throw new ArtifactException($"a PyTorch state dict carries no configuration: name the one '{file}' belongs to with --config " +
-                $"(for pytorchcv's weights, {string.Join(", ", ConfigurationCatalog.PytorchcvNames)})");
-        var (tensors, metadata) = format == WeightsFormat.Pytorch
-            ? (PytorchStateDict.Read(file), new Dictionary<string, string>())
-            : SafetensorsFile.Read(file);
-        try
-        {
-            SqueezeNextConfiguration? embedded = null;
-            if (metadata.TryGetValue(ConfigurationMetadataKey, out var json))
-                embedded = ConfigurationFile.Parse(json, $"the configuration in '{file}'");
-            var chosen = configuration ?? embedded ?? throw new ArtifactException($"'{file}' carries no configuration in its metadata; name one with --config");
-            if (configuration is not null && embedded is not null)
-                EnsureSameArchitecture(embedded, configuration, $"the weights in '{file}'");
-
-            IReadOnlyList<string>? classes = null;
-            if (metadata.TryGetValue(ClassesMetadataKey, out var classesJson))
-                classes = JsonSerializer.Deserialize<string[]>(classesJson);
-
-            bool pytorchcv = PytorchcvNames.Uses(tensors.Select(t => t.Name));
-            if (pytorchcv && !chosen.Architecture.ConvBias)
-                throw new ArtifactException(
-                    $"'{file}' has pytorchcv's tensor names, whose convolutions have biases, but configuration '{chosen.Name}' has none: " +
-                    $"import it with one of {string.Join(", ", ConfigurationCatalog.PytorchcvNames)}");
-            var named = pytorchcv ? tensors.Select(t => (PytorchcvNames.ToProject(t.Name), t.Tensor)).ToList() : tensors;
-
-            using var network = new SqueezeNextNetwork(chosen.Architecture, chosen.Training.Init);
-            LoadWeights(network, named, $"'{file}'", chosen.Name, pytorchcv ? PytorchcvNames.FromProject : null);
-            var origin = $"imported from {Path.GetFileName(file)}" + (pytorchcv ? " (pytorchcv tensor names)" : "");
-            return Save(directory, network, chosen, classes, origin);
-        }
-        finally
-        {
-            foreach (var (_, tensor) in tensors) tensor.Dispose();
-        }
-    }
-
-    /// <summary>The format of a weights file, from its extension when not given: .pth, .pt and .bin are PyTorch.</summary>
-    public static WeightsFormat FormatOf(string file) => Path.GetExtension(file).ToLowerInvariant() switch
-    {
-        ".pth" or ".pt" or ".bin" => WeightsFormat.Pytorch,
-        _ => WeightsFormat.Safetensors,
-    };
-
     /// <summary>The network's parameters and buffers in state-dict order.</summary>
     public static IEnumerable<(string Name, Tensor Tensor)> StateTensors(SqueezeNextNetwork network) =>
         network.state_dict().Select(pair => (pair.Key, pair.Value));
 
-    private static void EnsureSameArchitecture(SqueezeNextConfiguration saved, SqueezeNextConfiguration expected, string what)
+    internal static void EnsureSameArchitecture(SqueezeNextConfiguration saved, SqueezeNextConfiguration expected, string what)
     {
         var differences = saved.Architecture.Differences(expected.Architecture);
         if (differences.Count > 0)

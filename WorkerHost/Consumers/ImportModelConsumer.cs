@@ -77,7 +77,7 @@ public sealed class ImportModelConsumer(JobsDbContext db, IOptions<WorkerOptions
             try
             {
                 var format = command.Format == "pytorch" ? WeightsFormat.Pytorch : WeightsFormat.Safetensors;
-                manifest = ModelArtifact.Import(file, format, configuration, Path.Combine(staging, "model"));
+                manifest = ModelImport.FromFile(file, format, configuration, Path.Combine(staging, "model"));
             }
             catch (Exception e) when (e is ArtifactException or InvalidConfigurationException)
             {

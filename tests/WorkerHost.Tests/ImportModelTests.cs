@@ -47,7 +47,7 @@ public sealed class ImportModelTests(ImportingWorker worker) : IClassFixture<Imp
         using (var network = new SqueezeNextNetwork(configuration.Architecture, configuration.Training.Init, seed: 11))
             ModelArtifact.Save(folder, network, configuration);
         var file = Path.Combine(folder, configurationName + ".pth");
-        ModelArtifact.ExportPytorch(folder, file);
+        ModelExport.ToPytorch(folder, file);
         return File.ReadAllBytes(file);
     }
 

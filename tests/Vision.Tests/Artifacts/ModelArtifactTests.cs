@@ -120,9 +120,9 @@ public sealed class ModelArtifactTests : IDisposable
         ModelArtifact.Save(directory, network, configuration, classes);
         var file = Path.Combine(root, "exported.safetensors");
 
-        ModelArtifact.ExportSafetensors(directory, file);
+        ModelExport.ToSafetensors(directory, file);
         var imported = Path.Combine(root, "imported");
-        ModelArtifact.Import(file, WeightsFormat.Safetensors, configuration: null, imported);
+        ModelImport.FromFile(file, WeightsFormat.Safetensors, configuration: null, imported);
         using var loaded = ModelArtifact.Load(imported);
         using var actual = Logits(loaded.Network);
 
@@ -139,10 +139,10 @@ public sealed class ModelArtifactTests : IDisposable
         var directory = Path.Combine(root, "m");
         ModelArtifact.Save(directory, network, configuration);
         var file = Path.Combine(root, "m.safetensors");
-        ModelArtifact.ExportSafetensors(directory, file);
+        ModelExport.ToSafetensors(directory, file);
         var target = Path.Combine(root, "wrong");
 
-        var error = Assert.Throws<ArtifactException>(() => ModelArtifact.Import(file, WeightsFormat.Safetensors, ConfigurationCatalog.Get("v_1_0_G_SqNxt_23"), target));
+        var error = Assert.Throws<ArtifactException>(() => ModelImport.FromFile(file, WeightsFormat.Safetensors, ConfigurationCatalog.Get("v_1_0_G_SqNxt_23"), target));
 
         Assert.Contains("groups differ", error.Message);
         Assert.False(Directory.Exists(target));
@@ -156,14 +156,14 @@ public sealed class ModelArtifactTests : IDisposable
         var file = Path.Combine(root, "bare.safetensors");
         SafetensorsFile.Write(file, ModelArtifact.StateTensors(network));
 
-        var noConfig = Assert.Throws<ArtifactException>(() => ModelArtifact.Import(file, WeightsFormat.Safetensors, null, Path.Combine(root, "a")));
+        var noConfig = Assert.Throws<ArtifactException>(() => ModelImport.FromFile(file, WeightsFormat.Safetensors, null, Path.Combine(root, "a")));
         Assert.Contains("carries no configuration", noConfig.Message);
 
-        var wrongWidth = Assert.Throws<ArtifactException>(() => ModelArtifact.Import(file, WeightsFormat.Safetensors, ConfigurationCatalog.Get("2.0-SqNxt-23"), Path.Combine(root, "b")));
+        var wrongWidth = Assert.Throws<ArtifactException>(() => ModelImport.FromFile(file, WeightsFormat.Safetensors, ConfigurationCatalog.Get("2.0-SqNxt-23"), Path.Combine(root, "b")));
         Assert.Contains("do not fit configuration '2.0-SqNxt-23'", wrongWidth.Message);
         Assert.False(Directory.Exists(Path.Combine(root, "b")));
 
-        ModelArtifact.Import(file, WeightsFormat.Safetensors, configuration, Path.Combine(root, "c"));
+        ModelImport.FromFile(file, WeightsFormat.Safetensors, configuration, Path.Combine(root, "c"));
         using var loaded = ModelArtifact.Load(Path.Combine(root, "c"));
         using var expected = Logits(network);
         using var actual = Logits(loaded.Network);

@@ -42,7 +42,7 @@ public sealed class PytorchcvImportTests(PytorchReference reference, Xunit.Abstr
         var folder = await reference.ForAsync(name);
         var target = temp.Sub(name);
 
-        var manifest = ModelArtifact.Import(Path.Combine(folder, $"{name}.pth"), WeightsFormat.Pytorch, ConfigurationCatalog.Get(name), target);
+        var manifest = ModelImport.FromFile(Path.Combine(folder, $"{name}.pth"), WeightsFormat.Pytorch, ConfigurationCatalog.Get(name), target);
 
         Assert.Equal(PreprocessingKind.Torchvision, manifest.Configuration.Training.Preprocessing);
         using var model = ModelArtifact.Load(target);
@@ -73,7 +73,7 @@ public sealed class PytorchcvImportTests(PytorchReference reference, Xunit.Abstr
             var file = temp.Sub($"{variant}.pth");
             PyTorchPickler.PickleStateDict(file, state);
             var target = temp.Sub(variant);
-            var error = Assert.Throws<ArtifactException>(() => ModelArtifact.Import(file, WeightsFormat.Pytorch, configuration, target));
+            var error = Assert.Throws<ArtifactException>(() => ModelImport.FromFile(file, WeightsFormat.Pytorch, configuration, target));
             Assert.False(Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any(), $"{variant}: something was written");
             return error.Message;
         }
@@ -102,8 +102,8 @@ public sealed class PytorchcvImportTests(PytorchReference reference, Xunit.Abstr
         var safetensors = temp.Sub("sqnxt23v5_w1.safetensors");
         SafetensorsFile.Write(safetensors, tensors);
 
-        ModelArtifact.Import(safetensors, WeightsFormat.Safetensors, configuration, temp.Sub("from-safetensors"));
-        ModelArtifact.Import(Path.Combine(folder, "sqnxt23v5_w1.pth"), WeightsFormat.Pytorch, configuration, temp.Sub("from-pth"));
+        ModelImport.FromFile(safetensors, WeightsFormat.Safetensors, configuration, temp.Sub("from-safetensors"));
+        ModelImport.FromFile(Path.Combine(folder, "sqnxt23v5_w1.pth"), WeightsFormat.Pytorch, configuration, temp.Sub("from-pth"));
 
         using var a = ModelArtifact.Load(temp.Sub("from-safetensors"));
         using var b = ModelArtifact.Load(temp.Sub("from-pth"));
@@ -133,7 +133,7 @@ public sealed class PytorchcvImportTests(PytorchReference reference, Xunit.Abstr
         var file = temp.Sub("noise.pth");
         File.WriteAllBytes(file, [.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 37))]);
 
-        var error = Assert.Throws<ArtifactException>(() => ModelArtifact.Import(file, WeightsFormat.Pytorch, ConfigurationCatalog.Get("sqnxt23_w1"), temp.Sub("noise")));
+        var error = Assert.Throws<ArtifactException>(() => ModelImport.FromFile(file, WeightsFormat.Pytorch, ConfigurationCatalog.Get("sqnxt23_w1"), temp.Sub("noise")));
 
         Assert.Contains("is not a PyTorch state dict that can be read", error.Message);
     }
