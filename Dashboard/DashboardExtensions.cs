@@ -1,51 +1,35 @@
-using MassTransit;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Radzen;
-using SqueezeNext.Contracts;
 using SqueezeNext.Dashboard.Account;
 using SqueezeNext.Dashboard.Components;
 using SqueezeNext.Dashboard.Data;
 using SqueezeNext.Dashboard.Live;
-using SqueezeNext.Persistence;
+using SqueezeNext.ServiceDefaults;
+using SqueezeNext.ServiceDefaults.Database;
+using SqueezeNext.ServiceDefaults.Messaging;
 
 namespace SqueezeNext.Dashboard;
 
-/// <summary>The dashboard's wiring: database, bus, live events, login, health.</summary>
+/// <summary>The dashboard's wiring: queries, live events and login, on the shared host defaults.</summary>
 public static class DashboardExtensions
 {
     public static WebApplicationBuilder AddDashboardServices(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
-        var connectionString = JobsDatabase.ConnectionString(configuration);
-        services.AddDbContextFactory<JobsDbContext>(db => db.UseNpgsql(connectionString));
+        builder.AddServiceDefaults();
         services.AddSingleton<DashboardQueries>();
         services.AddSingleton<AdminAccount>();
         services.AddSingleton<RunNotifier>();
 
-        services.AddOptions<RabbitMqOptions>().Bind(configuration.GetSection(RabbitMqOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddMassTransit(bus =>
+        builder.AddJobsBus(bus =>
         {
-            bus.SetKebabCaseEndpointNameFormatter();
             // A temporary queue of its own, so every dashboard replica hears every run event.
             bus.AddConsumer<RunEventsConsumer>().Endpoint(endpoint =>
             {
                 endpoint.Temporary = true;
                 endpoint.InstanceId = Guid.NewGuid().ToString("N")[..8];
-            });
-            bus.UsingRabbitMq((context, rabbit) =>
-            {
-                var settings = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
-                rabbit.Host(settings.Host, (ushort)settings.Port, settings.VirtualHost, host =>
-                {
-                    host.Username(settings.Username);
-                    host.Password(settings.Password);
-                });
-                rabbit.ConfigureEndpoints(context);
             });
         });
 
@@ -71,7 +55,6 @@ public static class DashboardExtensions
 
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddRadzenComponents();
-        services.AddHealthChecks().AddCheck<JobsDatabaseHealthCheck>("postgres", tags: ["ready"]);
         return builder;
     }
 
@@ -84,8 +67,7 @@ public static class DashboardExtensions
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).AllowAnonymous();
+        app.MapDefaultEndpoints();
         app.MapAccountEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
@@ -94,8 +76,7 @@ public static class DashboardExtensions
     /// <summary>Applies migrations (waiting for the database) and makes sure the admin account exists.</summary>
     public static async Task PrepareDatabaseAsync(this WebApplication app)
     {
-        await JobsDatabase.MigrateAsync(app.Services.GetRequiredService<IDbContextFactory<JobsDbContext>>(),
-            app.Services.GetRequiredService<ILogger<JobsDbContext>>(), TimeSpan.FromMinutes(1));
+        await app.MigrateJobsDatabaseAsync();
         await app.Services.GetRequiredService<AdminAccount>().EnsureCreatedAsync();
     }
 }

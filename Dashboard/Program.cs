@@ -1,20 +1,8 @@
-using Microsoft.Extensions.Options;
 using SqueezeNext.Dashboard;
+using SqueezeNext.ServiceDefaults.Hosting;
 
-try
+return await ServiceHost.RunAsync("dashboard", args, builder => builder.AddDashboardServices(), async app =>
 {
-    var builder = WebApplication.CreateBuilder(args);
-    builder.AddDashboardServices();
-
-    var app = builder.Build();
     app.UseDashboard();
     await app.PrepareDatabaseAsync();
-    await app.RunAsync();
-    return 0;
-}
-catch (Exception e) when (e.GetBaseException() is OptionsValidationException invalid)
-{
-    // A setting missing or out of range is the operator's to fix: one line naming it, not an unhandled-exception abort.
-    Console.Error.WriteLine($"dashboard: refusing to start: {string.Join("; ", invalid.Failures)}");
-    return 2;
-}
+});

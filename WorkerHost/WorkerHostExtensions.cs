@@ -1,11 +1,8 @@
 using MassTransit;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Metrics;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence;
+using SqueezeNext.ServiceDefaults;
+using SqueezeNext.ServiceDefaults.Health;
+using SqueezeNext.ServiceDefaults.Messaging;
 using SqueezeNext.Vision.Runtime;
 using SqueezeNext.WorkerHost.Consumers;
 using SqueezeNext.WorkerHost.Datasets;
@@ -18,7 +15,7 @@ using SqueezeNext.WorkerHost.Telemetry;
 
 namespace SqueezeNext.WorkerHost;
 
-/// <summary>The worker's wiring: options, database, bus and consumers, job runner, model cache, health and metrics.</summary>
+/// <summary>The worker's wiring: options, consumers, job runner, model cache and its own health check and metrics, on the shared host defaults.</summary>
 public static class WorkerHostExtensions
 {
     public static WebApplicationBuilder AddWorkerServices(this WebApplicationBuilder builder)
@@ -31,13 +28,10 @@ public static class WorkerHostExtensions
             .Validate(o => Directory.Exists(o.DataRoot), "Worker:DataRoot must name an existing folder")
             .Validate(o => o.StaleAfter > o.HeartbeatInterval * 2, "Worker:StaleAfter must be more than twice Worker:HeartbeatInterval")
             .ValidateOnStart();
-        services.AddOptions<RabbitMqOptions>().Bind(configuration.GetSection(RabbitMqOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-
-        var connectionString = JobsDatabase.ConnectionString(configuration);
-        services.AddDbContext<JobsDbContext>(db => db.UseNpgsql(connectionString));
-        services.AddDbContextFactory<JobsDbContext>(db => db.UseNpgsql(connectionString), ServiceLifetime.Scoped);
+        builder.AddServiceDefaults(WorkerMetrics.MeterName);
 
         services.AddSingleton<DataRoot>();
+        services.AddSingleton<RunLifecycles>();
         services.AddSingleton<JobPlanner>();
         services.AddSingleton<JobWork>();
         services.AddSingleton<JobSignal>();
@@ -52,9 +46,8 @@ public static class WorkerHostExtensions
         services.AddHostedService<ConfigurationPublisher>();
         services.AddHostedService<NativeHeapTrimmer>();
 
-        services.AddMassTransit(bus =>
+        builder.AddJobsBus(bus =>
         {
-            bus.SetKebabCaseEndpointNameFormatter();
             bus.AddConsumer<SubmitTrainingConsumer, SubmitTrainingConsumerDefinition>();
             bus.AddConsumer<SubmitEvaluationConsumer, SubmitEvaluationConsumerDefinition>();
             bus.AddConsumer<CancelRunConsumer, CancelRunConsumerDefinition>();
@@ -63,16 +56,6 @@ public static class WorkerHostExtensions
             bus.AddConsumer<ImportModelConsumer, ImportModelConsumerDefinition>();
             bus.AddConsumer<PromoteModelConsumer, PromoteModelConsumerDefinition>();
             bus.AddConsumer<ClassifyImageConsumer, ClassifyImageConsumerDefinition>();
-            bus.UsingRabbitMq((context, rabbit) =>
-            {
-                var settings = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
-                rabbit.Host(settings.Host, (ushort)settings.Port, settings.VirtualHost, host =>
-                {
-                    host.Username(settings.Username);
-                    host.Password(settings.Password);
-                });
-                rabbit.ConfigureEndpoints(context);
-            });
         });
         services.Configure<MassTransitHostOptions>(options =>
         {
@@ -83,33 +66,13 @@ public static class WorkerHostExtensions
         // Enough for a running job to write its checkpoint and hand its run back.
         services.Configure<HostOptions>(options => options.ShutdownTimeout = TimeSpan.FromSeconds(90));
 
-        services.AddHealthChecks()
-            .AddCheck<JobsDatabaseHealthCheck>("postgres", tags: ["ready"])
-            .AddCheck<ServingModelHealthCheck>("serving-model", tags: ["ready"]);
-
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(WorkerMetrics.MeterName, "MassTransit")
-            .AddPrometheusExporter());
+        services.AddHealthChecks().AddCheck<ServingModelHealthCheck>("serving-model", tags: [HealthEndpoints.ReadyTag]);
         return builder;
     }
 
     public static WebApplication MapWorkerEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions
-        {
-            Predicate = check => check.Tags.Contains("ready"),
-            ResponseWriter = HealthReportWriter.WriteAsync,
-            // MassTransit reports a lost broker connection as Degraded, which ASP.NET answers with 200 by default; a
-            // worker whose queues are unreachable must not count as ready.
-            ResultStatusCodes =
-            {
-                [HealthStatus.Healthy] = StatusCodes.Status200OK,
-                [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
-                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
-            },
-        });
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapDefaultEndpoints();
         app.MapGet("/", () => Results.Text("SqueezeNext worker: /health/live, /health/ready, /metrics"));
         return app;
     }
@@ -141,13 +104,5 @@ public static class WorkerHostExtensions
             logger.LogInformation("Tensors are allocated by {Allocator}", NativeHeap.Allocator);
         }
         if (options.TorchThreads is { } threads) TorchSharp.torch.set_num_threads(threads);
-    }
-
-    /// <summary>Applies EF Core migrations, waiting up to a minute for the database to accept connections.</summary>
-    public static async Task MigrateDatabaseAsync(this WebApplication app)
-    {
-        using var scope = app.Services.CreateScope();
-        await JobsDatabase.MigrateAsync(scope.ServiceProvider.GetRequiredService<IDbContextFactory<JobsDbContext>>(),
-            app.Services.GetRequiredService<ILogger<JobsDbContext>>(), TimeSpan.FromMinutes(1));
     }
 }

@@ -1,19 +1,26 @@
 using System.CommandLine;
+using DataAnnotations = System.ComponentModel.DataAnnotations;
 using MassTransit;
+using Microsoft.Extensions.Configuration;
+using SqueezeNext.Contracts;
+using SqueezeNext.ServiceDefaults.Messaging;
 
 namespace SqueezeNext.Cli.Output;
 
 /// <summary>
-/// The broker options every <c>sqnxt submit</c> command takes; defaults come from the same environment variables the
-/// worker reads (RabbitMq__Host, RabbitMq__Port, RabbitMq__VirtualHost, RabbitMq__Username, RabbitMq__Password).
+/// The broker options every <c>sqnxt submit</c> command takes. They are the hosts' <see cref="RabbitMqOptions"/>: the
+/// defaults are read from the same environment variables (RabbitMq__Host, RabbitMq__Port, RabbitMq__VirtualHost,
+/// RabbitMq__Username, RabbitMq__Password), and the result is validated by the same rules before connecting.
 /// </summary>
 public sealed class Broker
 {
-    public Option<string> Host { get; } = new("--rabbit-host") { Description = "RabbitMQ host.", DefaultValueFactory = _ => Env("RabbitMq__Host", "127.0.0.1") };
-    public Option<int> Port { get; } = new("--rabbit-port") { Description = "RabbitMQ port.", DefaultValueFactory = _ => int.Parse(Env("RabbitMq__Port", "5672")) };
-    public Option<string> VirtualHost { get; } = new("--rabbit-vhost") { Description = "RabbitMQ virtual host.", DefaultValueFactory = _ => Env("RabbitMq__VirtualHost", "/") };
-    public Option<string> Username { get; } = new("--rabbit-user") { Description = "RabbitMQ user.", DefaultValueFactory = _ => Env("RabbitMq__Username", "guest") };
-    public Option<string> Password { get; } = new("--rabbit-password") { Description = "RabbitMQ password (default: $RabbitMq__Password).", DefaultValueFactory = _ => Env("RabbitMq__Password", "guest") };
+    private static readonly Lazy<RabbitMqOptions> FromEnvironment = new(ReadEnvironment);
+
+    public Option<string> Host { get; } = new("--rabbit-host") { Description = "RabbitMQ host (default: $RabbitMq__Host, else 127.0.0.1).", DefaultValueFactory = _ => FromEnvironment.Value.Host };
+    public Option<int> Port { get; } = new("--rabbit-port") { Description = "RabbitMQ port (default: $RabbitMq__Port, else 5672).", DefaultValueFactory = _ => FromEnvironment.Value.Port };
+    public Option<string> VirtualHost { get; } = new("--rabbit-vhost") { Description = "RabbitMQ virtual host (default: $RabbitMq__VirtualHost, else /).", DefaultValueFactory = _ => FromEnvironment.Value.VirtualHost };
+    public Option<string> Username { get; } = new("--rabbit-user") { Description = "RabbitMQ user (default: $RabbitMq__Username, else guest).", DefaultValueFactory = _ => FromEnvironment.Value.Username };
+    public Option<string> Password { get; } = new("--rabbit-password") { Description = "RabbitMQ password (default: $RabbitMq__Password, else guest).", DefaultValueFactory = _ => FromEnvironment.Value.Password };
     public Option<int> TimeoutSeconds { get; } = new("--timeout") { Description = "Seconds to wait for the worker's answer.", DefaultValueFactory = _ => 30 };
 
     public void AddTo(Command command)
@@ -21,17 +28,28 @@ public sealed class Broker
         foreach (var option in new Option[] { Host, Port, VirtualHost, Username, Password, TimeoutSeconds }) command.Options.Add(option);
     }
 
+    /// <summary>The broker options of this command line, refused with every problem named when they are not valid.</summary>
+    public RabbitMqOptions Settings(ParseResult parse)
+    {
+        var settings = new RabbitMqOptions
+        {
+            Host = parse.GetValue(Host)!,
+            Port = parse.GetValue(Port),
+            VirtualHost = parse.GetValue(VirtualHost)!,
+            Username = parse.GetValue(Username)!,
+            Password = parse.GetValue(Password)!,
+        };
+        var problems = new List<DataAnnotations.ValidationResult>();
+        if (!DataAnnotations.Validator.TryValidateObject(settings, new DataAnnotations.ValidationContext(settings), problems, validateAllProperties: true))
+            throw new CliUsageException($"broker settings: {string.Join("; ", problems.Select(p => p.ErrorMessage))}");
+        return settings;
+    }
+
     /// <summary>Starts a bus connection for one command; dispose to stop it.</summary>
     public async Task<BusConnection> ConnectAsync(ParseResult parse)
     {
-        var control = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
-        {
-            rabbit.Host(parse.GetValue(Host)!, (ushort)parse.GetValue(Port), parse.GetValue(VirtualHost)!, host =>
-            {
-                host.Username(parse.GetValue(Username)!);
-                host.Password(parse.GetValue(Password)!);
-            });
-        });
+        var settings = Settings(parse);
+        var control = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.ConnectTo(settings));
         var timeout = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(TimeoutSeconds), 1, 3600));
         using var starting = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         try
@@ -40,12 +58,24 @@ public sealed class Broker
         }
         catch (Exception e) when (e is OperationCanceledException or MassTransitException or RabbitMqConnectionException)
         {
-            throw new CliUsageException($"cannot reach RabbitMQ at {parse.GetValue(Host)}:{parse.GetValue(Port)} (vhost {parse.GetValue(VirtualHost)}): {e.GetBaseException().Message}");
+            throw new CliUsageException($"cannot reach RabbitMQ at {settings.Host}:{settings.Port} (vhost {settings.VirtualHost}): {e.GetBaseException().Message}");
         }
         return new BusConnection(control, timeout);
     }
 
-    private static string Env(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : fallback;
+    private static RabbitMqOptions ReadEnvironment()
+    {
+        var settings = new RabbitMqOptions();
+        try
+        {
+            new ConfigurationBuilder().AddEnvironmentVariables().Build().GetSection(RabbitMqOptions.Section).Bind(settings);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CliUsageException($"broker settings from the environment: {e.Message}");
+        }
+        return settings;
+    }
 }
 
 /// <summary>A started bus and the time to wait for answers.</summary>
@@ -53,9 +83,33 @@ public sealed class BusConnection(IBusControl bus, TimeSpan timeout) : IAsyncDis
 {
     public IBus Bus => bus;
 
-    public TimeSpan Timeout => timeout;
+    /// <summary>
+    /// Sends <paramref name="command"/> and waits for its answer. A rejection becomes the command line's one-line error
+    /// (its reason, after <paramref name="prefix"/>), and so does a worker that does not answer in time.
+    /// </summary>
+    /// <param name="persistent">False for an answer someone waits for, which cannot outlive the broker anyway (docs/messages.md).</param>
+    public async Task<TAnswer> RequestAsync<TCommand, TAnswer, TRejected>(TCommand command, Func<TRejected, string> reason, string prefix = "rejected: ",
+        bool persistent = true)
+        where TCommand : class where TAnswer : class where TRejected : class
+    {
+        var client = bus.CreateRequestClient<TCommand>(RequestTimeout.After(s: (int)Math.Ceiling(timeout.TotalSeconds)));
+        RequestPipeConfiguratorCallback<TCommand> delivery = persistent ? _ => { } : request => request.UseExecute(context => context.Durable = false);
+        try
+        {
+            var response = await client.GetResponse<TAnswer, TRejected>(command, delivery);
+            if (response.Is(out Response<TRejected>? rejected)) throw new CliUsageException(prefix + reason(rejected!.Message));
+            response.Is(out Response<TAnswer>? answer);
+            return answer!.Message;
+        }
+        catch (RequestTimeoutException)
+        {
+            throw new CliUsageException("no worker answered in time (is a worker running and connected to this broker?)");
+        }
+    }
 
-    public IRequestClient<T> Client<T>() where T : class => bus.CreateRequestClient<T>(RequestTimeout.After(s: (int)Math.Ceiling(timeout.TotalSeconds)));
+    /// <summary><see cref="RequestAsync{TCommand,TAnswer,TRejected}"/> for the commands a worker answers or rejects with <see cref="CommandRejected"/>.</summary>
+    public Task<TAnswer> RequestAsync<TCommand, TAnswer>(TCommand command, string prefix = "rejected: ") where TCommand : class where TAnswer : class =>
+        RequestAsync<TCommand, TAnswer, CommandRejected>(command, rejected => rejected.Reason, prefix);
 
     public async ValueTask DisposeAsync() => await bus.StopAsync(TimeSpan.FromSeconds(10));
 }

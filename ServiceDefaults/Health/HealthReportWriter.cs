@@ -1,7 +1,8 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace SqueezeNext.WorkerHost.Health;
+namespace SqueezeNext.ServiceDefaults.Health;
 
 /// <summary>Writes a readiness report as JSON: the overall status and each check's status and description.</summary>
 public static class HealthReportWriter

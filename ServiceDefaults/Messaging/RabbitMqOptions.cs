@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
 
-namespace SqueezeNext.Contracts;
+namespace SqueezeNext.ServiceDefaults.Messaging;
 
 /// <summary>Where the broker is and who connects (section "RabbitMq"), for every process on the bus.</summary>
 public sealed class RabbitMqOptions : IValidatableObject

@@ -57,6 +57,19 @@ public sealed class SecurityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_shared_health_and_metrics_endpoints_answer_without_a_login()
+    {
+        using var anonymous = Client();
+
+        var ready = await anonymous.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        using var report = System.Text.Json.JsonDocument.Parse(await ready.Content.ReadAsStringAsync());
+        Assert.Equal("Healthy", report.RootElement.GetProperty("status").GetString());
+        Assert.True(report.RootElement.GetProperty("checks").TryGetProperty("postgres", out _));
+        Assert.Contains("http_server_request_duration", await anonymous.GetStringAsync("/metrics"));
+    }
+
+    [Fact]
     public async Task Pages_and_endpoints_need_the_login_and_five_wrong_passwords_lock_the_account()
     {
         using var anonymous = Client();

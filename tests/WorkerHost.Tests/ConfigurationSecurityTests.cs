@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using SqueezeNext.Contracts;
+using SqueezeNext.ServiceDefaults.Messaging;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Testing;
 

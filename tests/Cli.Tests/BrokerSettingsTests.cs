@@ -1,0 +1,24 @@
+namespace SqueezeNext.Cli.Tests;
+
+/// <summary><c>sqnxt submit</c> takes the hosts' broker options and refuses what the hosts refuse, before connecting.</summary>
+public sealed class BrokerSettingsTests
+{
+    [Fact]
+    public void Submit_refuses_the_guest_account_beyond_loopback_as_the_hosts_do()
+    {
+        var result = Sqnxt.Run("submit", "cancel", Guid.NewGuid().ToString(), "--rabbit-host", "rabbitmq.example");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("sqnxt: error: broker settings: RabbitMq: the guest account only works on loopback, and the broker is 'rabbitmq.example'", result.Error);
+        Assert.DoesNotContain("cannot reach RabbitMQ", result.Error);
+    }
+
+    [Fact]
+    public void Submit_refuses_a_port_out_of_range()
+    {
+        var result = Sqnxt.Run("submit", "cancel", Guid.NewGuid().ToString(), "--rabbit-port", "70000");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("broker settings: The field Port must be between 1 and 65535.", result.Error);
+    }
+}
