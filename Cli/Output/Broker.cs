@@ -14,13 +14,13 @@ namespace SqueezeNext.Cli.Output;
 /// </summary>
 public sealed class Broker
 {
-    private static readonly Lazy<RabbitMqOptions> FromEnvironment = new(ReadEnvironment);
-
-    public Option<string> Host { get; } = new("--rabbit-host") { Description = "RabbitMQ host (default: $RabbitMq__Host, else 127.0.0.1).", DefaultValueFactory = _ => FromEnvironment.Value.Host };
-    public Option<int> Port { get; } = new("--rabbit-port") { Description = "RabbitMQ port (default: $RabbitMq__Port, else 5672).", DefaultValueFactory = _ => FromEnvironment.Value.Port };
-    public Option<string> VirtualHost { get; } = new("--rabbit-vhost") { Description = "RabbitMQ virtual host (default: $RabbitMq__VirtualHost, else /).", DefaultValueFactory = _ => FromEnvironment.Value.VirtualHost };
-    public Option<string> Username { get; } = new("--rabbit-user") { Description = "RabbitMQ user (default: $RabbitMq__Username, else guest).", DefaultValueFactory = _ => FromEnvironment.Value.Username };
-    public Option<string> Password { get; } = new("--rabbit-password") { Description = "RabbitMQ password (default: $RabbitMq__Password, else guest).", DefaultValueFactory = _ => FromEnvironment.Value.Password };
+    // No defaults in the options themselves: the environment is read inside the command's action, where a bad value
+    // becomes the command's one-line error instead of a crash while parsing.
+    public Option<string?> Host { get; } = new("--rabbit-host") { Description = "RabbitMQ host (default: $RabbitMq__Host, else 127.0.0.1)." };
+    public Option<int?> Port { get; } = new("--rabbit-port") { Description = "RabbitMQ port (default: $RabbitMq__Port, else 5672)." };
+    public Option<string?> VirtualHost { get; } = new("--rabbit-vhost") { Description = "RabbitMQ virtual host (default: $RabbitMq__VirtualHost, else /)." };
+    public Option<string?> Username { get; } = new("--rabbit-user") { Description = "RabbitMQ user (default: $RabbitMq__Username, else guest)." };
+    public Option<string?> Password { get; } = new("--rabbit-password") { Description = "RabbitMQ password (default: $RabbitMq__Password, else guest)." };
     public Option<int> TimeoutSeconds { get; } = new("--timeout") { Description = "Seconds to wait for the worker's answer.", DefaultValueFactory = _ => 30 };
 
     public void AddTo(Command command)
@@ -31,14 +31,12 @@ public sealed class Broker
     /// <summary>The broker options of this command line, refused with every problem named when they are not valid.</summary>
     public RabbitMqOptions Settings(ParseResult parse)
     {
-        var settings = new RabbitMqOptions
-        {
-            Host = parse.GetValue(Host)!,
-            Port = parse.GetValue(Port),
-            VirtualHost = parse.GetValue(VirtualHost)!,
-            Username = parse.GetValue(Username)!,
-            Password = parse.GetValue(Password)!,
-        };
+        var settings = ReadEnvironment();
+        if (parse.GetValue(Host) is { } host) settings.Host = host;
+        if (parse.GetValue(Port) is { } port) settings.Port = port;
+        if (parse.GetValue(VirtualHost) is { } virtualHost) settings.VirtualHost = virtualHost;
+        if (parse.GetValue(Username) is { } username) settings.Username = username;
+        if (parse.GetValue(Password) is { } password) settings.Password = password;
         var problems = new List<DataAnnotations.ValidationResult>();
         if (!DataAnnotations.Validator.TryValidateObject(settings, new DataAnnotations.ValidationContext(settings), problems, validateAllProperties: true))
             throw new CliUsageException($"broker settings: {string.Join("; ", problems.Select(p => p.ErrorMessage))}");

@@ -21,4 +21,16 @@ public sealed class BrokerSettingsTests
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("broker settings: The field Port must be between 1 and 65535.", result.Error);
     }
+
+    [Fact]
+    public void A_broker_setting_from_the_environment_that_is_not_a_number_is_one_line_naming_it()
+    {
+        var result = Sqnxt.Run(TimeSpan.FromMinutes(2), new Dictionary<string, string> { ["RabbitMq__Port"] = "abc" },
+            "submit", "cancel", Guid.NewGuid().ToString());
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("sqnxt: error: broker settings from the environment: ", result.Error);
+        Assert.Contains("'RabbitMq:Port'", result.Error);
+        Assert.DoesNotContain("Unhandled exception", result.Error);
+    }
 }

@@ -10,7 +10,10 @@ public static class Sqnxt
 
     public static Result Run(params string[] args) => Run(TimeSpan.FromMinutes(2), args);
 
-    public static Result Run(TimeSpan timeout, params string[] args)
+    public static Result Run(TimeSpan timeout, params string[] args) => Run(timeout, new Dictionary<string, string>(), args);
+
+    /// <param name="environment">Variables set for this run of sqnxt only.</param>
+    public static Result Run(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -21,6 +24,7 @@ public static class Sqnxt
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "sqnxt.dll"));
         foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
 
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
