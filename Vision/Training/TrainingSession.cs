@@ -215,7 +215,7 @@ internal sealed class TrainingSession(
             Step = step, Epoch = epoch, BatchInEpoch = batchInEpoch, BestTop1 = bestTop1, BestStep = bestStep,
             ElapsedSeconds = Elapsed.TotalSeconds, SavedAt = DateTimeOffset.UtcNow,
         };
-        lastCheckpoint = checkpoints.Save(network, options.Plan.Configuration, options.Plan.ModelClasses, optimizer, state);
+        lastCheckpoint = checkpoints.Save(network, options.Plan, optimizer, state);
         lastCheckpointTime = clock.Elapsed;
         var metrics = new Dictionary<string, double>();
         if (lastEvaluation is not null)
