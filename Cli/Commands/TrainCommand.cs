@@ -86,7 +86,7 @@ public static class TrainCommand
     {
         public void OnProgress(TrainingProgress p) =>
             line.Update($"{ProgressLine.Bar((double)p.Step / p.TotalSteps)} step {p.Step:N0}/{p.TotalSteps:N0} epoch {p.Epoch + 1} " +
-                        $"loss {p.Loss:F4} lr {p.LearningRate:G4} {p.ImagesPerSecond:F0} img/s ETA {ProgressLine.Duration(p.Remaining)}",
+                        $"loss {(double.IsNaN(p.Loss) ? "-" : p.Loss.ToString("F4"))} lr {p.LearningRate:G4} {p.ImagesPerSecond:F0} img/s ETA {ProgressLine.Duration(p.Remaining)}",
                 force: p.Step == p.TotalSteps);
 
         public void OnEvent(TrainingEvent e) =>

@@ -48,7 +48,9 @@ public static class SafetensorsFile
         long offset = 0;
         foreach (var (name, tensor) in tensors)
         {
-            using var cpu = tensor.detach().cpu().contiguous();
+            // detach() and cpu() each make a handle of their own; the scope releases them with the contiguous copy.
+            using var scope = NewDisposeScope();
+            var cpu = tensor.detach().cpu().contiguous();
             var bytes = cpu.bytes.ToArray();
             header[name] = new JsonObject
             {

@@ -30,7 +30,8 @@ public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
             bias: spec.Bias);
         bn = nn.BatchNorm2d(spec.OutChannels, eps: BatchNormEpsilon, momentum: BatchNormMomentum);
         relu = spec.Relu;
-        RegisterComponents();
+        register_module("conv", conv);
+        register_module("bn", bn);
     }
 
     public ConvSpec Spec { get; }
@@ -52,23 +53,15 @@ public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
     {
         UnfoldBatchNorm();
         using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
         using var epsilon = bn.eps.ToScalar();
-        using var variance = bn.running_var!.add(epsilon);
-        using var deviation = variance.sqrt();
-        using var factor = bn.weight!.div(deviation);
-        using var perChannel = factor.reshape(-1, 1, 1, 1);
-        using var centred = conv.bias is { } bias ? bias.sub(bn.running_mean!) : bn.running_mean!.neg();
-        using var scaled = centred.mul(factor);
-        var weight = conv.weight!.mul(perChannel);
-        if (weight.device_type == DeviceType.CPU)
-        {
-            // Laid out as the activations are (channels-last on CPU), so that oneDNN need not reorder it at every call.
-            var laidOut = SqueezeNextNetwork.ToChannelsLast(weight);
-            if (!ReferenceEquals(laidOut, weight)) weight.Dispose();
-            weight = laidOut;
-        }
-        var shift = scaled.add(bn.bias!);
-        // Kept beyond any dispose scope of the caller's: the module owns them until the fold is dropped.
+        var factor = bn.weight!.div(bn.running_var!.add(epsilon).sqrt());
+        var centred = conv.bias is { } bias ? bias.sub(bn.running_mean!) : bn.running_mean!.neg();
+        var weight = conv.weight!.mul(factor.reshape(-1, 1, 1, 1));
+        // Laid out as the activations are (channels-last on CPU), so that oneDNN need not reorder it at every call.
+        if (weight.device_type == DeviceType.CPU) weight = SqueezeNextNetwork.ToChannelsLast(weight);
+        var shift = centred.mul(factor).add(bn.bias!);
+        // Kept beyond the scope: the module owns them until the fold is dropped.
         foldedWeight = weight.DetachFromDisposeScope();
         foldedBias = shift.DetachFromDisposeScope();
     }
@@ -93,8 +86,7 @@ public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
             }
             UnfoldBatchNorm();
         }
-        using var convolved = conv.forward(input);
-        var output = Normalize(convolved);
+        var output = ReleasingChain.From(input).Then(conv.forward).Then(Normalize).Result;
         // In place is safe: BatchNorm's backward needs its input, not its output.
         return relu ? output.relu_() : output;
     }
@@ -115,14 +107,10 @@ public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
         return nn.functional.batch_norm(input, bn.running_mean, bn.running_var, bn.weight, bn.bias, bn.training, momentum, bn.eps);
     }
 
+    /// <summary>The fold is not a registered tensor, so Module's own disposal would not release it.</summary>
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
-        {
-            UnfoldBatchNorm();
-            conv.Dispose();
-            bn.Dispose();
-        }
+        if (disposing) UnfoldBatchNorm();
         base.Dispose(disposing);
     }
 }

@@ -21,14 +21,14 @@ public sealed class SqueezeNextBlock : nn.Module<Tensor, Tensor>
     public SqueezeNextBlock(BlockPlan plan) : base(plan.Name)
     {
         Plan = plan;
-        if (plan.Shortcut == ShortcutKind.ProjectionFirst) projection = new ConvBatchNorm(plan.Projection!);
-        sq1 = new ConvBatchNorm(plan.Sq1);
-        sq2 = new ConvBatchNorm(plan.Sq2);
-        sepA = new ConvBatchNorm(plan.SepA);
-        sepB = new ConvBatchNorm(plan.SepB);
-        exp = new ConvBatchNorm(plan.Exp);
-        if (plan.Shortcut == ShortcutKind.ParallelProjection) shortcut = new ConvBatchNorm(plan.Projection!);
-        RegisterComponents();
+        // Registered in this order since the first releases: it is the order of initialisation and of the state dict.
+        if (plan.Shortcut == ShortcutKind.ProjectionFirst) projection = Register("projection", new ConvBatchNorm(plan.Projection!));
+        if (plan.Shortcut == ShortcutKind.ParallelProjection) shortcut = Register("shortcut", new ConvBatchNorm(plan.Projection!));
+        sq1 = Register("sq1", new ConvBatchNorm(plan.Sq1));
+        sq2 = Register("sq2", new ConvBatchNorm(plan.Sq2));
+        sepA = Register("sepA", new ConvBatchNorm(plan.SepA));
+        sepB = Register("sepB", new ConvBatchNorm(plan.SepB));
+        exp = Register("exp", new ConvBatchNorm(plan.Exp));
     }
 
     public BlockPlan Plan { get; }
@@ -36,33 +36,20 @@ public sealed class SqueezeNextBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         var x = projection is null ? input : projection.forward(input);
-        var branch = sq1.forward(x);
-        branch = SqueezeNextNetwork.Consume(branch, sq2.forward);
-        branch = SqueezeNextNetwork.Consume(branch, sepA.forward);
-        branch = SqueezeNextNetwork.Consume(branch, sepB.forward);
-        branch = SqueezeNextNetwork.Consume(branch, exp.forward);
+        var branch = ReleasingChain.From(x).Then(sq1.forward).Then(sq2.forward).Then(sepA.forward).Then(sepB.forward).Then(exp.forward).Result;
         var residual = shortcut is null ? x : shortcut.forward(x);
         // Not in place where gradients are recorded: with separate ReLUs, exp's output is a ReLU result that ReLU's
         // backward still needs. Without them the branch is not needed any more.
         var output = is_grad_enabled() ? branch.add(residual, KeptScalars.One).relu_() : branch.add_(residual, KeptScalars.One).relu_();
-        if (!ReferenceEquals(output, branch)) branch.Dispose();
-        if (!ReferenceEquals(residual, input)) residual.Dispose();
-        if (!ReferenceEquals(x, input) && !ReferenceEquals(x, residual)) x.Dispose();
+        ReleasingChain.Release(branch, keep: output);
+        ReleasingChain.Release(residual, keep: input);
+        ReleasingChain.Release(x, input, residual);
         return output;
     }
 
-    protected override void Dispose(bool disposing)
+    private ConvBatchNorm Register(string name, ConvBatchNorm unit)
     {
-        if (disposing)
-        {
-            projection?.Dispose();
-            sq1.Dispose();
-            sq2.Dispose();
-            sepA.Dispose();
-            sepB.Dispose();
-            exp.Dispose();
-            shortcut?.Dispose();
-        }
-        base.Dispose(disposing);
+        register_module(name, unit);
+        return unit;
     }
 }

@@ -29,6 +29,7 @@ public sealed class SqueezeNextNetwork : nn.Module<Tensor, Tensor>
         pool = nn.MaxPool2d(kernel_size: NetworkPlan.MaxPoolKernel, stride: NetworkPlan.MaxPoolStride,
             ceil_mode: architecture.MaxPoolRounding == PoolRounding.Ceil);
         register_module("stem", stem);
+        register_module("pool", pool);
         for (int s = 0; s < Plan.Stages.Count; s++)
         {
             var blocks = Plan.Stages[s]
@@ -72,19 +73,15 @@ public sealed class SqueezeNextNetwork : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        // Each activation is released as soon as the next layer has consumed it, as PyTorch's reference counting does:
-        // left to the scope, a forward pass would hold every layer's output at once (2.6 times PyTorch's peak memory
-        // in inference). Releasing a handle never frees what autograd saved for the backward pass.
+        // A safety net for anything a layer leaves behind; the chain itself releases each activation once consumed.
         using var scope = NewDisposeScope();
-        var laidOut = ChannelsLastOnCpu && input.device_type == DeviceType.CPU ? ToChannelsLast(input) : input;
-        var x = stem.forward(laidOut);
-        if (!ReferenceEquals(laidOut, input)) laidOut.Dispose();
-        x = Consume(x, pool.forward);
-        foreach (var block in Blocks) x = Consume(x, block.forward);
-        x = Consume(x, head.forward);
-        x = Consume(x, t => nn.functional.adaptive_avg_pool2d(t, 1));
-        x = Consume(x, t => t.flatten(1));
-        return Consume(x, classifier.forward).MoveToOuterDisposeScope();
+        var chain = ReleasingChain.From(input).Then(t => ChannelsLastOnCpu && t.device_type == DeviceType.CPU ? ToChannelsLast(t) : t)
+            .Then(stem.forward).Then(pool.forward);
+        foreach (var block in Blocks) chain = chain.Then(block.forward);
+        return chain.Then(head.forward)
+            .Then(t => nn.functional.adaptive_avg_pool2d(t, 1))
+            .Then(t => t.flatten(1))
+            .Then(classifier.forward).Result.MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -108,14 +105,6 @@ public sealed class SqueezeNextNetwork : nn.Module<Tensor, Tensor>
         var strides = tensor.stride();
         long channels = shape[1], height = shape[2], width = shape[3];
         return strides[1] == 1 && strides[3] == channels && strides[2] == width * channels && strides[0] == height * width * channels;
-    }
-
-    /// <summary>Applies <paramref name="layer"/> to <paramref name="activation"/> and releases the activation.</summary>
-    internal static Tensor Consume(Tensor activation, Func<Tensor, Tensor> layer)
-    {
-        var output = layer(activation);
-        if (!ReferenceEquals(output, activation)) activation.Dispose();
-        return output;
     }
 
     private void Initialize(WeightInit init, long? seed)
@@ -167,18 +156,5 @@ public sealed class SqueezeNextNetwork : nn.Module<Tensor, Tensor>
             default:
                 throw new ArgumentOutOfRangeException(nameof(init), init, "unknown weight initialisation");
         }
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            stem.Dispose();
-            pool.Dispose();
-            foreach (var stage in stages) stage.Dispose();
-            head.Dispose();
-            classifier.Dispose();
-        }
-        base.Dispose(disposing);
     }
 }

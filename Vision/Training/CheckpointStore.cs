@@ -11,10 +11,14 @@ using static TorchSharp.torch;
 namespace SqueezeNext.Vision.Training;
 
 /// <summary>A checkpoint read back from disk.</summary>
-public sealed class LoadedCheckpoint(LoadedModel model, TrainingState state, Dictionary<string, Tensor> optimizerState, string directory) : IDisposable
+public sealed class LoadedCheckpoint(LoadedModel model, TrainingState state, TrainingPlan? plan, Dictionary<string, Tensor> optimizerState, string directory) : IDisposable
 {
     public LoadedModel Model { get; } = model;
     public TrainingState State { get; } = state;
+
+    /// <summary>The plan of the run that wrote it; null for checkpoints written before plans were stored.</summary>
+    public TrainingPlan? Plan { get; } = plan;
+
     public IReadOnlyDictionary<string, Tensor> OptimizerState { get; } = optimizerState;
     public string Directory { get; } = directory;
 
@@ -28,7 +32,7 @@ public sealed class LoadedCheckpoint(LoadedModel model, TrainingState state, Dic
 /// <summary>
 /// Checkpoints of one run under <c>&lt;out&gt;/checkpoints/step-&lt;N&gt;/</c> (<c>step-&lt;N&gt;-a&lt;attempt&gt;</c> for
 /// an attempt of a job). Each is a complete model directory (model.json, weights.safetensors: evaluate or predict with
-/// it directly) plus <c>optimizer.safetensors</c> (SGD velocities) and <c>state.json</c>. A checkpoint is assembled in
+/// it directly) plus <c>optimizer.safetensors</c> (SGD velocities), <c>state.json</c> and the run's <c>plan.json</c>. A checkpoint is assembled in
 /// a hidden folder and renamed into place, so a crash never leaves a partial checkpoint where a resume would find it;
 /// <paramref name="beforeCommit"/> may refuse the save, before it starts and again before the rename, by throwing. The newest <c>keep</c> are kept.
 /// </summary>
@@ -36,6 +40,7 @@ public sealed partial class CheckpointStore(string outputDirectory, int keep, in
 {
     public const string OptimizerFileName = "optimizer.safetensors";
     public const string StateFileName = "state.json";
+    public const string PlanFileName = "plan.json";
     private const string Prefix = "step-";
 
     public string Directory { get; } = Path.Combine(outputDirectory, "checkpoints");
@@ -43,8 +48,7 @@ public sealed partial class CheckpointStore(string outputDirectory, int keep, in
     [GeneratedRegex(@"^step-(?<step>[0-9]{1,18})(-a(?<attempt>[0-9]{1,9}))?$")]
     private static partial Regex CheckpointName();
 
-    public string Save(SqueezeNextNetwork network, SqueezeNextConfiguration configuration, IReadOnlyList<string>? classes,
-        SgdMomentum optimizer, TrainingState state)
+    public string Save(SqueezeNextNetwork network, TrainingPlan plan, SgdMomentum optimizer, TrainingState state)
     {
         beforeCommit?.Invoke();
         System.IO.Directory.CreateDirectory(Directory);
@@ -53,7 +57,8 @@ public sealed partial class CheckpointStore(string outputDirectory, int keep, in
         var partial = Path.Combine(Directory, $".{name}.{Guid.NewGuid():N}.partial");
         try
         {
-            ModelArtifact.Save(partial, network, configuration, classes, $"checkpoint at step {state.Step}");
+            ModelArtifact.Save(partial, network, plan.Configuration, plan.ModelClasses, $"checkpoint at step {state.Step}");
+            AtomicFile.WriteAllText(Path.Combine(partial, PlanFileName), plan.ToJson());
             SafetensorsFile.Write(Path.Combine(partial, OptimizerFileName), optimizer.StateTensors());
             AtomicFile.WriteAllText(Path.Combine(partial, StateFileName), JsonSerializer.Serialize(state, ConfigurationJson.Options));
             FaultPoints.Reach(FaultPoints.CheckpointWrite);
@@ -93,11 +98,13 @@ public sealed partial class CheckpointStore(string outputDirectory, int keep, in
             throw new ArtifactException($"'{directory}' is not a training checkpoint: it has no {StateFileName}");
         var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(statePath), ConfigurationJson.Options)
             ?? throw new ArtifactException($"'{statePath}' is empty");
+        var planPath = Path.Combine(directory, PlanFileName);
+        var plan = File.Exists(planPath) ? TrainingPlan.FromJson(File.ReadAllText(planPath), planPath) : null;
         var model = ModelArtifact.Load(directory, expected);
         try
         {
             var (tensors, _) = SafetensorsFile.Read(Path.Combine(directory, OptimizerFileName));
-            return new LoadedCheckpoint(model, state, tensors.ToDictionary(t => t.Name, t => t.Tensor), directory);
+            return new LoadedCheckpoint(model, state, plan, tensors.ToDictionary(t => t.Name, t => t.Tensor), directory);
         }
         catch
         {

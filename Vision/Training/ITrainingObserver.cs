@@ -1,6 +1,9 @@
 namespace SqueezeNext.Vision.Training;
 
-/// <summary>Where a training run is, reported after every step.</summary>
+/// <summary>
+/// Where a training run is, reported after every step. <see cref="Loss"/> is the mean training loss of the last
+/// reported interval (NaN before the first report).
+/// </summary>
 public sealed record TrainingProgress(
     long Step,
     long TotalSteps,

@@ -52,8 +52,10 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver? observer
         if ((Options.ResumeFrom ?? (Options.Resume ? checkpoints.Latest() : null)) is { } latest)
         {
             // The run may be resumed with another length (--steps, --epochs): the schedule follows the new one.
-            state = Restore(latest, network, optimizer, trainLoader.BatchesPerEpoch) with { TotalSteps = totalSteps };
-            Emit(TrainingEventKind.Resumed, $"resumed from {latest} at step {state.Step} (epoch {state.Epoch + 1}, batch {state.BatchInEpoch})");
+            (state, var changes) = Restore(latest, network, optimizer, trainLoader.BatchesPerEpoch);
+            state = state with { TotalSteps = totalSteps };
+            Emit(TrainingEventKind.Resumed, $"resumed from {latest} at step {state.Step} (epoch {state.Epoch + 1}, batch {state.BatchInEpoch})" +
+                (changes.Count > 0 ? $"; changed since that checkpoint: {string.Join(", ", changes)}" : ""));
         }
         else
         {
@@ -105,7 +107,8 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver? observer
         });
     }
 
-    private TrainingState Restore(string directory, SqueezeNextNetwork network, SgdMomentum optimizer, int stepsPerEpoch)
+    /// <summary>Loads a checkpoint into the network and optimiser; also names what this run's plan changes from the checkpoint's.</summary>
+    private (TrainingState State, IReadOnlyList<string> PlanChanges) Restore(string directory, SqueezeNextNetwork network, SgdMomentum optimizer, int stepsPerEpoch)
     {
         using var checkpoint = CheckpointStore.Load(directory, Options.Plan.Configuration);
         if (checkpoint.State.StepsPerEpoch != stepsPerEpoch || checkpoint.State.Seed != Options.Plan.Settings.Seed)
@@ -118,7 +121,7 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver? observer
             foreach (var (name, target) in network.state_dict()) target.copy_(source[name]);
         }
         optimizer.LoadState(checkpoint.OptimizerState, directory);
-        return checkpoint.State;
+        return (checkpoint.State, checkpoint.Plan?.ChangesFrom(Options.Plan) ?? []);
     }
 }
 

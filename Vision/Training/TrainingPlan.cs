@@ -49,6 +49,25 @@ public sealed record TrainingPlan
     /// <summary>Total optimiser steps for a dataset of <paramref name="stepsPerEpoch"/> batches per epoch.</summary>
     public long TotalSteps(int stepsPerEpoch) => Settings.MaxSteps ?? (long)Configuration.Training.Epochs * stepsPerEpoch;
 
+    /// <summary>
+    /// Names of the settings in which <paramref name="other"/> differs from this plan, and "architecture" if the network
+    /// differs (recipe values show up as the settings that set them).
+    /// </summary>
+    public IReadOnlyList<string> ChangesFrom(TrainingPlan other)
+    {
+        var changes = new List<string>();
+        if (JsonSerializer.Serialize(Configuration.Architecture, ConfigurationJson.Options) !=
+            JsonSerializer.Serialize(other.Configuration.Architecture, ConfigurationJson.Options)) changes.Add("architecture");
+        var mine = JsonSerializer.SerializeToElement(Settings, ConfigurationJson.Options);
+        var theirs = JsonSerializer.SerializeToElement(other.Settings, ConfigurationJson.Options);
+        foreach (var setting in mine.EnumerateObject())
+        {
+            var before = theirs.TryGetProperty(setting.Name, out var value) ? value.GetRawText() : null;
+            if (before != setting.Value.GetRawText()) changes.Add(setting.Name);
+        }
+        return changes;
+    }
+
     public string ToJson() => JsonSerializer.Serialize(this, ConfigurationJson.Options);
 
     public static TrainingPlan FromJson(string json, string origin) =>

@@ -37,10 +37,12 @@ internal sealed class TrainingSession(
     private string? lastCheckpoint;
     private TimeSpan lastCheckpointTime;
 
-    // Training metrics averaged over the steps since the last report.
-    private double intervalLoss;
-    private double intervalCorrect;
+    // Training metrics over the steps since the last report, summed on the device and read only at each report: reading
+    // them every step would make the host wait for the device at every step.
+    private Tensor? intervalLossSum;
+    private Tensor? intervalCorrectSum;
     private int intervalImages;
+    private double reportedLoss = double.NaN;
     private double imagesPerSecond;
 
     private TimeSpan Elapsed => TimeSpan.FromSeconds(initial.ElapsedSeconds) + clock.Elapsed;
@@ -81,6 +83,10 @@ internal sealed class TrainingSession(
         {
             cancelled = true;
         }
+        finally
+        {
+            DisposeIntervalSums();
+        }
         return cancelled ? Cancel() : Complete();
     }
 
@@ -97,11 +103,11 @@ internal sealed class TrainingSession(
         FaultPoints.Reach(FaultPoints.TrainingStep);
         optimizer.Step(learningRate);
 
-        float lossValue = loss.item<float>();
-        if (!float.IsFinite(lossValue))
-            throw new TrainingDivergedException($"the loss became {lossValue} at step {step} (learning rate {learningRate:G4}); lower the learning rate");
-        intervalLoss += lossValue * batch.Count;
-        intervalCorrect += logits.argmax(1).eq(labels).sum().item<long>();
+        using (no_grad())
+        {
+            AddTo(ref intervalLossSum, loss.detach() * batch.Count);
+            AddTo(ref intervalCorrectSum, logits.argmax(1).eq(labels).sum());
+        }
         intervalImages += batch.Count;
         step++;
 
@@ -110,23 +116,43 @@ internal sealed class TrainingSession(
         var remaining = imagesPerSecond > 0
             ? TimeSpan.FromSeconds((totalSteps - step) * (double)options.Plan.Configuration.Training.BatchSize / imagesPerSecond)
             : (TimeSpan?)null;
-        trainer.Observer.OnProgress(new TrainingProgress(step, totalSteps, epoch, lossValue, learningRate, imagesPerSecond, Elapsed, remaining));
         if (step % options.LogEverySteps == 0 || step == totalSteps) ReportInterval(learningRate);
+        trainer.Observer.OnProgress(new TrainingProgress(step, totalSteps, epoch, reportedLoss, learningRate, imagesPerSecond, Elapsed, remaining));
+    }
+
+    /// <summary>Adds a step's value to an interval sum that outlives the step's dispose scope.</summary>
+    private static void AddTo(ref Tensor? sum, Tensor value)
+    {
+        if (sum is null) sum = value.to(float64).DetachFromDisposeScope();
+        else sum.add_(value);
     }
 
     private void ReportInterval(double learningRate)
     {
+        double lossSum = intervalLossSum!.item<double>(), correct = intervalCorrectSum!.item<double>();
+        DisposeIntervalSums();
+        double meanLoss = lossSum / intervalImages;
+        if (!double.IsFinite(meanLoss))
+            throw new TrainingDivergedException(
+                $"the loss became {meanLoss} by step {step} (learning rate {learningRate:G4}); lower the learning rate");
+        reportedLoss = meanLoss;
         var now = DateTimeOffset.UtcNow;
         trainer.Observer.OnMetrics(
         [
-            new MetricPoint(step, epoch, "train_loss", intervalLoss / intervalImages, now),
-            new MetricPoint(step, epoch, "train_top1", intervalCorrect / intervalImages, now),
+            new MetricPoint(step, epoch, "train_loss", meanLoss, now),
+            new MetricPoint(step, epoch, "train_top1", correct / intervalImages, now),
             new MetricPoint(step, epoch, "lr", learningRate, now),
             new MetricPoint(step, epoch, "images_per_second", imagesPerSecond, now),
         ]);
-        intervalLoss = intervalCorrect = 0;
         intervalImages = 0;
         intervalClock.Reset();
+    }
+
+    private void DisposeIntervalSums()
+    {
+        intervalLossSum?.Dispose();
+        intervalCorrectSum?.Dispose();
+        intervalLossSum = intervalCorrectSum = null;
     }
 
     private void AdvancePast(Batch batch)
@@ -189,7 +215,7 @@ internal sealed class TrainingSession(
             Step = step, Epoch = epoch, BatchInEpoch = batchInEpoch, BestTop1 = bestTop1, BestStep = bestStep,
             ElapsedSeconds = Elapsed.TotalSeconds, SavedAt = DateTimeOffset.UtcNow,
         };
-        lastCheckpoint = checkpoints.Save(network, options.Plan.Configuration, options.Plan.ModelClasses, optimizer, state);
+        lastCheckpoint = checkpoints.Save(network, options.Plan, optimizer, state);
         lastCheckpointTime = clock.Elapsed;
         var metrics = new Dictionary<string, double>();
         if (lastEvaluation is not null)

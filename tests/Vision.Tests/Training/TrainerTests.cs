@@ -65,13 +65,16 @@ public sealed class TrainerTests : IDisposable
         using var cancellation = new CancellationTokenSource();
         var stopAtFive = new Recorder { Progress = p => { if (p.Step == 5) cancellation.Cancel(); } };
         var first = new Trainer(Options("resumed"), stopAtFive).Run(cancellation.Token);
-        var second = new Trainer(Options("resumed") with { Resume = true }).Run();
+        var resumed = new Recorder();
+        var second = new Trainer(Options("resumed") with { Resume = true }, resumed).Run();
 
         Assert.Equal(TrainingOutcome.Completed, straight.Outcome);
         Assert.Equal(TrainingOutcome.Cancelled, first.Outcome);
         Assert.Equal(5, first.Step);
         Assert.Equal(TrainingOutcome.Completed, second.Outcome);
         Assert.Equal(10, second.Step);
+        var resumedEvent = Assert.Single(resumed.Events, e => e.Kind == TrainingEventKind.Resumed);
+        Assert.DoesNotContain("changed since", resumedEvent.Message);
 
         using var a = ModelArtifact.Load(straight.ModelDirectory!);
         using var b = ModelArtifact.Load(second.ModelDirectory!);
@@ -116,6 +119,7 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(0, checkpoint.State.BatchInEpoch);
         Assert.Equal(5, checkpoint.State.StepsPerEpoch);
         Assert.Equal(17, checkpoint.State.Seed);
+        Assert.Equal(options.Plan.ToJson(), checkpoint.Plan!.ToJson());
         Assert.NotNull(checkpoint.State.BestTop1);
         Assert.True(checkpoint.OptimizerState.Count > 0);
         Assert.True(Directory.Exists(result.BestModelDirectory));
@@ -163,5 +167,19 @@ public sealed class TrainerTests : IDisposable
         var error = Assert.Throws<ArtifactException>(() => new Trainer(Options("refuse", settings: new RunSettings { Seed = 99 }) with { Resume = true }).Run());
 
         Assert.Contains("data order would not continue", error.Message);
+    }
+
+    [Fact]
+    public void A_resume_names_the_settings_changed_since_the_checkpoint()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var stop = new Recorder { Progress = p => { if (p.Step == 2) cancellation.Cancel(); } };
+        new Trainer(Options("changed"), stop).Run(cancellation.Token);
+
+        var resumed = new Recorder();
+        new Trainer(Options("changed", steps: 4, new RunSettings { LearningRate = 0.02 }) with { Resume = true }, resumed).Run();
+
+        var resumedEvent = Assert.Single(resumed.Events, e => e.Kind == TrainingEventKind.Resumed);
+        Assert.EndsWith("changed since that checkpoint: maxSteps, learningRate", resumedEvent.Message);
     }
 }
