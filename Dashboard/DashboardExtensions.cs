@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Radzen;
 using SqueezeNext.Dashboard.Account;
+using SqueezeNext.Dashboard.Commands;
 using SqueezeNext.Dashboard.Components;
 using SqueezeNext.Dashboard.Data;
 using SqueezeNext.Dashboard.Live;
@@ -22,6 +23,7 @@ public static class DashboardExtensions
         services.AddSingleton<DashboardQueries>();
         services.AddSingleton<AdminAccount>();
         services.AddSingleton<RunNotifier>();
+        services.AddSingleton<WorkerCommands>();
 
         builder.AddJobsBus(bus =>
         {

@@ -82,32 +82,20 @@ public sealed class BusConnection(IBusControl bus, TimeSpan timeout) : IAsyncDis
     public IBus Bus => bus;
 
     /// <summary>
-    /// Sends <paramref name="command"/> and waits for its answer. A rejection becomes the command line's one-line error
-    /// (its reason, after <paramref name="prefix"/>), and so does a worker that does not answer in time.
+    /// Sends <paramref name="command"/> and waits for its answer (<see cref="CommandRequests"/>). A rejection becomes the
+    /// command line's one-line error (its reason, after <paramref name="prefix"/>), and so does a worker that does not answer in time.
     /// </summary>
-    /// <param name="persistent">False for an answer someone waits for, which cannot outlive the broker anyway (docs/messages.md).</param>
     public async Task<TAnswer> RequestAsync<TCommand, TAnswer, TRejected>(TCommand command, Func<TRejected, string> reason, string prefix = "rejected: ",
         bool persistent = true)
-        where TCommand : class where TAnswer : class where TRejected : class
-    {
-        var client = bus.CreateRequestClient<TCommand>(RequestTimeout.After(s: (int)Math.Ceiling(timeout.TotalSeconds)));
-        RequestPipeConfiguratorCallback<TCommand> delivery = persistent ? _ => { } : request => request.UseExecute(context => context.Durable = false);
-        try
-        {
-            var response = await client.GetResponse<TAnswer, TRejected>(command, delivery);
-            if (response.Is(out Response<TRejected>? rejected)) throw new CliUsageException(prefix + reason(rejected!.Message));
-            response.Is(out Response<TAnswer>? answer);
-            return answer!.Message;
-        }
-        catch (RequestTimeoutException)
-        {
-            throw new CliUsageException("no worker answered in time (is a worker running and connected to this broker?)");
-        }
-    }
+        where TCommand : class where TAnswer : class where TRejected : class =>
+        AnswerOf(await bus.RequestAsync<TCommand, TAnswer, TRejected>(command, reason, timeout, persistent), prefix);
 
     /// <summary><see cref="RequestAsync{TCommand,TAnswer,TRejected}"/> for the commands a worker answers or rejects with <see cref="CommandRejected"/>.</summary>
-    public Task<TAnswer> RequestAsync<TCommand, TAnswer>(TCommand command, string prefix = "rejected: ") where TCommand : class where TAnswer : class =>
-        RequestAsync<TCommand, TAnswer, CommandRejected>(command, rejected => rejected.Reason, prefix);
+    public async Task<TAnswer> RequestAsync<TCommand, TAnswer>(TCommand command, string prefix = "rejected: ") where TCommand : class where TAnswer : class =>
+        AnswerOf(await bus.RequestAsync<TCommand, TAnswer>(command, timeout), prefix);
+
+    private static TAnswer AnswerOf<TAnswer>(CommandReply<TAnswer> reply, string prefix) where TAnswer : class =>
+        reply.Answer ?? throw new CliUsageException(reply.Problem(prefix)!);
 
     public async ValueTask DisposeAsync() => await bus.StopAsync(TimeSpan.FromSeconds(10));
 }

@@ -139,10 +139,10 @@ internal sealed class TrainingSession(
         var now = DateTimeOffset.UtcNow;
         trainer.Observer.OnMetrics(
         [
-            new MetricPoint(step, epoch, "train_loss", meanLoss, now),
-            new MetricPoint(step, epoch, "train_top1", correct / intervalImages, now),
-            new MetricPoint(step, epoch, "lr", learningRate, now),
-            new MetricPoint(step, epoch, "images_per_second", imagesPerSecond, now),
+            new MetricPoint(step, epoch, TrainingMetrics.TrainLoss, meanLoss, now),
+            new MetricPoint(step, epoch, TrainingMetrics.TrainTop1, correct / intervalImages, now),
+            new MetricPoint(step, epoch, TrainingMetrics.LearningRate, learningRate, now),
+            new MetricPoint(step, epoch, TrainingMetrics.ImagesPerSecond, imagesPerSecond, now),
         ]);
         intervalImages = 0;
         intervalClock.Reset();
@@ -186,9 +186,9 @@ internal sealed class TrainingSession(
         var now = DateTimeOffset.UtcNow;
         trainer.Observer.OnMetrics(
         [
-            new MetricPoint(step, epoch, "val_loss", result.Loss, now),
-            new MetricPoint(step, epoch, "val_top1", result.Top1, now),
-            new MetricPoint(step, epoch, "val_top5", result.Top5, now),
+            new MetricPoint(step, epoch, TrainingMetrics.ValidationLoss, result.Loss, now),
+            new MetricPoint(step, epoch, TrainingMetrics.ValidationTop1, result.Top1, now),
+            new MetricPoint(step, epoch, TrainingMetrics.ValidationTop5, result.Top5, now),
         ]);
         trainer.Emit(TrainingEventKind.Evaluated, $"step {step}: validation top-1 {result.Top1:P2}, top-5 {result.Top5:P2}, loss {result.Loss:F4} on {result.Images:N0} images");
         if (bestTop1 is null || result.Top1 > bestTop1)
@@ -220,9 +220,9 @@ internal sealed class TrainingSession(
         var metrics = new Dictionary<string, double>();
         if (lastEvaluation is not null)
         {
-            metrics["val_top1"] = lastEvaluation.Top1;
-            metrics["val_top5"] = lastEvaluation.Top5;
-            metrics["val_loss"] = lastEvaluation.Loss;
+            metrics[TrainingMetrics.ValidationTop1] = lastEvaluation.Top1;
+            metrics[TrainingMetrics.ValidationTop5] = lastEvaluation.Top5;
+            metrics[TrainingMetrics.ValidationLoss] = lastEvaluation.Loss;
         }
         trainer.Observer.OnCheckpoint(new CheckpointInfo(step, epoch, lastCheckpoint, metrics));
     }

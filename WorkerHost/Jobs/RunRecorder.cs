@@ -39,7 +39,7 @@ public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, RunLifecy
             {
                 if (progress is null) return null;
                 return new RunProgress(progress.Step, progress.TotalSteps, progress.Epoch, progress.ImagesPerSecond,
-                    progress.Remaining?.TotalSeconds, Get("val_top1"), Get("val_top5"), Get("val_loss"), BestTop1);
+                    progress.Remaining?.TotalSeconds, Get(TrainingMetrics.ValidationTop1), Get(TrainingMetrics.ValidationTop5), Get(TrainingMetrics.ValidationLoss), BestTop1);
             }
         }
     }
@@ -58,7 +58,7 @@ public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, RunLifecy
             foreach (var point in points)
             {
                 latest[point.Name] = point.Value;
-                if (point.Name == "val_top1" && (BestTop1 is null || point.Value > BestTop1)) BestTop1 = point.Value;
+                if (point.Name == TrainingMetrics.ValidationTop1 && (BestTop1 is null || point.Value > BestTop1)) BestTop1 = point.Value;
             }
         }
         foreach (var point in points) metrics.Enqueue(point);
@@ -117,9 +117,9 @@ public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, RunLifecy
         if (current is not null && current.Step != publishedStep)
         {
             publishedStep = current.Step;
-            snapshot["loss"] = current.Loss;
-            snapshot["lr"] = current.LearningRate;
-            snapshot["images_per_second"] = current.ImagesPerSecond;
+            snapshot[TrainingMetrics.TrainLoss] = current.Loss;
+            snapshot[TrainingMetrics.LearningRate] = current.LearningRate;
+            snapshot[TrainingMetrics.ImagesPerSecond] = current.ImagesPerSecond;
             await PublishBrieflyAsync(new RunProgressed(runId, current.Step, current.TotalSteps, current.Epoch,
                 snapshot.Where(p => double.IsFinite(p.Value)).ToDictionary(), current.Remaining?.TotalSeconds, DateTimeOffset.UtcNow), publishing.Token);
         }
