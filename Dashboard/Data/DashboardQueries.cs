@@ -60,16 +60,18 @@ public sealed class DashboardQueries(IDbContextFactory<JobsDbContext> databases)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var started = await db.Runs.Where(r => r.Id == runId).Select(r => r.StartedAt ?? r.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+        // The top step is read first and passed in: joined in as a subquery, it was planned as the inner side of a
+        // nested loop and recomputed for every point whenever the table's statistics predated a large run's points.
+        if (await db.MetricPoints.Where(m => m.RunId == runId).MaxAsync(m => (long?)m.Step, cancellationToken) is not { } topStep) return new Dictionary<string, IReadOnlyList<CurvePoint>>();
         var rows = await db.Database.SqlQueryRaw<CurveRow>(
                 """
-                WITH bounds AS (SELECT max(step) + 1 AS top FROM metric_points WHERE run_id = {0})
                 SELECT name AS "Name", avg(step)::float8 AS "Step", avg(epoch)::float8 AS "Epoch",
                        extract(epoch FROM (max(time) - {2}))::float8 AS "Seconds", avg(value)::float8 AS "Value"
-                FROM metric_points, bounds
+                FROM metric_points
                 WHERE run_id = {0} AND name = ANY({1})
-                GROUP BY name, width_bucket(step, 0, bounds.top, {3})
+                GROUP BY name, width_bucket(step, 0, {4}, {3})
                 ORDER BY name, 2
-                """, runId, names.ToArray(), started.ToUniversalTime(), MaxCurvePoints)
+                """, runId, names.ToArray(), started.ToUniversalTime(), MaxCurvePoints, topStep + 1)
             .ToListAsync(cancellationToken);
         return rows.GroupBy(r => r.Name).ToDictionary(
             g => g.Key,

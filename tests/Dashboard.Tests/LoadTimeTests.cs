@@ -2,6 +2,9 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 
+using SqueezeNext.Dashboard.Tests.Browser;
+using SqueezeNext.Testing;
+
 namespace SqueezeNext.Dashboard.Tests;
 
 /// <summary>
@@ -20,6 +23,9 @@ public sealed class LoadTimeTests(DashboardSite site)
         {
             await db.Database.ExecuteSqlRawAsync(
                 """
+                -- Statistics from before the big run's points: the planner then believes the run has one point, as it
+                -- does on a live system whose runs grew since the last analyze (a query was planned badly for that).
+                ANALYZE metric_points;
                 INSERT INTO runs (id, kind, status, name, configuration_name, configuration_json, plan_json, dataset, created_at,
                                   started_at, finished_at, attempts, cancel_requested, step, total_steps, epoch, best_top1, last_top5)
                 SELECT gen_random_uuid(), 'Training', (ARRAY['Completed','Failed','Cancelled','Queued'])[1 + i % 4], 'seeded run ' || i,
@@ -36,23 +42,26 @@ public sealed class LoadTimeTests(DashboardSite site)
                 """, big);
             Assert.Equal(100_000, await db.MetricPoints.CountAsync(m => m.RunId == big));
         }
-        var page = await site.SignedInPageAsync();
+        await site.OnPageAsync("load-time", page => MeasureAsync(page, big));
+    }
 
+    private static async Task MeasureAsync(Microsoft.Playwright.IPage page, Guid big)
+    {
         var list = Stopwatch.StartNew();
         await page.GotoAsync("/runs");
-        await DashboardSite.WaitForCircuitAsync(page);
+        await DashboardBrowser.WaitForCircuitAsync(page);
         await page.WaitForSelectorAsync("text=seeded run 1");
         list.Stop();
-        await DashboardSite.ScreenshotAsync(page, "runs-1000");
+        await DashboardBrowser.ScreenshotAsync(page, "runs-1000");
 
         var detail = Stopwatch.StartNew();
         await page.GotoAsync($"/runs/{big}");
-        await DashboardSite.WaitForCircuitAsync(page);
+        await DashboardBrowser.WaitForCircuitAsync(page);
         await page.WaitForFunctionAsync("() => Number(document.querySelector('#loss-points')?.dataset.count) > 0");
         await page.WaitForSelectorAsync(".metric-chart svg");
         detail.Stop();
         int drawn = int.Parse(await page.GetAttributeAsync("#loss-points", "data-count") ?? "0");
-        await DashboardSite.ScreenshotAsync(page, "run-detail-100000-points");
+        await DashboardBrowser.ScreenshotAsync(page, "run-detail-100000-points");
 
         Assert.InRange(drawn, 100, Data.DashboardQueries.MaxCurvePoints);
         await page.GotoAsync("/runs");
@@ -69,7 +78,7 @@ public sealed class LoadTimeTests(DashboardSite site)
 
     private static async Task<string> RunsSummaryAsync(Microsoft.Playwright.IPage page)
     {
-        await DashboardSite.WaitForCircuitAsync(page);
+        await DashboardBrowser.WaitForCircuitAsync(page);
         await page.WaitForSelectorAsync(".rz-pager-summary");
         return await page.InnerTextAsync(".rz-pager-summary");
     }

@@ -102,6 +102,30 @@ public sealed class DashboardBrowser : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the browser shows an interactive, loaded page whose path and query start with <paramref name="pathStart"/>.
+    /// Blazor navigates between pages in the document (history API, no load event), so this waits on the page's own
+    /// marker (CircuitReady) rather than on Playwright's navigation events.
+    /// </summary>
+    public static async Task WaitForPageAsync(IPage page, string pathStart)
+    {
+        try
+        {
+            await page.WaitForFunctionAsync(
+                """
+                start => {
+                    const here = location.pathname + location.search;
+                    const marker = document.querySelector('#circuit-ready');
+                    return here.startsWith(start) && marker?.dataset.ready === 'true' && marker.dataset.path === here;
+                }
+                """, pathStart);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\nexpected a page at {pathStart}, the browser is at {page.Url}\nbrowser:\n{RecentLog()}", e);
+        }
+    }
+
     public static async Task ScreenshotAsync(IPage page, string name) =>
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Screenshots, name + ".png"), FullPage = true });
 
@@ -117,8 +141,16 @@ public sealed class DashboardBrowser : IAsyncDisposable
         await SetNumberAsync(page, "eval-images", "300");
         await SetNumberAsync(page, "checkpoint-every", checkpointEvery.ToString());
         await SetNumberAsync(page, "precise-bn", "5");
-        await page.ClickAsync("#start-training");
-        await page.WaitForURLAsync(url => url.Contains("/runs/", StringComparison.Ordinal), new() { Timeout = 60_000 });
+        return await SubmitAsync(page, "#start-training");
+    }
+
+    /// <summary>Submits a new-run form and returns the new run's id, or fails with the form's own message if the run was not started.</summary>
+    public static async Task<Guid> SubmitAsync(IPage page, string button)
+    {
+        await page.ClickAsync(button);
+        await page.WaitForFunctionAsync("() => location.pathname.startsWith('/runs/') || document.querySelector('#rejection, .field-error') !== null");
+        if (!new Uri(page.Url).AbsolutePath.StartsWith("/runs/", StringComparison.Ordinal))
+            throw new InvalidOperationException($"the form did not start a run: {await page.InnerTextAsync("form")}\nbrowser:\n{RecentLog()}");
         return Guid.Parse(new Uri(page.Url).Segments[^1]);
     }
 
