@@ -10,9 +10,10 @@ namespace SqueezeNext.Persistence.Runs;
 /// queueing to the end. A claim is a lease whose fencing token is the attempt number: each write of an attempt names
 /// it and is refused, in the same transaction that would make it, once a later attempt holds the run or the run is no
 /// longer running. Claims use <c>FOR UPDATE SKIP LOCKED</c>, so any number of workers share one database; times
-/// come from the database clock.
+/// come from the database clock. An attempt's records are written in RunLifecycle.Records.cs, and the requests that
+/// come from outside any attempt (cancel, resume) in RunLifecycle.Requests.cs.
 /// </summary>
-public sealed class RunLifecycle(JobsDbContext db)
+public sealed partial class RunLifecycle(JobsDbContext db)
 {
     /// <summary>A running run whose lease was not renewed for this long is presumed orphaned (the worker's default, and what the dashboard calls stale).</summary>
     public static readonly TimeSpan DefaultStaleAfter = TimeSpan.FromSeconds(60);
@@ -82,27 +83,6 @@ public sealed class RunLifecycle(JobsDbContext db)
         return result.Count == 0 ? LeaseState.Lost : result[0] ? LeaseState.CancelRequested : LeaseState.Held;
     }
 
-    /// <summary>
-    /// Writes what an attempt produced since its last write (metric points, checkpoints, events) in one transaction;
-    /// false, with nothing written, when the attempt no longer holds the run. A metric point already recorded for the
-    /// same name and step (a resumed run repeating the steps after its newest checkpoint) is overwritten, so the
-    /// history never holds duplicates.
-    /// </summary>
-    public Task<bool> RecordAsync(RunLease lease, AttemptRecords records, CancellationToken cancellationToken)
-    {
-        if (records.IsEmpty) return Task.FromResult(true);
-        return WhileHeldAsync(lease, async () =>
-        {
-            await UpsertMetricsAsync(lease, records.Metrics, cancellationToken);
-            foreach (var checkpoint in records.Checkpoints) await UpsertCheckpointAsync(lease, checkpoint, cancellationToken);
-            if (records.Events.Count > 0)
-            {
-                db.RunEvents.AddRange(records.Events.Select(e => Event(lease.RunId, e.Kind, e.Message, e.Level, lease.Attempt, e.Time)));
-                await db.SaveChangesAsync(cancellationToken);
-            }
-        }, cancellationToken);
-    }
-
     /// <summary>Ends the attempt's run (completed, failed or cancelled) with its last progress; false when the attempt no longer holds it.</summary>
     public Task<bool> FinishAsync(RunLease lease, RunProgress? progress, RunEnding ending, CancellationToken cancellationToken) =>
         WhileHeldAsync(lease, async () =>
@@ -161,56 +141,9 @@ public sealed class RunLifecycle(JobsDbContext db)
                     $"no heartbeat for {staleAfter.TotalSeconds:F0} s: the worker is presumed dead; queued to resume from the newest checkpoint"))
             .ToListAsync(cancellationToken);
 
-    /// <summary>
-    /// Cancels a queued or running run: a queued one at once (true), a running one by flagging it for the attempt
-    /// that holds it, after which <paramref name="stopHere"/> stops it at once if it runs in this process and returns
-    /// the step it had reached. The request is logged as an event.
-    /// </summary>
-    public async Task<bool> CancelAsync(Guid runId, string reason, Func<long?> stopHere, CancellationToken cancellationToken)
-    {
-        int cancelledWhileQueued = await db.Runs
-            .Where(r => r.Id == runId && r.Status == RunStatus.Queued)
-            .ExecuteUpdateAsync(u => u
-                .SetProperty(r => r.Status, RunStatus.Cancelled)
-                .SetProperty(r => r.CancelRequested, true)
-                .SetProperty(r => r.CancelReason, reason)
-                .SetProperty(r => r.FinishedAt, DateTimeOffset.UtcNow), cancellationToken);
-        string message = reason;
-        if (cancelledWhileQueued == 0)
-        {
-            await db.Runs.Where(r => r.Id == runId && r.Status == RunStatus.Running)
-                .ExecuteUpdateAsync(u => u.SetProperty(r => r.CancelRequested, true).SetProperty(r => r.CancelReason, reason), cancellationToken);
-            if (stopHere() is { } step) message = $"{reason} (at step {step} on this worker)";
-        }
-        db.RunEvents.Add(Event(runId, RunEventKind.CancelRequested, message, "warning"));
-        await db.SaveChangesAsync(cancellationToken);
-        return cancelledWhileQueued > 0;
-    }
-
-    /// <summary>Queues a cancelled or failed run again, to resume from its newest checkpoint; false when it is neither.</summary>
-    public async Task<bool> ResumeAsync(Guid runId, CancellationToken cancellationToken)
-    {
-        int queued = await db.Runs
-            .Where(r => r.Id == runId && (r.Status == RunStatus.Cancelled || r.Status == RunStatus.Failed))
-            .ExecuteUpdateAsync(u => u
-                .SetProperty(r => r.Status, RunStatus.Queued)
-                .SetProperty(r => r.CancelRequested, false)
-                .SetProperty(r => r.CancelReason, (string?)null)
-                .SetProperty(r => r.Error, (string?)null)
-                .SetProperty(r => r.FinishedAt, (DateTimeOffset?)null), cancellationToken);
-        if (queued == 0) return false;
-        db.RunEvents.Add(Event(runId, RunEventKind.ResumeRequested, "queued to resume from the newest checkpoint"));
-        await db.SaveChangesAsync(cancellationToken);
-        return true;
-    }
-
     /// <summary>The directory of the run's newest recorded checkpoint, where a new attempt resumes; null when it has none.</summary>
     public Task<string?> NewestCheckpointAsync(Guid runId, CancellationToken cancellationToken) =>
         db.Checkpoints.Where(c => c.RunId == runId).OrderByDescending(c => c.Step).Select(c => c.Path).FirstOrDefaultAsync(cancellationToken);
-
-    /// <summary>Why the run was cancelled, as the cancel command said.</summary>
-    public Task<string?> CancelReasonAsync(Guid runId, CancellationToken cancellationToken) =>
-        db.Runs.Where(r => r.Id == runId).Select(r => r.CancelReason).FirstOrDefaultAsync(cancellationToken);
 
     /// <summary>Runs <paramref name="write"/> in a transaction that holds the run's row, if the lease's attempt still holds the run.</summary>
     private async Task<bool> WhileHeldAsync(RunLease lease, Func<Task> write, CancellationToken cancellationToken)
@@ -230,50 +163,6 @@ public sealed class RunLifecycle(JobsDbContext db)
         db.ChangeTracker.Clear();
         return true;
     }
-
-    private async Task UpsertMetricsAsync(RunLease lease, IReadOnlyList<MetricPoint> points, CancellationToken cancellationToken)
-    {
-        if (points.Count == 0) return;
-        // The last value for a (name, step) within the batch wins; ON CONFLICT cannot touch a row twice.
-        var unique = points.GroupBy(p => (p.Name, p.Step)).Select(g => g.Last()).ToArray();
-        await db.Database.ExecuteSqlRawAsync(
-            """
-            INSERT INTO metric_points (run_id, step, epoch, name, value, time, attempt)
-            SELECT @run, x.step, x.epoch, x.name, x.value, x.time, @attempt
-            FROM unnest(@steps, @epochs, @names, @values, @times) AS x(step, epoch, name, value, time)
-            ON CONFLICT (run_id, name, step) DO UPDATE
-                SET value = excluded.value, epoch = excluded.epoch, time = excluded.time, attempt = excluded.attempt
-            """,
-            [
-                new NpgsqlParameter("run", lease.RunId),
-                new NpgsqlParameter("attempt", lease.Attempt),
-                new NpgsqlParameter("steps", unique.Select(p => p.Step).ToArray()),
-                new NpgsqlParameter("epochs", unique.Select(p => p.Epoch).ToArray()),
-                new NpgsqlParameter("names", unique.Select(p => p.Name).ToArray()),
-                new NpgsqlParameter("values", unique.Select(p => p.Value).ToArray()),
-                new NpgsqlParameter("times", unique.Select(p => p.Time.ToUniversalTime()).ToArray()),
-            ],
-            cancellationToken);
-    }
-
-    /// <summary>Records a checkpoint; a later attempt that writes the same step again replaces the row with its own directory.</summary>
-    private async Task UpsertCheckpointAsync(RunLease lease, Checkpoint checkpoint, CancellationToken cancellationToken) =>
-        await db.Database.ExecuteSqlRawAsync(
-            """
-            INSERT INTO checkpoints (run_id, step, epoch, path, attempt, metrics_json, created_at)
-            VALUES (@run, @step, @epoch, @path, @attempt, @metrics::jsonb, now())
-            ON CONFLICT (run_id, step) DO UPDATE
-                SET path = excluded.path, attempt = excluded.attempt, metrics_json = excluded.metrics_json, created_at = excluded.created_at
-            """,
-            [
-                new NpgsqlParameter("run", lease.RunId),
-                new NpgsqlParameter("step", checkpoint.Step),
-                new NpgsqlParameter("epoch", checkpoint.Epoch),
-                new NpgsqlParameter("path", checkpoint.Path),
-                new NpgsqlParameter("attempt", lease.Attempt),
-                new NpgsqlParameter("metrics", checkpoint.MetricsJson),
-            ],
-            cancellationToken);
 
     private static RunEvent Event(Guid runId, RunEventKind kind, string message, string level = "info", int? attempt = null, DateTimeOffset? time = null) => new()
     {

@@ -5,6 +5,7 @@ namespace SqueezeNext.Vision.Configuration;
 /// <summary>
 /// The published SqueezeNext configurations: the TF port's six (what its users pick with <c>--configuration</c>), the
 /// authors' Caffe layouts, 2.0-SqNxt-44 and the 1.5-wide nets. Parameter and MAC counts are in SQUEEZENEXT.md §3.
+/// Over 200 lines because it is one table: every published configuration, each a few lines.
 /// </summary>
 public static class ConfigurationCatalog
 {

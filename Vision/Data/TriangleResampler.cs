@@ -17,6 +17,7 @@ namespace SqueezeNext.Vision.Data;
 /// rounds its resized image to bytes, so the values match its resize-then-crop but for the odd value on a rounding
 /// boundary (one level; <c>TriangleResamplerTests</c>). It costs a fraction of the ImageSharp route: no intermediate
 /// image, no conversion of every pixel to a four-float vector and back, nothing computed outside the crop.
+/// Over 200 lines as one algorithm: the weights, the two passes and the crop belong together.
 /// </summary>
 internal static class TriangleResampler
 {

@@ -8,7 +8,10 @@ using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Training;
 
-/// <summary>The loop of one <see cref="Trainer.Run"/>: its position, counters and what happens between steps.</summary>
+/// <summary>
+/// The loop of one <see cref="Trainer.Run"/>: its position, counters and what happens between steps. Over 200 lines
+/// because these share one state, which a split would have to pass around.
+/// </summary>
 internal sealed class TrainingSession(
     Trainer trainer,
     SqueezeNextNetwork network,

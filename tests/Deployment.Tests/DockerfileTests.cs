@@ -9,6 +9,7 @@ namespace SqueezeNext.Deployment.Tests;
 /// test builds and runs them): every project the published one needs is copied before the restore and the publish,
 /// every copied path exists and is not excluded by .dockerignore, output published on the host replaces the build,
 /// and the runtime stage runs the published assembly as a non-root user.
+/// Over 200 lines as one set of checks on the two Dockerfiles, which share their parsing.
 /// </summary>
 public sealed class DockerfileTests
 {

@@ -13,6 +13,7 @@ namespace SqueezeNext.Testing;
 /// <summary>
 /// An isolated job system on the real services for one test: its own PostgreSQL database, its own RabbitMQ virtual
 /// host, its own data and artifact roots, worker processes, and a client bus that records every event it sees.
+/// Over 200 lines as the one harness every job-layer test starts from.
 /// </summary>
 public sealed class JobSystem : IAsyncDisposable
 {

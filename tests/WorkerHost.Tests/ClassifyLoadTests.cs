@@ -15,6 +15,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// `photos` (default: the four test photos as they are, up to 1728×1152, two of them PNG) or `imagenet` (JPEGs of
 /// ImageNet's typical 500×375 made from them). The figures go to artifacts/performance/classify-load-{images}.json
 /// and docs/performance.md.
+/// Over 200 lines as one load test and the measurements it reports.
 /// </summary>
 public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
 {

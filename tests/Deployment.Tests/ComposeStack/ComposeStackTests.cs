@@ -14,6 +14,7 @@ namespace SqueezeNext.Deployment.Tests.ComposeStack;
 /// `docker compose up` for real (issue 19, point 3): the committed compose.yaml on the images scripts/compose-test.sh
 /// built, from clean volumes to `down -v`. The steps run in order and each builds on the one before; every failure
 /// names its point.
+/// Over 200 lines as one ordered scenario whose steps build on each other.
 /// </summary>
 [TestCaseOrderer(StepOrderer.Name, StepOrderer.Assembly)]
 public sealed class ComposeStackTests(ComposeStack stack) : IClassFixture<ComposeStack>

@@ -6,6 +6,10 @@ using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Tests.Artifacts;
 
+/// <summary>
+/// Saving, loading, importing and exporting models. Over 200 lines as one set of round trips on the same small
+/// network and temporary folder.
+/// </summary>
 public sealed class ModelArtifactTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("sqnxt-artifact-").FullName;
