@@ -1,7 +1,6 @@
 using MassTransit;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence;
-using SqueezeNext.Persistence.Commands;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Persistence.Runs;
 using SqueezeNext.WorkerHost.Jobs;
@@ -17,24 +16,14 @@ public sealed class CancelRunConsumer(JobsDbContext db, RunningJobs running, ILo
     public async Task Consume(ConsumeContext<CancelRun> context)
     {
         var command = context.Message;
-        var commands = new CommandLog(db);
-        var lifecycle = new RunLifecycle(db);
-        var run = await lifecycle.FindAsync(command.RunId, context.CancellationToken);
-        if (run is null)
-        {
-            await CommandRecorder.RejectAsync(context, commands, command.CommandId, $"no run {command.RunId}", logger);
-            return;
-        }
-        if (run.Status is not (RunStatus.Queued or RunStatus.Running))
-        {
-            await CommandRecorder.RejectAsync(context, commands, command.CommandId, $"run {command.RunId} is already {run.Status.ToString().ToLowerInvariant()}", logger);
-            return;
-        }
-        if (!await commands.TryRecordAsync(CommandRecorder.Accepted(command.CommandId, command), context.CancellationToken))
-            return;
+        var run = await CommandRecorder.AcceptForRunAsync(context, db, command.CommandId, command.RunId, found =>
+            found is null ? $"no run {command.RunId}"
+            : found.Status is not (RunStatus.Queued or RunStatus.Running) ? $"run {command.RunId} is already {found.Status.ToString().ToLowerInvariant()}"
+            : null, logger);
+        if (run is null) return;
 
         var reason = command.Reason is { Length: > 0 } r ? (r.Length > 500 ? r[..500] : r) : "cancelled by request";
-        bool cancelledWhileQueued = await lifecycle.CancelAsync(command.RunId, reason, () => running.TryCancel(command.RunId), context.CancellationToken);
+        bool cancelledWhileQueued = await new RunLifecycle(db).CancelAsync(command.RunId, reason, () => running.TryCancel(command.RunId), context.CancellationToken);
         logger.LogInformation("Cancel of run {RunId} requested", command.RunId);
         if (cancelledWhileQueued)
             await context.Publish(new RunCancelled(command.RunId, run.Step, reason, DateTimeOffset.UtcNow));

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using MassTransit;
 using SqueezeNext.Contracts;
+using SqueezeNext.Persistence;
 using SqueezeNext.Persistence.Commands;
 using SqueezeNext.Persistence.Entities;
+using SqueezeNext.Persistence.Runs;
 using SqueezeNext.WorkerHost.Jobs;
 
 namespace SqueezeNext.WorkerHost.Consumers;
@@ -23,6 +25,24 @@ public static class CommandRecorder
         var rejection = new CommandRejected(id, typeof(T).Name, reason);
         if (context.ResponseAddress is not null) await context.RespondAsync(rejection);
         await context.Publish(rejection);
+    }
+
+    /// <summary>
+    /// The first steps of every command about an existing run: finds the run, rejects the command (recorded) when
+    /// <paramref name="refusal"/> names a reason, else records it as accepted. Returns the run to act on; null when the
+    /// command was refused or had already been processed.
+    /// </summary>
+    public static async Task<Run?> AcceptForRunAsync<T>(ConsumeContext<T> context, JobsDbContext db, Guid commandId, Guid runId,
+        Func<Run?, string?> refusal, ILogger logger) where T : class
+    {
+        var commands = new CommandLog(db);
+        var run = await new RunLifecycle(db).FindAsync(runId, context.CancellationToken);
+        if (refusal(run) is { } reason)
+        {
+            await RejectAsync(context, commands, commandId, reason, logger);
+            return null;
+        }
+        return await commands.TryRecordAsync(Accepted(commandId, context.Message), context.CancellationToken) ? run : null;
     }
 
     private static ProcessedCommand Record<T>(Guid id, T command, string outcome, string? reason) where T : class => new()

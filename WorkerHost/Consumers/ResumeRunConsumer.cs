@@ -1,7 +1,6 @@
 using MassTransit;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence;
-using SqueezeNext.Persistence.Commands;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Persistence.Runs;
 using SqueezeNext.WorkerHost.Jobs;
@@ -14,23 +13,12 @@ public sealed class ResumeRunConsumer(JobsDbContext db, JobSignal signal, ILogge
     public async Task Consume(ConsumeContext<ResumeRun> context)
     {
         var command = context.Message;
-        var commands = new CommandLog(db);
-        var lifecycle = new RunLifecycle(db);
-        var run = await lifecycle.FindAsync(command.RunId, context.CancellationToken);
-        if (run is null || run.Kind != RunKind.Training)
-        {
-            await CommandRecorder.RejectAsync(context, commands, command.CommandId, $"no training run {command.RunId}", logger);
-            return;
-        }
-        if (run.Status is not (RunStatus.Cancelled or RunStatus.Failed))
-        {
-            await CommandRecorder.RejectAsync(context, commands, command.CommandId,
-                $"run {command.RunId} is {run.Status.ToString().ToLowerInvariant()}; only cancelled or failed runs resume", logger);
-            return;
-        }
-        if (!await commands.TryRecordAsync(CommandRecorder.Accepted(command.CommandId, command), context.CancellationToken))
-            return;
-        if (!await lifecycle.ResumeAsync(command.RunId, context.CancellationToken)) return;
+        var run = await CommandRecorder.AcceptForRunAsync(context, db, command.CommandId, command.RunId, found =>
+            found is null || found.Kind != RunKind.Training ? $"no training run {command.RunId}"
+            : found.Status is not (RunStatus.Cancelled or RunStatus.Failed) ? $"run {command.RunId} is {found.Status.ToString().ToLowerInvariant()}; only cancelled or failed runs resume"
+            : null, logger);
+        if (run is null) return;
+        if (!await new RunLifecycle(db).ResumeAsync(command.RunId, context.CancellationToken)) return;
 
         signal.Wake();
         var answer = new RunQueued(run.Id, "training", run.ConfigurationName, run.Dataset, Duplicate: false, DateTimeOffset.UtcNow);
