@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using NpgsqlTypes;
 using SqueezeNext.Persistence.Entities;
 
 namespace SqueezeNext.Persistence.Runs;

@@ -1,6 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
-using NpgsqlTypes;
 using SqueezeNext.Persistence.Entities;
 
 namespace SqueezeNext.Persistence.Runs;
