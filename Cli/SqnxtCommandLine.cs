@@ -1,4 +1,3 @@
-using System.CommandLine;
 using SqueezeNext.Cli.Commands;
 
 namespace SqueezeNext.Cli;

@@ -1,7 +1,7 @@
 namespace SqueezeNext.Contracts;
 
 /// <summary>Event: a run's latest metrics (published a few times a second at most).</summary>
-/// <param name="Metrics">Metric name → value at <paramref name="Step"/> ("train_loss", "lr", "images_per_second", "val_top1", ...).</param>
+/// <param name="Metrics">Metric name → value at <paramref name="Step"/>: the names of <see cref="RunMetricNames"/>.</param>
 public sealed record RunProgressed(
     Guid RunId,
     long Step,

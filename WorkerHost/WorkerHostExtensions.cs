@@ -1,5 +1,3 @@
-using MassTransit;
-using Microsoft.Extensions.Options;
 using SqueezeNext.ServiceDefaults;
 using SqueezeNext.ServiceDefaults.Health;
 using SqueezeNext.ServiceDefaults.Messaging;
@@ -8,9 +6,7 @@ using SqueezeNext.WorkerHost.Consumers;
 using SqueezeNext.WorkerHost.Datasets;
 using SqueezeNext.WorkerHost.Health;
 using SqueezeNext.WorkerHost.Inference;
-using SqueezeNext.WorkerHost.Jobs;
 using SqueezeNext.WorkerHost.Memory;
-using SqueezeNext.WorkerHost.Options;
 using SqueezeNext.WorkerHost.Telemetry;
 
 namespace SqueezeNext.WorkerHost;

@@ -1,7 +1,4 @@
-using System.CommandLine;
 using System.Diagnostics;
-using SqueezeNext.Cli.Output;
-using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Evaluation;
 using SqueezeNext.Vision.Runtime;

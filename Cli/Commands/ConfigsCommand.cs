@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.CommandLine;
-using SqueezeNext.Cli.Output;
-using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Model;
 
 namespace SqueezeNext.Cli.Commands;

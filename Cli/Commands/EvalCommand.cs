@@ -1,5 +1,3 @@
-using System.CommandLine;
-using SqueezeNext.Cli.Output;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Evaluation;
@@ -54,19 +52,7 @@ public static class EvalCommand
     {
         if (json)
         {
-            CliJson.Write(new
-            {
-                config,
-                dataset,
-                images = result.Images,
-                loss = result.Loss,
-                top1 = result.Top1,
-                top5 = result.Top5,
-                imagesPerSecond = result.ImagesPerSecond,
-                seconds = result.Seconds,
-                failedImages = result.FailedImages,
-                perClass = result.PerClass.Select(c => new { index = c.Index, name = c.Name, correct = c.Correct, total = c.Total, accuracy = c.Accuracy }),
-            });
+            CliJson.Write(result, ("config", config), ("dataset", dataset));
             return;
         }
         Console.Out.WriteLine($"{config} on {dataset}");

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using SqueezeNext.Cli.Output;
 using SqueezeNext.Vision.Artifacts;
 
 namespace SqueezeNext.Cli.Commands;

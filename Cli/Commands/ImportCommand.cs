@@ -1,7 +1,4 @@
-using System.CommandLine;
-using SqueezeNext.Cli.Output;
 using SqueezeNext.Vision.Artifacts;
-using SqueezeNext.Vision.Configuration;
 
 namespace SqueezeNext.Cli.Commands;
 

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using SqueezeNext.Cli.Output;
 using SqueezeNext.Vision.Training;
 using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Inference;

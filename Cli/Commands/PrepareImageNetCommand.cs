@@ -1,5 +1,3 @@
-using System.CommandLine;
-using SqueezeNext.Cli.Output;
 using SqueezeNext.Vision.Data;
 
 namespace SqueezeNext.Cli.Commands;

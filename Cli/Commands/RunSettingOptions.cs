@@ -1,7 +1,5 @@
-using System.CommandLine;
 using System.Globalization;
 using SqueezeNext.Contracts;
-using SqueezeNext.Vision.Configuration;
 
 namespace SqueezeNext.Cli.Commands;
 

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using SqueezeNext.Cli.Output;
-
 namespace SqueezeNext.Cli.Commands;
 
 /// <summary><c>sqnxt submit ...</c>: send jobs and commands to the workers through RabbitMQ and print their answers.</summary>

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using MassTransit;
-using SqueezeNext.Cli.Output;
 using SqueezeNext.Contracts;
 using SqueezeNext.Vision.Artifacts;
 

@@ -1,8 +1,5 @@
-using System.CommandLine;
 using MassTransit;
-using SqueezeNext.Cli.Output;
 using SqueezeNext.Contracts;
-using SqueezeNext.Vision.Configuration;
 
 namespace SqueezeNext.Cli.Commands;
 

@@ -1,9 +1,6 @@
-using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using SqueezeNext.Cli.Output;
 using SqueezeNext.Vision.Artifacts;
-using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Model;
 
 namespace SqueezeNext.Cli.Commands;
@@ -35,15 +32,7 @@ public static class SummaryCommand
 
         if (json)
         {
-            CliJson.Write(new
-            {
-                config = configuration.Name,
-                inputSize = summary.InputSize,
-                parameters = summary.Parameters,
-                weights = summary.Weights,
-                macs = summary.Macs,
-                layers = summary.Layers,
-            });
+            CliJson.Write(summary, ("config", configuration.Name));
             return 0;
         }
 

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using SqueezeNext.Cli.Output;
-using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Training;
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using DataAnnotations = System.ComponentModel.DataAnnotations;
 using MassTransit;
 using Microsoft.Extensions.Configuration;

@@ -1,6 +1,6 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using SqueezeNext.Vision.Configuration;
 
 namespace SqueezeNext.Cli.Output;
 
@@ -13,6 +13,16 @@ public static class CliJson
     };
 
     public static void Write<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
+
+    /// <summary>Writes <paramref name="value"/>'s own fields after <paramref name="context"/> (what it was computed for).</summary>
+    public static void Write<T>(T value, params (string Name, string Value)[] context)
+    {
+        var document = new JsonObject();
+        foreach (var (name, text) in context) document[name] = text;
+        foreach (var (name, node) in JsonSerializer.SerializeToNode(value, Options)!.AsObject().ToList())
+            document[name] = node?.DeepClone();
+        Console.Out.WriteLine(document.ToJsonString(Options));
+    }
 
     /// <summary>JSON has no NaN: a metric that could not be computed (a diverged loss) is written as null.</summary>
     private sealed class NonFiniteAsNull : JsonConverter<double>

@@ -1,6 +1,3 @@
-using SqueezeNext.Vision.Configuration;
-using SqueezeNext.Vision.Model;
-
 namespace SqueezeNext.Vision.Artifacts;
 
 /// <summary>A network loaded from an artifact, with the manifest that describes it.</summary>

@@ -1,8 +1,5 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using SqueezeNext.Vision.Configuration;
-using SqueezeNext.Vision.Model;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Artifacts;

@@ -1,11 +1,8 @@
-using SqueezeNext.Vision.Model;
-
 namespace SqueezeNext.Vision.Configuration;
 
 /// <summary>
 /// The published SqueezeNext configurations: the TF port's six (what its users pick with <c>--configuration</c>), the
 /// authors' Caffe layouts, 2.0-SqNxt-44 and the 1.5-wide nets. Parameter and MAC counts are in SQUEEZENEXT.md §3.
-/// Over 200 lines because it is one table: every published configuration, each a few lines.
 /// </summary>
 public static class ConfigurationCatalog
 {
@@ -21,6 +18,13 @@ public static class ConfigurationCatalog
     private static readonly SqueezeNextArchitecture Width1_5 = Width1 with { StageWidths = [48, 96, 192, 384] };
     private static readonly int[] V23Blocks = [6, 6, 8, 1];
     private static readonly int[] V5Blocks = [2, 4, 14, 1];
+
+    // The v5 nets: fewer blocks early, more in stage 3, and a 5×5 stem.
+    private static SqueezeNextArchitecture V5(SqueezeNextArchitecture width) => width with { BlocksPerStage = V5Blocks, StemKernel = 5 };
+
+    // The Caffe v5 prototxts also enter each stage projection first and round the max-pool up.
+    private static SqueezeNextArchitecture CaffeV5(SqueezeNextArchitecture width) =>
+        V5(width) with { FirstBlockStyle = FirstBlockStyle.ProjectionFirst, MaxPoolRounding = PoolRounding.Ceil };
 
     // The TF port trains at batch 256; its first two configurations rescaled Caffe's lr and warmup for that.
     private static readonly TrainingRecipe TfBatch256Recipe = new()
@@ -68,11 +72,11 @@ public static class ConfigurationCatalog
         Tf("v_1_0_G_SqNxt_23", "1.0-G-SqNxt-23: 2 groups on sq1 and the separable convolutions",
             Width1 with { Groups = 2 }, TfCaffeValuesRecipe),
         Tf("v_1_0_SqNxt_23_v5", "1.0-SqNxt-23v5, TF layout: 5×5 stem, blocks 2-4-14-1, parallel first blocks",
-            Width1 with { BlocksPerStage = V5Blocks, StemKernel = 5 }, TfCaffeValuesRecipe),
+            V5(Width1), TfCaffeValuesRecipe),
         Tf("v_2_0_SqNxt_23", "2.0-SqNxt-23, TF layout: doubled stage widths, identity on the first block",
             Width2, TfCaffeValuesRecipe),
         Tf("v_2_0_SqNxt_23_v5", "2.0-SqNxt-23v5, TF layout",
-            Width2 with { BlocksPerStage = V5Blocks, StemKernel = 5 }, TfCaffeValuesRecipe),
+            V5(Width2), TfCaffeValuesRecipe),
 
         Caffe("1.0-SqNxt-23", "1.0-SqNxt-23 as the paper trained it", "1.0-SqNxt-23/train_val.prototxt",
             Width1),
@@ -80,40 +84,20 @@ public static class ConfigurationCatalog
             Width1 with { Groups = 2 }),
         Caffe("1.0-SqNxt-23v5", "1.0-SqNxt-23v5, Caffe layout: projection-first stage entries, ceil max-pool",
             "1.0-SqNxt-23v5/train_val.prototxt",
-            Width1 with
-            {
-                BlocksPerStage = V5Blocks, StemKernel = 5, FirstBlockStyle = FirstBlockStyle.ProjectionFirst,
-                MaxPoolRounding = PoolRounding.Ceil,
-            }),
+            CaffeV5(Width1)),
         Caffe("2.0-SqNxt-23", "2.0-SqNxt-23, Caffe layout: the first block keeps its 64→64 projection",
             "2.0-SqNxt-23/train_val.prototxt",
             Width2 with { KeepFirstBlockProjection = true }),
         Caffe("2.0-SqNxt-23v5", "2.0-SqNxt-23v5, Caffe layout: projection-first stage entries, ceil max-pool",
             "2.0-SqNxt-23v5/train_val.prototxt",
-            Width2 with
-            {
-                BlocksPerStage = V5Blocks, StemKernel = 5, FirstBlockStyle = FirstBlockStyle.ProjectionFirst,
-                MaxPoolRounding = PoolRounding.Ceil,
-            }),
+            CaffeV5(Width2)),
         Caffe("2.0-SqNxt-44", "2.0-SqNxt-44: the deeper net that matches VGG-19 with 4.4 M parameters",
             "2.0-SqNxt-44/train_val.prototxt",
             Width2 with { BlocksPerStage = [12, 12, 16, 2], KeepFirstBlockProjection = true }),
-        new SqueezeNextConfiguration
-        {
-            Name = "1.5-SqNxt-23",
-            Description = "1.5-SqNxt-23: stage widths 48-96-192-384, stem 64, head 128, no biases",
-            Source = "width multiplier of pytorchcv's sqnxt23_w3d2, in the reference layer rules",
-            Architecture = Width1_5,
-            Training = CaffeRecipe,
-        },
-        new SqueezeNextConfiguration
-        {
-            Name = "1.5-SqNxt-23v5",
-            Description = "1.5-SqNxt-23v5, TF-style layout: 5×5 stem, blocks 2-4-14-1, parallel first blocks",
-            Source = "width multiplier of pytorchcv's sqnxt23v5_w3d2, in the TF port's layer rules",
-            Architecture = Width1_5 with { BlocksPerStage = V5Blocks, StemKernel = 5 },
-            Training = CaffeRecipe,
-        },
+        Published("1.5-SqNxt-23", "1.5-SqNxt-23: stage widths 48-96-192-384, stem 64, head 128, no biases",
+            "width multiplier of pytorchcv's sqnxt23_w3d2, in the reference layer rules", Width1_5, CaffeRecipe),
+        Published("1.5-SqNxt-23v5", "1.5-SqNxt-23v5, TF-style layout: 5×5 stem, blocks 2-4-14-1, parallel first blocks",
+            "width multiplier of pytorchcv's sqnxt23v5_w3d2, in the TF port's layer rules", V5(Width1_5), CaffeRecipe),
         Pytorchcv("sqnxt23_w1", "1.0-SqNxt-23 in pytorchcv's layout; its pretrained weights: 57.49 / 80.94 % top-1/top-5", 1.0, V23Blocks),
         Pytorchcv("sqnxt23_w3d2", "1.5-SqNxt-23 in pytorchcv's layout; its pretrained weights: 65.11 / 86.50 %", 1.5, V23Blocks),
         Pytorchcv("sqnxt23_w2", "2.0-SqNxt-23 in pytorchcv's layout; its pretrained weights: 69.38 / 89.00 %", 2.0, V23Blocks),
@@ -168,40 +152,23 @@ public static class ConfigurationCatalog
     }
 
     private static SqueezeNextConfiguration Tf(string name, string description, SqueezeNextArchitecture architecture, TrainingRecipe recipe) =>
-        new()
-        {
-            Name = name,
-            Description = description,
-            Source = string.Format(TfSource, name),
-            Architecture = architecture,
-            Training = recipe,
-        };
+        Published(name, description, string.Format(TfSource, name), architecture, recipe);
 
     private static SqueezeNextConfiguration Caffe(string name, string description, string prototxt, SqueezeNextArchitecture architecture) =>
-        new()
-        {
-            Name = name,
-            Description = description,
-            Source = string.Format(CaffeSource, prototxt),
-            Architecture = architecture,
-            Training = CaffeRecipe,
-        };
+        Published(name, description, string.Format(CaffeSource, prototxt), architecture, CaffeRecipe);
+
+    private static SqueezeNextConfiguration Published(string name, string description, string source, SqueezeNextArchitecture architecture, TrainingRecipe recipe) =>
+        new() { Name = name, Description = description, Source = source, Architecture = architecture, Training = recipe };
 
     /// <summary>A pytorchcv model: every width, the stem's and the head's included, multiplied by <paramref name="width"/>.</summary>
     private static SqueezeNextConfiguration Pytorchcv(string name, string description, double width, int[] blocks)
     {
         int Scale(int channels) => (int)Math.Round(channels * width);
-        return new()
+        var architecture = PytorchcvLayout with
         {
-            Name = name,
-            Description = description,
-            Source = string.Format(PytorchcvSource, name),
-            Architecture = PytorchcvLayout with
-            {
-                StageWidths = Width1.StageWidths.Select(Scale).ToArray(), BlocksPerStage = blocks,
-                StemChannels = Scale(Width1.StemChannels), HeadChannels = Scale(Width1.HeadChannels),
-            },
-            Training = PytorchcvRecipe,
+            StageWidths = Width1.StageWidths.Select(Scale).ToArray(), BlocksPerStage = blocks,
+            StemChannels = Scale(Width1.StemChannels), HeadChannels = Scale(Width1.HeadChannels),
         };
+        return Published(name, description, string.Format(PytorchcvSource, name), architecture, PytorchcvRecipe);
     }
 }

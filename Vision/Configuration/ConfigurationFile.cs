@@ -1,7 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using SqueezeNext.Vision.Model;
 
 namespace SqueezeNext.Vision.Configuration;
 

@@ -1,5 +1,3 @@
-using SqueezeNext.Vision.Model;
-
 namespace SqueezeNext.Vision.Configuration;
 
 /// <summary>A named, complete description of a model and how to train it: what a run records and a model carries.</summary>

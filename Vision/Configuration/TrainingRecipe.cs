@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using SqueezeNext.Vision.Model;
 
 namespace SqueezeNext.Vision.Configuration;
 

@@ -70,11 +70,8 @@ public sealed partial class ImageNetPreparation(Action<string, long, long>? prog
         int synsets = 0, skipped = 0;
         long images = 0, done = 0;
         using var stream = File.OpenRead(archive);
-        using var reader = new TarReader(stream);
-        while (reader.GetNextEntry() is { } entry)
+        foreach (var entry in RegularFiles(stream, cancellationToken))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
             var name = Path.GetFileName(entry.Name);
             var synset = Path.GetFileNameWithoutExtension(name);
             if (!name.EndsWith(".tar", StringComparison.Ordinal) || !SynsetPattern().IsMatch(synset))
@@ -106,20 +103,15 @@ public sealed partial class ImageNetPreparation(Action<string, long, long>? prog
         if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
         Directory.CreateDirectory(partial);
         long expected = 0, written = 0;
-        using (var inner = new TarReader(synsetTar))
+        foreach (var image in RegularFiles(synsetTar, cancellationToken))
         {
-            while (inner.GetNextEntry() is { } image)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (image.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
-                expected++;
-                // Only the file name is used, so an entry such as "../../x" cannot escape the output folder.
-                var fileName = Path.GetFileName(image.Name);
-                if (fileName.Length == 0 || fileName.StartsWith('.')) continue;
-                using var output = File.Create(Path.Combine(partial, fileName));
-                image.DataStream?.CopyTo(output);
-                written++;
-            }
+            expected++;
+            // Only the file name is used, so an entry such as "../../x" cannot escape the output folder.
+            var fileName = Path.GetFileName(image.Name);
+            if (fileName.Length == 0 || fileName.StartsWith('.')) continue;
+            using var output = File.Create(Path.Combine(partial, fileName));
+            image.DataStream?.CopyTo(output);
+            written++;
         }
         if (written != expected)
             throw new DatasetException($"{synset}.tar holds {expected} files but {written} were written");
@@ -141,11 +133,8 @@ public sealed partial class ImageNetPreparation(Action<string, long, long>? prog
         long total = CountEntries(archive);
         long images = 0, seen = 0;
         using var stream = File.OpenRead(archive);
-        using var reader = new TarReader(stream);
-        while (reader.GetNextEntry() is { } entry)
+        foreach (var entry in RegularFiles(stream, cancellationToken))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
             seen++;
             var name = Path.GetFileName(entry.Name);
             var match = ValidationPattern().Match(name);
@@ -177,19 +166,24 @@ public sealed partial class ImageNetPreparation(Action<string, long, long>? prog
     private static long CountEntries(string archive)
     {
         using var stream = File.OpenRead(archive);
-        using var reader = new TarReader(stream);
-        long count = 0;
         try
         {
-            while (reader.GetNextEntry() is { } entry)
-            {
-                if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile) count++;
-            }
+            return RegularFiles(stream, CancellationToken.None).LongCount();
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
         {
             throw new DatasetException($"'{archive}' is not a readable tar archive: {e.Message}");
         }
-        return count;
+    }
+
+    /// <summary>The archive's files, streamed one entry at a time (an entry's data is readable until the next is read).</summary>
+    private static IEnumerable<TarEntry> RegularFiles(Stream archive, CancellationToken cancellationToken)
+    {
+        using var reader = new TarReader(archive, leaveOpen: true);
+        while (reader.GetNextEntry() is { } entry)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile) yield return entry;
+        }
     }
 }

@@ -1,6 +1,5 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using SqueezeNext.Vision.Configuration;
 
 namespace SqueezeNext.Vision.Data;
 

@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using SqueezeNext.Vision.Artifacts;
-using SqueezeNext.Vision.Configuration;
-using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Inference;
-using SqueezeNext.Vision.Model;
 using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Evaluation;

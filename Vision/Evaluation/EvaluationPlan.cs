@@ -1,7 +1,4 @@
 using System.Text.Json;
-using SqueezeNext.Vision.Configuration;
-using SqueezeNext.Vision.Data;
-using SqueezeNext.Vision.Model;
 
 namespace SqueezeNext.Vision.Evaluation;
 

@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using SqueezeNext.Vision.Data;
-using SqueezeNext.Vision.Model;
 using SqueezeNext.Vision.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Evaluation;

@@ -1,7 +1,5 @@
 using SqueezeNext.Vision.Artifacts;
-using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Training;
-using TorchSharp;
 
 namespace SqueezeNext.Vision.Evaluation;
 

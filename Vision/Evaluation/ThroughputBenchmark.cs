@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using SqueezeNext.Vision.Model;
 using SqueezeNext.Vision.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Evaluation;

@@ -1,5 +1,3 @@
-using SqueezeNext.Vision.Data;
-
 namespace SqueezeNext.Vision.Inference;
 
 /// <summary>One output class as people read it.</summary>

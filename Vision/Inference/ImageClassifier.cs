@@ -1,9 +1,7 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SqueezeNext.Vision.Artifacts;
-using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Inference;

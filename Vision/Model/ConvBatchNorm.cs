@@ -1,4 +1,3 @@
-using TorchSharp;
 using SqueezeNext.Vision.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

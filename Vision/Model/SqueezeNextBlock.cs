@@ -1,5 +1,4 @@
 using SqueezeNext.Vision.Runtime;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Model;

@@ -1,5 +1,3 @@
-using TorchSharp;
-
 namespace SqueezeNext.Vision.Runtime;
 
 /// <summary>

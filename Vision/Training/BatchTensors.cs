@@ -1,6 +1,4 @@
 using System.Runtime.InteropServices;
-using SqueezeNext.Vision.Data;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Training;

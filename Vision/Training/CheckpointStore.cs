@@ -2,10 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SqueezeNext.Vision.Artifacts;
-using SqueezeNext.Vision.Configuration;
-using SqueezeNext.Vision.Model;
 using SqueezeNext.Vision.Runtime;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Training;

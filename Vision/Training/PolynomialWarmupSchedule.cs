@@ -1,5 +1,3 @@
-using SqueezeNext.Vision.Configuration;
-
 namespace SqueezeNext.Vision.Training;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using SqueezeNext.Vision.Data;
-using SqueezeNext.Vision.Model;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

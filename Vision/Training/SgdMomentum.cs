@@ -1,5 +1,4 @@
 using SqueezeNext.Vision.Runtime;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

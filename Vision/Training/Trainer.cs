@@ -1,7 +1,4 @@
 using SqueezeNext.Vision.Artifacts;
-using SqueezeNext.Vision.Data;
-using SqueezeNext.Vision.Model;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Training;

@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Evaluation;
-using SqueezeNext.Vision.Model;
 using SqueezeNext.Vision.Runtime;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Training;

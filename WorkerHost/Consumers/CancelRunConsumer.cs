@@ -1,9 +1,4 @@
-using MassTransit;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence;
 using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Persistence.Runs;
-using SqueezeNext.WorkerHost.Jobs;
 
 namespace SqueezeNext.WorkerHost.Consumers;
 

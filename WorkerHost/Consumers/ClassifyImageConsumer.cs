@@ -1,9 +1,5 @@
-using MassTransit;
-using Microsoft.Extensions.Options;
-using SqueezeNext.Contracts;
 using SqueezeNext.Vision.Data;
 using SqueezeNext.WorkerHost.Inference;
-using SqueezeNext.WorkerHost.Options;
 using SqueezeNext.WorkerHost.Telemetry;
 
 namespace SqueezeNext.WorkerHost.Consumers;

@@ -1,11 +1,6 @@
 using System.Text.Json;
-using MassTransit;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence;
 using SqueezeNext.Persistence.Commands;
 using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Persistence.Runs;
-using SqueezeNext.WorkerHost.Jobs;
 
 namespace SqueezeNext.WorkerHost.Consumers;
 

@@ -1,7 +1,3 @@
-using MassTransit;
-using Microsoft.Extensions.Options;
-using SqueezeNext.WorkerHost.Options;
-
 namespace SqueezeNext.WorkerHost.Consumers;
 
 /// <summary>

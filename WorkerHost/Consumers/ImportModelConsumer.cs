@@ -1,15 +1,9 @@
-using MassTransit;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence;
 using SqueezeNext.Persistence.Commands;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Model;
-using SqueezeNext.WorkerHost.Jobs;
-using SqueezeNext.WorkerHost.Options;
 
 namespace SqueezeNext.WorkerHost.Consumers;
 

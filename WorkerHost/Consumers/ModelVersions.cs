@@ -1,7 +1,5 @@
-using SqueezeNext.Persistence;
 using SqueezeNext.Persistence.Commands;
 using SqueezeNext.Persistence.Entities;
-using SqueezeNext.WorkerHost.Jobs;
 using Microsoft.EntityFrameworkCore;
 
 namespace SqueezeNext.WorkerHost.Consumers;

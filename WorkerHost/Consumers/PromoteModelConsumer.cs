@@ -1,7 +1,4 @@
-using MassTransit;
 using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence;
 using SqueezeNext.Persistence.Commands;
 
 namespace SqueezeNext.WorkerHost.Consumers;

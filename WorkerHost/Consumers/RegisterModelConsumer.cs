@@ -1,14 +1,8 @@
 using System.Text.RegularExpressions;
-using MassTransit;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence;
 using SqueezeNext.Persistence.Commands;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Artifacts;
-using SqueezeNext.WorkerHost.Jobs;
-using SqueezeNext.WorkerHost.Options;
 
 namespace SqueezeNext.WorkerHost.Consumers;
 

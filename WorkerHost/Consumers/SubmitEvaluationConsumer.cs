@@ -1,8 +1,3 @@
-using MassTransit;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence;
-using SqueezeNext.WorkerHost.Jobs;
-
 namespace SqueezeNext.WorkerHost.Consumers;
 
 /// <summary>Records an evaluation run and acknowledges at once; idempotent on the run id.</summary>

@@ -1,10 +1,5 @@
-using MassTransit;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence;
 using SqueezeNext.Persistence.Commands;
 using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Persistence.Runs;
-using SqueezeNext.WorkerHost.Jobs;
 
 namespace SqueezeNext.WorkerHost.Consumers;
 

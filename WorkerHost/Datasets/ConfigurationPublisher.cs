@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Persistence;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Model;

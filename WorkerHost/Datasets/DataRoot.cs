@@ -1,6 +1,4 @@
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Options;
-using SqueezeNext.WorkerHost.Options;
 
 namespace SqueezeNext.WorkerHost.Datasets;
 

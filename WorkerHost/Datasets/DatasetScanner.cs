@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Persistence;
 using SqueezeNext.Vision.Data;
 using DatasetRow = SqueezeNext.Persistence.Entities.Dataset;
 

@@ -1,10 +1,8 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Threading.Channels;
-using Microsoft.Extensions.Options;
 using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Inference;
-using SqueezeNext.WorkerHost.Options;
 using SqueezeNext.WorkerHost.Telemetry;
 
 namespace SqueezeNext.WorkerHost.Inference;

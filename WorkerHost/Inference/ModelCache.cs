@@ -1,10 +1,7 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-using SqueezeNext.Persistence;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Inference;
-using SqueezeNext.WorkerHost.Options;
 
 namespace SqueezeNext.WorkerHost.Inference;
 

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using SqueezeNext.Persistence.Runs;
-using SqueezeNext.WorkerHost.Options;
 using SqueezeNext.WorkerHost.Telemetry;
 
 namespace SqueezeNext.WorkerHost.Jobs;

@@ -1,8 +1,5 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Configuration;
@@ -11,7 +8,6 @@ using SqueezeNext.Vision.Evaluation;
 using SqueezeNext.Vision.Model;
 using SqueezeNext.Vision.Training;
 using SqueezeNext.WorkerHost.Datasets;
-using SqueezeNext.WorkerHost.Options;
 
 namespace SqueezeNext.WorkerHost.Jobs;
 

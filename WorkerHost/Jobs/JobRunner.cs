@@ -1,12 +1,6 @@
 using System.Diagnostics;
-using MassTransit;
-using Microsoft.Extensions.Options;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence;
 using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Persistence.Runs;
 using SqueezeNext.Vision.Training;
-using SqueezeNext.WorkerHost.Options;
 using SqueezeNext.WorkerHost.Telemetry;
 
 namespace SqueezeNext.WorkerHost.Jobs;

@@ -1,12 +1,9 @@
 using System.Text.Json;
 using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Persistence.Runs;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Evaluation;
 using SqueezeNext.Vision.Training;
-using Microsoft.Extensions.Options;
-using SqueezeNext.WorkerHost.Options;
 using EvaluationRow = SqueezeNext.Persistence.Entities.EvaluationResult;
 
 namespace SqueezeNext.WorkerHost.Jobs;

@@ -1,6 +1,3 @@
-using SqueezeNext.Persistence;
-using SqueezeNext.Persistence.Runs;
-
 namespace SqueezeNext.WorkerHost.Jobs;
 
 /// <summary>

@@ -1,11 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence;
 using RunEventKind = SqueezeNext.Persistence.Entities.RunEventKind;
-using SqueezeNext.Persistence.Runs;
 using SqueezeNext.Vision.Runtime;
 using SqueezeNext.Vision.Training;
 using CheckpointRow = SqueezeNext.Persistence.Entities.Checkpoint;

@@ -1,8 +1,3 @@
-using Microsoft.Extensions.Options;
-using SqueezeNext.Persistence;
-using SqueezeNext.Persistence.Runs;
-using SqueezeNext.WorkerHost.Options;
-
 namespace SqueezeNext.WorkerHost.Jobs;
 
 /// <summary>

@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Options;
 using SqueezeNext.Vision.Runtime;
 using SqueezeNext.WorkerHost.Inference;
-using SqueezeNext.WorkerHost.Jobs;
-using SqueezeNext.WorkerHost.Options;
 
 namespace SqueezeNext.WorkerHost.Memory;
 

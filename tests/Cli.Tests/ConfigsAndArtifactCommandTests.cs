@@ -11,6 +11,15 @@ public sealed class ConfigsAndArtifactCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
+    /// <summary>A freshly initialised model of the configuration, saved under <c>root/folder</c>.</summary>
+    private string SavedModel(SqueezeNextConfiguration configuration, string folder, int seed)
+    {
+        var directory = Path.Combine(root, folder);
+        using var network = new SqueezeNextNetwork(configuration.Architecture, seed: seed);
+        ModelArtifact.Save(directory, network, configuration);
+        return directory;
+    }
+
     [Fact]
     public void Configs_lists_every_named_configuration_with_its_key_figures()
     {
@@ -51,9 +60,7 @@ public sealed class ConfigsAndArtifactCommandTests : IDisposable
     public void Export_then_import_through_the_command_line_gives_the_same_weights()
     {
         var configuration = ConfigurationCatalog.Get("v_1_0_SqNxt_23_mod");
-        var original = Path.Combine(root, "original");
-        using (var network = new SqueezeNextNetwork(configuration.Architecture, seed: 41))
-            ModelArtifact.Save(original, network, configuration);
+        var original = SavedModel(configuration, "original", seed: 41);
         var file = Path.Combine(root, "exported.safetensors");
 
         var export = Sqnxt.Run("export", "--model", original, "--out", file);
@@ -72,9 +79,7 @@ public sealed class ConfigsAndArtifactCommandTests : IDisposable
     public void Import_under_the_wrong_configuration_fails_naming_the_difference()
     {
         var configuration = ConfigurationCatalog.Get("1.0-SqNxt-23");
-        var original = Path.Combine(root, "v1");
-        using (var network = new SqueezeNextNetwork(configuration.Architecture, seed: 42))
-            ModelArtifact.Save(original, network, configuration);
+        var original = SavedModel(configuration, "v1", seed: 42);
         var file = Path.Combine(root, "v1.safetensors");
         Assert.Equal(0, Sqnxt.Run("export", "--model", original, "--out", file).ExitCode);
 

@@ -184,14 +184,7 @@ public sealed class EngineCommandTests : IDisposable
             ("device 'tpu' is not one of auto, cpu, cuda, cuda:N", ["bench", "--device", "tpu", "--steps", "1"]),
         };
         foreach (var (expected, args) in cases)
-        {
-            var result = Sqnxt.Run(args);
-            Assert.True(result.ExitCode == 1, $"{string.Join(' ', args)}: exit {result.ExitCode}, {result.Error}");
-            Assert.Contains(expected, result.Error);
-            Assert.StartsWith("sqnxt: error:", result.Error);
-            Assert.DoesNotContain("   at ", result.Error);
-            Assert.Single(result.Error.TrimEnd().Split('\n'));
-        }
+            Sqnxt.FailsWithOneLine(expected, args);
     }
 
     [SkippableFact]

@@ -10,6 +10,17 @@ public static class Sqnxt
 
     public static Result Run(params string[] args) => Run(TimeSpan.FromMinutes(2), args);
 
+    /// <summary>Runs sqnxt and checks that it failed as a user should see it: exit 1 and one line naming the problem, no stack trace.</summary>
+    public static void FailsWithOneLine(string expected, params string[] args)
+    {
+        var result = Run(args);
+        Assert.True(result.ExitCode == 1, $"{string.Join(' ', args)}: exit {result.ExitCode}, {result.Error}");
+        Assert.Contains(expected, result.Error);
+        Assert.StartsWith("sqnxt: error:", result.Error);
+        Assert.DoesNotContain("   at ", result.Error);
+        Assert.Single(result.Error.TrimEnd().Split('\n'));
+    }
+
     public static Result Run(TimeSpan timeout, params string[] args) => Run(timeout, new Dictionary<string, string>(), args);
 
     /// <param name="environment">Variables set for this run of sqnxt only.</param>

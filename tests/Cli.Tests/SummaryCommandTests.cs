@@ -5,24 +5,9 @@ namespace SqueezeNext.Cli.Tests;
 public class SummaryCommandTests
 {
     [Theory]
-    [InlineData("v_1_0_SqNxt_23", 717_280, 277_999_808)]
-    [InlineData("v_1_0_SqNxt_23_mod", 717_280, 277_999_808)]
-    [InlineData("1.0-SqNxt-23", 717_280, 277_999_808)]
-    public void Json_summary_reports_the_exact_parameters_and_macs(string config, long parameters, long macs)
-    {
-        var result = Sqnxt.Run("summary", "--config", config, "--json");
-
-        Assert.Equal(0, result.ExitCode);
-        using var json = JsonDocument.Parse(result.Output);
-        Assert.Equal(config, json.RootElement.GetProperty("config").GetString());
-        Assert.Equal(parameters, json.RootElement.GetProperty("parameters").GetInt64());
-        Assert.Equal(macs, json.RootElement.GetProperty("macs").GetInt64());
-        var layers = json.RootElement.GetProperty("layers");
-        Assert.Equal(114, layers.GetArrayLength());
-        Assert.Equal(parameters, layers.EnumerateArray().Sum(l => l.GetProperty("parameters").GetInt64()));
-    }
-
-    [Theory]
+    [InlineData("v_1_0_SqNxt_23", 717_280, 277.999808)]
+    [InlineData("v_1_0_SqNxt_23_mod", 717_280, 277.999808)]
+    [InlineData("1.0-SqNxt-23", 717_280, 277.999808)]
     [InlineData("v_1_0_G_SqNxt_23", 543_072, 224.19)]
     [InlineData("v_1_0_SqNxt_23_v5", 909_024, 223.32)]
     [InlineData("v_2_0_SqNxt_23", 2_357_504, 729.68)]
@@ -40,8 +25,11 @@ public class SummaryCommandTests
 
         Assert.Equal(0, result.ExitCode);
         using var json = JsonDocument.Parse(result.Output);
+        Assert.Equal(config, json.RootElement.GetProperty("config").GetString());
         Assert.Equal(parameters, json.RootElement.GetProperty("parameters").GetInt64());
         Assert.InRange(json.RootElement.GetProperty("macs").GetInt64() / 1e6, megaMacs - 0.01, megaMacs + 0.01);
+        var layers = json.RootElement.GetProperty("layers").EnumerateArray().ToList();
+        Assert.Equal(parameters, layers.Sum(l => l.GetProperty("parameters").GetInt64()));
     }
 
     [Fact]
@@ -103,16 +91,8 @@ public class SummaryCommandTests
     [InlineData("unknown configuration 'v_7_SqNxt'", "summary", "--config", "v_7_SqNxt")]
     [InlineData("does not exist", "summary", "--config", "/nowhere/mine.json")]
     [InlineData("--input-size 8 is outside 16..1024", "summary", "--config", "v_1_0_SqNxt_23", "--input-size", "8")]
-    public void Errors_are_one_clear_line_and_a_non_zero_exit(string expected, params string[] args)
-    {
-        var result = Sqnxt.Run(args);
-
-        Assert.Equal(1, result.ExitCode);
-        Assert.Contains(expected, result.Error);
-        Assert.StartsWith("sqnxt: error:", result.Error);
-        Assert.DoesNotContain("   at ", result.Error);
-        Assert.Single(result.Error.TrimEnd().Split('\n'));
-    }
+    public void Errors_are_one_clear_line_and_a_non_zero_exit(string expected, params string[] args) =>
+        Sqnxt.FailsWithOneLine(expected, args);
 
     [Fact]
     public void An_invalid_user_file_names_the_field()

@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Radzen;
 using SqueezeNext.Dashboard.Components.Shared;
 using SqueezeNext.Dashboard.Data;
-using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Training;
 

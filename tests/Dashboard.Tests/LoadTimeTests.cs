@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
 
 using SqueezeNext.Dashboard.Tests.Browser;
-using SqueezeNext.Testing;
 
 namespace SqueezeNext.Dashboard.Tests;
 

@@ -1,7 +1,5 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Testing;
 
 namespace SqueezeNext.Dashboard.Tests;
 

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using SqueezeNext.Testing;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
-using SqueezeNext.Testing;
 
 namespace SqueezeNext.Deployment.Tests;
 
@@ -34,11 +33,8 @@ public sealed class DockerfileTests
     [MemberData(nameof(Dockerfiles))]
     public void Every_project_the_published_one_needs_is_copied_before_the_restore_and_the_publish(string dockerfile)
     {
-        var build = Stages(dockerfile).First(s => s.Name == "build").Instructions;
-        var restore = Index(build, "dotnet restore ");
-        var publish = Index(build, "dotnet publish ");
-        var project = ProjectArgument(build[restore]);
-        Assert.Equal(project, ProjectArgument(build[publish]));
+        var (build, restore, publish, project, _) = BuildStage.Of(dockerfile);
+        Assert.Equal(project, ProjectArgument(build[restore]));
         Assert.True(File.Exists(Path.Combine(Root, project)), $"{dockerfile}: restores {project}, which does not exist");
 
         var copies = build.Select((line, index) => (line, index)).Where(c => c.line.StartsWith("COPY ", StringComparison.Ordinal))
@@ -72,11 +68,8 @@ public sealed class DockerfileTests
     [MemberData(nameof(Dockerfiles))]
     public void The_runtime_stage_runs_the_published_assembly_on_the_aspnet_image_as_a_non_root_user(string dockerfile)
     {
-        var stages = Stages(dockerfile);
-        var build = stages.First(s => s.Name == "build").Instructions;
-        var runtime = stages[^1];
-        var project = ProjectArgument(build[Index(build, "dotnet publish ")]);
-        var output = Regex.Match(build[Index(build, "dotnet publish ")], @"-o ([^\s;]+)").Groups[1].Value;
+        var (_, _, _, project, output) = BuildStage.Of(dockerfile);
+        var runtime = Stages(dockerfile)[^1];
         var assembly = XDocument.Load(Path.Combine(Root, project)).Descendants("AssemblyName").Single().Value;
 
         Assert.StartsWith("mcr.microsoft.com/dotnet/aspnet:", runtime.Image);
@@ -92,10 +85,7 @@ public sealed class DockerfileTests
     [MemberData(nameof(Dockerfiles))]
     public void Output_published_on_the_host_replaces_the_restore_and_the_publish(string dockerfile)
     {
-        var build = Stages(dockerfile).First(s => s.Name == "build").Instructions;
-        var restore = Index(build, "dotnet restore ");
-        var publish = Index(build, "dotnet publish ");
-        var output = Regex.Match(build[publish], @"-o ([^\s;]+)").Groups[1].Value;
+        var (build, restore, publish, project, output) = BuildStage.Of(dockerfile);
 
         Assert.Contains("ARG PUBLISHED=", build);
         foreach (var step in new[] { restore, publish })
@@ -105,7 +95,6 @@ public sealed class DockerfileTests
         Assert.True(copy > restore && copy < publish, $"{dockerfile}: no COPY ${{PUBLISHED:-...}} between the restore and the publish");
         var placeholder = Regex.Match(build[copy], @"^COPY \$\{PUBLISHED:-(\S+)\} (\S+)$");
         Assert.Equal(output.TrimEnd('/') + "/", placeholder.Groups[2].Value);
-        var project = ProjectArgument(build[publish]);
         Assert.Equal(Path.GetDirectoryName(project) + "/appsettings.json", placeholder.Groups[1].Value);
         Assert.True(File.Exists(Path.Combine(Root, placeholder.Groups[1].Value)));
         // The build context lets the host's output in.
@@ -115,11 +104,11 @@ public sealed class DockerfileTests
     [Fact]
     public void The_worker_image_passes_the_torch_device_to_the_restore_and_the_publish()
     {
-        var build = Stages("WorkerHost/Dockerfile").First(s => s.Name == "build").Instructions;
+        var (build, restore, publish, _, _) = BuildStage.Of("WorkerHost/Dockerfile");
 
         Assert.Contains("ARG TORCH_DEVICE=cpu", build);
-        Assert.Contains("-p:TorchDevice=${TORCH_DEVICE}", build[Index(build, "dotnet restore ")]);
-        Assert.Contains("-p:TorchDevice=${TORCH_DEVICE}", build[Index(build, "dotnet publish ")]);
+        Assert.Contains("-p:TorchDevice=${TORCH_DEVICE}", build[restore]);
+        Assert.Contains("-p:TorchDevice=${TORCH_DEVICE}", build[publish]);
     }
 
     [Fact]
@@ -144,9 +133,6 @@ public sealed class DockerfileTests
         Assert.Equal(versions["TorchSharp"], versions["TorchSharp-cuda-linux"]);
     }
 
-    private sealed record Stage(string Image, string? Name, List<string> Instructions);
-
-    /// <summary>The Dockerfile's stages, each a list of instructions with continuation lines joined and comments dropped.</summary>
     [Fact]
     public void The_worker_image_starts_the_worker_with_the_training_heap_settings()
     {
@@ -156,6 +142,21 @@ public sealed class DockerfileTests
             Assert.Contains($"{key}={value}", settings);
     }
 
+    private sealed record Stage(string Image, string? Name, List<string> Instructions);
+
+    /// <summary>The build stage: where it restores and publishes, the project it publishes and the output folder.</summary>
+    private sealed record BuildStage(List<string> Instructions, int Restore, int Publish, string Project, string Output)
+    {
+        public static BuildStage Of(string dockerfile)
+        {
+            var build = Stages(dockerfile).First(s => s.Name == "build").Instructions;
+            int publish = Index(build, "dotnet publish ");
+            return new BuildStage(build, Index(build, "dotnet restore "), publish, ProjectArgument(build[publish]),
+                Regex.Match(build[publish], @"-o ([^\s;]+)").Groups[1].Value);
+        }
+    }
+
+    /// <summary>The Dockerfile's stages, each a list of instructions with continuation lines joined and comments dropped.</summary>
     private static List<Stage> Stages(string dockerfile)
     {
         var instructions = new List<string>();

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using MassTransit;
 using SqueezeNext.Contracts;
-using SqueezeNext.Testing;
 
 namespace SqueezeNext.Deployment.Tests;
 

@@ -2,8 +2,6 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using SqueezeNext.Vision.Configuration;
-using SqueezeNext.Vision.Model;
 
 namespace SqueezeNext.Vision.Tests;
 

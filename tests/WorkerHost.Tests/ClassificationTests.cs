@@ -1,7 +1,4 @@
 using System.Text.Json;
-using MassTransit;
-using SqueezeNext.Contracts;
-using SqueezeNext.Testing;
 
 namespace SqueezeNext.WorkerHost.Tests;
 

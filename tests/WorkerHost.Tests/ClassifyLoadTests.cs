@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using MassTransit;
-using SqueezeNext.Contracts;
-using SqueezeNext.Testing;
 using Xunit.Abstractions;
 
 namespace SqueezeNext.WorkerHost.Tests;

@@ -1,9 +1,6 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Contracts;
+using ValidationResult = System.ComponentModel.DataAnnotations.ValidationResult;
 using SqueezeNext.ServiceDefaults.Messaging;
-using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Testing;
 
 namespace SqueezeNext.WorkerHost.Tests;
 
@@ -26,44 +23,20 @@ public sealed class ConfigurationSecurityTests
         if (!valid) Assert.Contains("guest account only works on loopback", Assert.Single(problems).ErrorMessage);
     }
 
-    [Fact]
-    public async Task A_worker_given_the_guest_account_for_a_remote_broker_refuses_to_start_naming_the_setting()
+    [Theory]
+    [InlineData("RabbitMq__Host=rabbitmq.example;RabbitMq__Username=guest", "guest account only works on loopback", "RabbitMq__Username")]
+    [InlineData("Worker__HeapTrimIntervalUnderLoad=10:00:00", "worker: refusing to start:", "HeapTrimIntervalUnderLoad must be between 00:00:01 and 01:00:00")]
+    [InlineData("ConnectionStrings__Postgres=", "worker: refusing to start:", "ConnectionStrings:Postgres is not set (ConnectionStrings__Postgres)")]
+    public async Task A_worker_given_a_bad_setting_refuses_to_start_in_one_line_naming_it(string settings, string expected, string named)
     {
         await using var system = await JobSystem.CreateAsync();
-        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => system.StartWorkerAsync(new Dictionary<string, string>
-        {
-            ["RabbitMq__Host"] = "rabbitmq.example",
-            ["RabbitMq__Username"] = "guest",
-        }));
-        Assert.Contains("the process exited with 2;", failure.Message);
-        Assert.Contains("guest account only works on loopback", failure.Message);
-        Assert.Contains("RabbitMq__Username", failure.Message);
-    }
+        var environment = settings.Split(';').Select(s => s.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
 
-    [Fact]
-    public async Task A_worker_given_a_setting_out_of_range_refuses_to_start_in_one_line_naming_it()
-    {
-        await using var system = await JobSystem.CreateAsync();
-        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => system.StartWorkerAsync(new Dictionary<string, string>
-        {
-            ["Worker__HeapTrimIntervalUnderLoad"] = "10:00:00",
-        }));
-        Assert.Contains("the process exited with 2;", failure.Message);
-        Assert.Contains("worker: refusing to start:", failure.Message);
-        Assert.Contains("HeapTrimIntervalUnderLoad must be between 00:00:01 and 01:00:00", failure.Message);
-        Assert.DoesNotContain("Unhandled exception", failure.Message);
-    }
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => system.StartWorkerAsync(environment));
 
-    [Fact]
-    public async Task A_worker_without_a_database_connection_string_refuses_to_start_in_one_line_naming_it()
-    {
-        await using var system = await JobSystem.CreateAsync();
-        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => system.StartWorkerAsync(new Dictionary<string, string>
-        {
-            ["ConnectionStrings__Postgres"] = "",
-        }));
         Assert.Contains("the process exited with 2;", failure.Message);
-        Assert.Contains("worker: refusing to start: ConnectionStrings:Postgres is not set (ConnectionStrings__Postgres)", failure.Message);
+        Assert.Contains(expected, failure.Message);
+        Assert.Contains(named, failure.Message);
         Assert.DoesNotContain("Unhandled exception", failure.Message);
     }
 

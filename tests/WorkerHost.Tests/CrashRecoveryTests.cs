@@ -1,8 +1,3 @@
-using MassTransit;
-using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Testing;
 using SqueezeNext.Vision.Runtime;
 using SqueezeNext.Vision.Training;
 

@@ -1,9 +1,4 @@
 using System.Collections.Concurrent;
-using MassTransit;
-using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Testing;
 using Xunit.Abstractions;
 
 namespace SqueezeNext.WorkerHost.Tests;

@@ -1,8 +1,3 @@
-using MassTransit;
-using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence.Entities;
-
 namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>

@@ -1,9 +1,4 @@
 using System.Text.RegularExpressions;
-using MassTransit;
-using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Testing;
 
 namespace SqueezeNext.WorkerHost.Tests;
 

@@ -1,7 +1,4 @@
 using System.Buffers.Binary;
-using MassTransit;
-using SqueezeNext.Contracts;
-using SqueezeNext.Testing;
 
 namespace SqueezeNext.WorkerHost.Tests;
 

@@ -1,10 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using MassTransit;
-using Microsoft.EntityFrameworkCore;
 using RabbitMQ.Client;
-using SqueezeNext.Contracts;
-using SqueezeNext.Testing;
 
 namespace SqueezeNext.WorkerHost.Tests;
 

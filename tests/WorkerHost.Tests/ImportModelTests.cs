@@ -1,10 +1,6 @@
-using MassTransit;
-using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Contracts;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Model;
-using SqueezeNext.Testing;
 
 namespace SqueezeNext.WorkerHost.Tests;
 

@@ -1,8 +1,3 @@
-using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Testing;
-
 namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using MassTransit;
-using SqueezeNext.Contracts;
-using SqueezeNext.Testing;
-
 namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>Small, fast training runs on the "photos" dataset (JobSystem.AddPhotos): two classes of real photos.</summary>

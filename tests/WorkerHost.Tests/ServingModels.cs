@@ -1,5 +1,3 @@
-using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Testing;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Model;

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using MassTransit;
-using SqueezeNext.Contracts;
-using SqueezeNext.Testing;
 
 namespace SqueezeNext.WorkerHost.Tests;
 

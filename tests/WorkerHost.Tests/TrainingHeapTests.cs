@@ -1,4 +1,3 @@
-using SqueezeNext.Testing;
 using SqueezeNext.Vision.Runtime;
 
 namespace SqueezeNext.WorkerHost.Tests;

@@ -1,9 +1,3 @@
-using MassTransit;
-using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Contracts;
-using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Testing;
-
 namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>Training and evaluation jobs through the real broker and database, with a real worker process.</summary>

@@ -1,8 +1,6 @@
 using MassTransit;
 using Microsoft.Playwright;
 using SqueezeNext.Contracts;
-using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Testing;
 
 namespace SqueezeNext.Dashboard.Tests.Browser;
 

@@ -1,4 +1,3 @@
-using SqueezeNext.Testing;
 namespace SqueezeNext.Dashboard.Tests.Browser;
 
 [Collection(DashboardSiteCollection.Name)]

@@ -1,7 +1,3 @@
-using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Testing;
-
 namespace SqueezeNext.Dashboard.Tests.Browser;
 
 /// <summary>What the browser does with finished runs: evaluate, compare, register, promote, import and classify.</summary>

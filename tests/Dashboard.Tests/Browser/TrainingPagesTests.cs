@@ -1,7 +1,3 @@
-using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Testing;
-
 namespace SqueezeNext.Dashboard.Tests.Browser;
 
 /// <summary>Starting, watching, cloning and cancelling training runs from the browser.</summary>

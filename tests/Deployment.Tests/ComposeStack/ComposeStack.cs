@@ -2,7 +2,6 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using SqueezeNext.Persistence;
-using SqueezeNext.Testing;
 
 namespace SqueezeNext.Deployment.Tests.ComposeStack;
 

@@ -6,7 +6,6 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Testing;
 
 namespace SqueezeNext.Deployment.Tests.ComposeStack;
 

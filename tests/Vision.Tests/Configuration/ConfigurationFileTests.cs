@@ -1,6 +1,3 @@
-using SqueezeNext.Vision.Configuration;
-using SqueezeNext.Vision.Model;
-
 namespace SqueezeNext.Vision.Tests.Configuration;
 
 public class ConfigurationFileTests

@@ -1,6 +1,3 @@
-using SqueezeNext.Vision.Configuration;
-using SqueezeNext.Vision.Data;
-
 namespace SqueezeNext.Vision.Tests.Data;
 
 public sealed class BatchLoaderTests : IDisposable

@@ -1,5 +1,3 @@
-using SqueezeNext.Vision.Data;
-
 namespace SqueezeNext.Vision.Tests.Data;
 
 public sealed class DatasetFormatTests : IDisposable

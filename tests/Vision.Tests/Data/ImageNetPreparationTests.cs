@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using SqueezeNext.Vision.Data;
 
 namespace SqueezeNext.Vision.Tests.Data;
 

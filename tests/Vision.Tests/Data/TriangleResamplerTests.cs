@@ -1,8 +1,7 @@
+using Size = SixLabors.ImageSharp.Size;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
-using SqueezeNext.Vision.Configuration;
-using SqueezeNext.Vision.Data;
 
 namespace SqueezeNext.Vision.Tests.Data;
 

@@ -1,8 +1,6 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
-using SqueezeNext.Vision.Configuration;
-using SqueezeNext.Vision.Data;
 
 namespace SqueezeNext.Vision.Tests.Data;
 

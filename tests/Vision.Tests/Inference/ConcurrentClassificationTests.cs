@@ -1,8 +1,4 @@
-using SqueezeNext.Vision.Artifacts;
-using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Inference;
-using SqueezeNext.Vision.Model;
-using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Tests.Inference;
 

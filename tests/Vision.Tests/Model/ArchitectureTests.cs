@@ -1,8 +1,3 @@
-using SqueezeNext.Vision.Configuration;
-using SqueezeNext.Vision.Model;
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace SqueezeNext.Vision.Tests.Model;
 
 public class ArchitectureTests

@@ -1,6 +1,4 @@
-using SqueezeNext.Vision.Model;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Tests.Model;
 

@@ -1,6 +1,3 @@
-using SqueezeNext.Vision.Model;
-using static TorchSharp.torch;
-
 namespace SqueezeNext.Vision.Tests.Model;
 
 /// <summary>ConvBatchNorm runs BatchNorm itself (to count batches with a kept scalar, see KeptScalars); it must equal BatchNorm2d.</summary>

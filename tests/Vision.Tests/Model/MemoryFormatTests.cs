@@ -1,9 +1,10 @@
-using SqueezeNext.Vision.Model;
-using static TorchSharp.torch;
-
 namespace SqueezeNext.Vision.Tests.Model;
 
-public class MemoryFormatTests
+/// <summary>
+/// Channels-last (NHWC) against NCHW: the same logits and gradients in evaluation mode, differences that only
+/// batch statistics amplify in training mode, and the layout conversion itself.
+/// </summary>
+public sealed class MemoryFormatTests
 {
     private static readonly SqueezeNextArchitecture Small = TestData.SmallArchitecture(64);
 

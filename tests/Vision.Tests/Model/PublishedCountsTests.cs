@@ -1,6 +1,3 @@
-using SqueezeNext.Vision.Configuration;
-using SqueezeNext.Vision.Model;
-
 namespace SqueezeNext.Vision.Tests.Model;
 
 /// <summary>Trainable parameters and MACs at each configuration's input size against SQUEEZENEXT.md §3 and §9.</summary>

@@ -1,6 +1,3 @@
-using SqueezeNext.Vision.Model;
-using TorchSharp;
-using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
 namespace SqueezeNext.Vision.Tests.Model;

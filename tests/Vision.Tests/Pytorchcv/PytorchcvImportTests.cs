@@ -1,10 +1,5 @@
 using System.Collections;
-using SqueezeNext.Vision.Artifacts;
-using SqueezeNext.Vision.Configuration;
-using SqueezeNext.Vision.Model;
-using TorchSharp;
 using TorchSharp.PyBridge;
-using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Tests.Pytorchcv;
 

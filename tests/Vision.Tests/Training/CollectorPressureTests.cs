@@ -1,6 +1,4 @@
-using SqueezeNext.Vision.Model;
 using SqueezeNext.Vision.Training;
-using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Tests.Training;
 

@@ -1,4 +1,3 @@
-using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Training;
 
 namespace SqueezeNext.Vision.Tests.Training;

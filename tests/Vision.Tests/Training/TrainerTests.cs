@@ -1,8 +1,4 @@
-using SqueezeNext.Vision.Artifacts;
-using SqueezeNext.Vision.Configuration;
-using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Training;
-using TorchSharp;
 
 namespace SqueezeNext.Vision.Tests.Training;
 

@@ -1,12 +1,7 @@
-using MassTransit;
 using MassTransit.Testing;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using SqueezeNext.Contracts;
 using SqueezeNext.Persistence;
-using SqueezeNext.Persistence.Entities;
-using SqueezeNext.Testing;
 using SqueezeNext.WorkerHost.Consumers;
 using SqueezeNext.WorkerHost.Datasets;
 using SqueezeNext.WorkerHost.Jobs;
@@ -41,6 +36,9 @@ public sealed class CommandConsumerTests : IAsyncLifetime
             bus.AddConsumer<SubmitTrainingConsumer>();
             bus.AddConsumer<CancelRunConsumer>();
             bus.AddConsumer<ResumeRunConsumer>();
+            bus.AddConsumer<SubmitEvaluationConsumer>();
+            bus.AddConsumer<RegisterModelConsumer>();
+            bus.AddConsumer<PromoteModelConsumer>();
         });
         provider = services.BuildServiceProvider(validateScopes: true);
         await using (var scope = provider.CreateAsyncScope())
@@ -61,6 +59,13 @@ public sealed class CommandConsumerTests : IAsyncLifetime
 
     private async Task<Response<RunQueued, CommandRejected>> SendAsync<T>(T command) where T : class =>
         await harness.GetRequestClient<T>().GetResponse<RunQueued, CommandRejected>(command);
+
+    private async Task<string> RejectionAsync<T, TAccepted>(T command) where T : class where TAccepted : class
+    {
+        var answer = await harness.GetRequestClient<T>().GetResponse<TAccepted, CommandRejected>(command);
+        Assert.True(answer.Is(out Response<CommandRejected>? rejected), $"{typeof(T).Name} was accepted");
+        return rejected!.Message.Reason;
+    }
 
     [Fact]
     public async Task A_training_command_is_planned_once_and_a_duplicate_is_answered_with_the_same_run()
@@ -118,5 +123,28 @@ public sealed class CommandConsumerTests : IAsyncLifetime
         Assert.Equal((RunStatus.Queued, false, (string?)null), (run.Status, run.CancelRequested, run.CancelReason));
         var events = await db.RunEvents.Where(e => e.RunId == runId).OrderBy(e => e.Id).Select(e => e.Kind).ToListAsync();
         Assert.Equal([RunEventKind.Queued, RunEventKind.CancelRequested, RunEventKind.ResumeRequested], events);
+    }
+
+    [Fact]
+    public async Task Evaluation_and_model_commands_that_name_something_unusable_are_rejected_saying_what_and_write_nothing()
+    {
+        var trainingRun = NewId.NextGuid();
+        await SendAsync(Training(trainingRun));
+        var evaluationRun = NewId.NextGuid();
+        var commands = new[] { evaluationRun, NewId.NextGuid(), NewId.NextGuid(), NewId.NextGuid() };
+
+        var evaluation = await RejectionAsync<SubmitEvaluation, RunQueued>(new SubmitEvaluation(evaluationRun, "photos", SourceRunId: trainingRun));
+        var badName = await RejectionAsync<RegisterModel, ModelRegistered>(new RegisterModel(commands[1], "no spaces allowed", trainingRun));
+        var unfinished = await RejectionAsync<RegisterModel, ModelRegistered>(new RegisterModel(commands[2], "mine", trainingRun));
+        var promote = await RejectionAsync<PromoteModel, ModelPromoted>(new PromoteModel(commands[3], "mine", 3));
+
+        Assert.Contains($"run {trainingRun} is queued", evaluation);
+        Assert.Contains("modelName: 'no spaces allowed' must be 1 to 100 letters", badName);
+        Assert.Contains($"run {trainingRun} is queued, so it has no final model", unfinished);
+        Assert.Equal("model 'mine' has no version 3", promote);
+        await using var db = system.Db();
+        Assert.False(await db.Runs.AnyAsync(r => r.Id == evaluationRun));
+        Assert.False(await db.ModelVersions.AnyAsync());
+        Assert.Equal(commands.Length, await db.ProcessedCommands.CountAsync(c => commands.Contains(c.Id) && c.Outcome == "rejected"));
     }
 }

@@ -1,8 +1,5 @@
-using Microsoft.EntityFrameworkCore;
 using SqueezeNext.Persistence;
-using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Persistence.Runs;
-using SqueezeNext.Testing;
 using SqueezeNext.WorkerHost.Consumers;
 using SqueezeNext.WorkerHost.Jobs;
 
