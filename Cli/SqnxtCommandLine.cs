@@ -5,19 +5,9 @@ namespace SqueezeNext.Cli;
 /// <summary>The <c>sqnxt</c> command tree.</summary>
 public static class SqnxtCommandLine
 {
-    public static RootCommand Build()
+    public static RootCommand Build() => new("sqnxt: train, evaluate, inspect and convert SqueezeNext image classifiers.")
     {
-        var root = new RootCommand("sqnxt: train, evaluate, inspect and convert SqueezeNext image classifiers.");
-        root.Subcommands.Add(ConfigsCommand.Create());
-        root.Subcommands.Add(SummaryCommand.Create());
-        root.Subcommands.Add(TrainCommand.Create());
-        root.Subcommands.Add(EvalCommand.Create());
-        root.Subcommands.Add(PredictCommand.Create());
-        root.Subcommands.Add(BenchCommand.Create());
-        root.Subcommands.Add(PrepareImageNetCommand.Create());
-        root.Subcommands.Add(ExportCommand.Create());
-        root.Subcommands.Add(SubmitCommand.Create());
-        root.Subcommands.Add(ImportCommand.Create());
-        return root;
-    }
+        ConfigsCommand.Create(), SummaryCommand.Create(), TrainCommand.Create(), EvalCommand.Create(), PredictCommand.Create(),
+        BenchCommand.Create(), PrepareImageNetCommand.Create(), ExportCommand.Create(), SubmitCommand.Create(), ImportCommand.Create(),
+    };
 }

@@ -33,10 +33,10 @@ public static class BenchCommand
         var images = new Option<int>("--images") { Description = "data mode: images timed.", DefaultValueFactory = _ => 512 };
         var batch = new Option<int>("--batch", "-b") { Description = "Batch size.", DefaultValueFactory = _ => 32 };
         var inputSize = new Option<int?>("--input-size") { Description = "Square input side (default: the configuration's)." };
-        var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: one per core)." };
+        var threads = EngineOptions.TorchThreads();
         var steps = new Option<int>("--steps") { Description = "Timed steps.", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps.", DefaultValueFactory = _ => 3 };
-        var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
+        var device = EngineOptions.Device();
         var layout = new Option<string>("--layout")
         {
             Description = "train/infer on CPU: channels-last (NHWC, what the engine runs) or nchw (to measure the difference).",

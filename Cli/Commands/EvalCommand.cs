@@ -17,9 +17,9 @@ public static class EvalCommand
         split.AcceptOnlyFromAmong("val", "train");
         var batchSize = new Option<int>("--batch-size", "-b") { Description = "Images per forward pass.", DefaultValueFactory = _ => 64 };
         var maxImages = new Option<int?>("--max-images") { Description = "Evaluate only the first N images." };
-        var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
-        var threads = new Option<int?>("--threads") { Description = "libtorch threads." };
-        var loaderThreads = new Option<int>("--loader-threads") { Description = "Image decoding threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var device = EngineOptions.Device();
+        var threads = EngineOptions.TorchThreads();
+        var loaderThreads = EngineOptions.LoaderThreads();
         var perClass = new Option<bool>("--per-class") { Description = "Also print the accuracy of every class." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout." };
         var command = new Command("eval", "Evaluate a model: loss, top-1, top-5 and per-class accuracy.")

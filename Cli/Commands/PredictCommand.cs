@@ -12,7 +12,7 @@ public static class PredictCommand
         var images = new Argument<string[]>("images") { Description = "Image files (JPEG, PNG, ...).", Arity = ArgumentArity.OneOrMore };
         var model = new Option<string>("--model", "-m") { Description = "Model directory.", Required = true };
         var top = new Option<int>("--top", "-k") { Description = "How many labels to show.", DefaultValueFactory = _ => 5 };
-        var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
+        var device = EngineOptions.Device();
         var json = new Option<bool>("--json") { Description = "Print one JSON object per image, as a JSON array." };
         var command = new Command("predict", "Print the top-k labels of images.") { images, model, top, device, json };
         command.SetAction(parse => CliErrors.Run(() =>

@@ -13,9 +13,9 @@ public static class TrainCommand
         var validation = new Option<string?>("--val") { Description = "Dataset folder to validate on (default: the --data folder's validation split)." };
         var output = new Option<string>("--out", "-o") { Description = "Output folder for checkpoints/, best/ and model/.", Required = true };
         var keep = new Option<int>("--keep") { Description = "Checkpoints to keep.", DefaultValueFactory = _ => 5 };
-        var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
-        var threads = new Option<int?>("--threads") { Description = "libtorch threads (default: one per core)." };
-        var loaderThreads = new Option<int>("--loader-threads") { Description = "Image decoding threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var device = EngineOptions.Device();
+        var threads = EngineOptions.TorchThreads();
+        var loaderThreads = EngineOptions.LoaderThreads();
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in --out." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout." };
 
