@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using SqueezeNext.Persistence.Entities;
 
 namespace SqueezeNext.Persistence;
@@ -86,35 +87,12 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             command.Property(c => c.Outcome).HasMaxLength(20);
             command.Property(c => c.PayloadJson).HasColumnType("jsonb");
         });
-        model.Entity<Dataset>(dataset =>
-        {
-            dataset.ToTable("datasets");
-            dataset.HasKey(d => d.Name);
-            dataset.Property(d => d.Name).HasMaxLength(200);
-            dataset.Property(d => d.Kind).HasMaxLength(50);
-        });
-        model.Entity<DashboardUser>(user =>
-        {
-            user.ToTable("dashboard_users");
-            user.HasKey(u => u.Name);
-            user.Property(u => u.Name).HasMaxLength(100);
-            user.Property(u => u.PasswordHash).HasMaxLength(200);
-        });
-        model.Entity<ConfigurationEntry>(entry =>
-        {
-            entry.ToTable("configurations");
-            entry.HasKey(c => c.Name);
-            entry.Property(c => c.Name).HasMaxLength(200);
-            entry.Property(c => c.Json).HasColumnType("jsonb");
-        });
-        model.Entity<RunSettingField>(field =>
-        {
-            field.ToTable("run_setting_fields");
-            field.HasKey(f => f.Name);
-            field.Property(f => f.Name).HasMaxLength(100);
-            field.Property(f => f.Label).HasMaxLength(200);
-            field.Property(f => f.RecipeName).HasMaxLength(100);
-        });
+        KeyedByName<Dataset>(model, "datasets", 200).Property(d => d.Kind).HasMaxLength(50);
+        KeyedByName<DashboardUser>(model, "dashboard_users", 100).Property(u => u.PasswordHash).HasMaxLength(200);
+        KeyedByName<ConfigurationEntry>(model, "configurations", 200).Property(c => c.Json).HasColumnType("jsonb");
+        var field = KeyedByName<RunSettingField>(model, "run_setting_fields", 100);
+        field.Property(f => f.Label).HasMaxLength(200);
+        field.Property(f => f.RecipeName).HasMaxLength(100);
 
         foreach (var entity in model.Model.GetEntityTypes())
         {
@@ -127,6 +105,16 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             foreach (var index in entity.GetIndexes())
                 index.SetDatabaseName(SnakeCase(index.GetDatabaseName() ?? ""));
         }
+    }
+
+    /// <summary>The lists workers publish for the dashboard, and the logins: each row is known by its name.</summary>
+    private static EntityTypeBuilder<T> KeyedByName<T>(ModelBuilder model, string table, int nameLength) where T : class
+    {
+        var entity = model.Entity<T>();
+        entity.ToTable(table);
+        entity.HasKey("Name");
+        entity.Property<string>("Name").HasMaxLength(nameLength);
+        return entity;
     }
 
     private static string SnakeCase(string name)

@@ -29,7 +29,11 @@ public sealed class AttemptSupervisor(RunLease lease, RunningJob job, RunRecorde
                 long startedAt = Stopwatch.GetTimestamp();
                 try
                 {
-                    switch (await lifecycles.UseAsync(lifecycle => lifecycle.RenewAsync(lease, recorder.Progress, CancellationToken.None)))
+                    var state = await lifecycles.UseAsync(lifecycle => lifecycle.RenewAsync(lease, recorder.Progress, CancellationToken.None));
+                    var took = Stopwatch.GetElapsedTime(startedAt);
+                    if (took > settings.StaleAfter / 2)
+                        logger.LogWarning("Renewing the lease on run {RunId} took {Seconds:F1} s of the {Stale:F0} s it lasts", lease.RunId, took.TotalSeconds, settings.StaleAfter.TotalSeconds);
+                    switch (state)
                     {
                         case LeaseState.Lost:
                             leaseClock.Lose();
