@@ -69,14 +69,8 @@ if [ "$build_status" -ne 0 ]; then
   exit 1
 fi
 
-# The job-layer tests talk to a real PostgreSQL and RabbitMQ: private instances on their own ports, with the broker's
-# delivery-acknowledgement timeout at 10 s so that a consumer holding a message for a long job would be caught.
-export SQNXT_SERVICES_DIR="$root/artifacts/test-services"
-export SQNXT_PG_PORT="${SQNXT_TEST_PG_PORT:-56432}"
-export SQNXT_RABBIT_PORT="${SQNXT_TEST_RABBIT_PORT:-56672}"
-export SQNXT_RABBIT_MANAGEMENT_PORT="${SQNXT_TEST_RABBIT_MANAGEMENT_PORT:-56673}"
-export SQNXT_RABBIT_DIST_PORT="${SQNXT_TEST_RABBIT_DIST_PORT:-56674}"
-export SQNXT_RABBIT_CONSUMER_TIMEOUT_MS=10000
+# The job-layer tests talk to a real PostgreSQL and RabbitMQ: private instances (scripts/test-services.env).
+set -a; . scripts/test-services.env; set +a
 echo "== services"
 scripts/services.sh stop >/dev/null 2>&1 || true
 if ! scripts/services.sh start; then
