@@ -51,18 +51,32 @@ public sealed class ConvBatchNorm : nn.Module<Tensor, Tensor>
     public void FoldBatchNorm()
     {
         UnfoldBatchNorm();
+        var (weight, bias) = FoldedParameters();
+        // Laid out as the activations are (channels-last on CPU), so that oneDNN need not reorder it at every call.
+        if (weight.device_type == DeviceType.CPU)
+        {
+            var channelsLast = SqueezeNextNetwork.ToChannelsLast(weight);
+            if (!ReferenceEquals(channelsLast, weight)) weight.Dispose();
+            weight = channelsLast;
+        }
+        foldedWeight = weight;
+        foldedBias = bias;
+    }
+
+    /// <summary>
+    /// The convolution with BatchNorm's running statistics and scale folded in: weight·γ/√(σ²+ε) and
+    /// (bias − μ)·γ/√(σ²+ε) + β, new tensors the caller owns. What <see cref="FoldBatchNorm"/> runs and the ONNX export writes.
+    /// </summary>
+    public (Tensor Weight, Tensor Bias) FoldedParameters()
+    {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         using var epsilon = bn.eps.ToScalar();
         var factor = bn.weight!.div(bn.running_var!.add(epsilon).sqrt());
         var centred = conv.bias is { } bias ? bias.sub(bn.running_mean!) : bn.running_mean!.neg();
         var weight = conv.weight!.mul(factor.reshape(-1, 1, 1, 1));
-        // Laid out as the activations are (channels-last on CPU), so that oneDNN need not reorder it at every call.
-        if (weight.device_type == DeviceType.CPU) weight = SqueezeNextNetwork.ToChannelsLast(weight);
         var shift = centred.mul(factor).add(bn.bias!);
-        // Kept beyond the scope: the module owns them until the fold is dropped.
-        foldedWeight = weight.DetachFromDisposeScope();
-        foldedBias = shift.DetachFromDisposeScope();
+        return (weight.DetachFromDisposeScope(), shift.DetachFromDisposeScope());
     }
 
     /// <summary>Releases the fold (<see cref="FoldBatchNorm"/>): evaluation mode runs convolution and BatchNorm again.</summary>

@@ -53,6 +53,9 @@ public sealed class SqueezeNextNetwork : nn.Module<Tensor, Tensor>
 
     public SqueezeNextArchitecture Architecture => Plan.Architecture;
 
+    /// <summary>The final linear layer: logits = features · weightᵀ (+ bias).</summary>
+    public Linear Classifier => classifier;
+
     /// <summary>
     /// Folds every BatchNorm into the convolution before it for inference (<see cref="ConvBatchNorm.FoldBatchNorm"/>):
     /// evaluation-mode forward passes then skip a pass over every layer's output. Training mode drops the folds.

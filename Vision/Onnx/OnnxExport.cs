@@ -1,0 +1,162 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Onnx;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+using SqueezeNext.Vision.Artifacts;
+using static TorchSharp.torch;
+
+namespace SqueezeNext.Vision.Onnx;
+
+/// <summary>What an export wrote, and how far ONNX Runtime's logits were from TorchSharp's on its check batch.</summary>
+public sealed record OnnxExportResult(string File, long Bytes, double MaxLogitDifference);
+
+/// <summary>
+/// A SqueezeNext network as an ONNX model (opset 17): the graph is written from its <see cref="NetworkPlan"/>, every
+/// convolution with its BatchNorm folded in, the batch dimension dynamic, and the configuration and class names in the
+/// model's metadata (the keys of the safetensors export). Every export is run in ONNX Runtime beside TorchSharp before
+/// it is written.
+/// </summary>
+public static class OnnxExport
+{
+    public const int Opset = 17;
+
+    /// <summary>ONNX IR version 8: what opset 17 came with, so that older runtimes read the file too.</summary>
+    public const int IrVersion = 8;
+
+    /// <summary>[batch, 3, size, size] float, normalised as the configuration's evaluation pre-processing leaves it.</summary>
+    public const string InputName = "image";
+
+    /// <summary>[batch, classes] float, before softmax.</summary>
+    public const string OutputName = "logits";
+
+    public const string BatchDimension = "batch";
+
+    /// <summary>The largest absolute logit difference from TorchSharp an export may have.</summary>
+    public const double Tolerance = 1e-4;
+
+    public static ModelProto Build(SqueezeNextNetwork network, SqueezeNextConfiguration configuration, IReadOnlyList<string>? classes = null)
+    {
+        var plan = network.Plan;
+        int size = plan.Architecture.InputSize;
+        var graph = new OnnxGraph(configuration.Name);
+        graph.Proto.Input.Add(OnnxGraph.Float(InputName, BatchDimension, 3, size, size));
+        graph.Proto.Output.Add(OnnxGraph.Float(OutputName, BatchDimension, plan.NumClasses));
+
+        var units = network.modules().OfType<ConvBatchNorm>().ToDictionary(unit => unit.Spec.Name);
+        string Unit(string input, ConvSpec spec)
+        {
+            var (weight, bias) = units[spec.Name].FoldedParameters();
+            using (weight)
+            using (bias)
+            {
+                var output = graph.Convolution(input, spec, weight, bias);
+                return spec.Relu ? graph.Relu(output, $"{spec.Name}.relu") : output;
+            }
+        }
+
+        var x = graph.MaxPool(Unit(InputName, plan.Stem), "pool", NetworkPlan.MaxPoolKernel, NetworkPlan.MaxPoolStride,
+            ceil: plan.Architecture.MaxPoolRounding == PoolRounding.Ceil);
+        foreach (var block in plan.Blocks)
+        {
+            var blockInput = block.Shortcut == ShortcutKind.ProjectionFirst ? Unit(x, block.Projection!) : x;
+            var branch = new[] { block.Sq1, block.Sq2, block.SepA, block.SepB, block.Exp }.Aggregate(blockInput, Unit);
+            var residual = block.Shortcut == ShortcutKind.ParallelProjection ? Unit(blockInput, block.Projection!) : blockInput;
+            x = graph.Relu(graph.Add(branch, residual, $"{block.Name}.add"), block.Name);
+        }
+        var pooled = graph.Flatten(graph.GlobalAveragePool(Unit(x, plan.Head), "average"), "features");
+        graph.Linear(pooled, OutputName, network.Classifier.weight!, network.Classifier.bias);
+
+        var model = new ModelProto
+        {
+            IrVersion = IrVersion,
+            ProducerName = "sqnxt",
+            ProducerVersion = typeof(OnnxExport).Assembly.GetName().Version?.ToString() ?? "",
+            DocString = $"SqueezeNext configuration '{configuration.Name}', BatchNorm folded into the convolutions.",
+            Graph = graph.Proto,
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        model.MetadataProps.Add(new StringStringEntryProto
+        {
+            Key = ModelExport.ConfigurationMetadataKey,
+            Value = JsonSerializer.Serialize(configuration, ConfigurationJson.Options),
+        });
+        if (classes is not null)
+            model.MetadataProps.Add(new StringStringEntryProto { Key = ModelExport.ClassesMetadataKey, Value = JsonSerializer.Serialize(classes) });
+        return model;
+    }
+
+    /// <summary>
+    /// Exports the model in <paramref name="modelDirectory"/> to <paramref name="file"/>, after running the graph in ONNX
+    /// Runtime beside TorchSharp on two images (<see cref="CheckImages"/>); a graph off by more than <see cref="Tolerance"/>
+    /// is not written.
+    /// </summary>
+    public static OnnxExportResult Export(string modelDirectory, string file)
+    {
+        using var model = ModelArtifact.Load(modelDirectory);
+        var bytes = Build(model.Network, model.Configuration, model.Manifest.Classes).ToByteArray();
+        double difference = MaxLogitDifference(model.Network, bytes, CheckImages(model.Configuration, count: 2, seed: 1));
+        if (!(difference <= Tolerance))
+            throw new ArtifactException($"the ONNX graph's logits differ from TorchSharp's by {difference:G3}, more than {Tolerance:G1}; nothing was written");
+        AtomicFile.Write(file, stream => stream.Write(bytes));
+        return new OnnxExportResult(file, bytes.LongLength, difference);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="images"/> (CHW floats, one image after another) through the network (evaluation mode, on its
+    /// device) and through <paramref name="onnxModel"/> in ONNX Runtime: the largest absolute difference between their logits.
+    /// </summary>
+    public static double MaxLogitDifference(SqueezeNextNetwork network, byte[] onnxModel, float[] images)
+    {
+        int size = network.Architecture.InputSize;
+        long[] shape = [images.Length / (3 * size * size), 3, size, size];
+
+        float[] expected;
+        using (no_grad())
+        using (NewDisposeScope())
+        {
+            bool training = network.training;
+            network.eval();
+            var input = tensor(images, shape).to(network.Classifier.weight!.device);
+            expected = network.forward(input).cpu().data<float>().ToArray();
+            if (training) network.train();
+        }
+
+        using var session = new InferenceSession(onnxModel);
+        using var ortImages = OrtValue.CreateTensorValueFromMemory(images, shape);
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, [InputName], [ortImages], [OutputName]);
+        var actual = outputs[0].GetTensorDataAsSpan<float>();
+        if (actual.Length != expected.Length)
+            throw new ArtifactException($"the ONNX graph gives {actual.Length} logits for {shape[0]} images, TorchSharp {expected.Length}");
+        double largest = 0;
+        for (int i = 0; i < actual.Length; i++)
+            largest = Math.Max(largest, Math.Abs(actual[i] - expected[i]));
+        return largest;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> images of random pixels, pre-processed as <paramref name="configuration"/> evaluates (CHW
+    /// floats, one image after another): the range of activations a trained network of the configuration works in.
+    /// </summary>
+    public static float[] CheckImages(SqueezeNextConfiguration configuration, int count, int seed)
+    {
+        var preprocessor = ImagePreprocessor.For(configuration);
+        int size = preprocessor.InputSize, values = preprocessor.ValuesPerImage;
+        var images = new float[count * values];
+        var random = new Random(seed);
+        for (int i = 0; i < count; i++)
+        {
+            using var image = new Image<Rgb24>(size, size);
+            image.ProcessPixelRows(rows =>
+            {
+                for (int y = 0; y < rows.Height; y++)
+                    random.NextBytes(MemoryMarshal.AsBytes(rows.GetRowSpan(y)));
+            });
+            preprocessor.Evaluate(image, images.AsSpan(i * values, values));
+        }
+        return images;
+    }
+}
