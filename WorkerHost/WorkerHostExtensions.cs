@@ -1,6 +1,7 @@
 using SqueezeNext.ServiceDefaults;
 using SqueezeNext.ServiceDefaults.Health;
 using SqueezeNext.ServiceDefaults.Messaging;
+using SqueezeNext.Vision.Inference;
 using SqueezeNext.Vision.Runtime;
 using SqueezeNext.WorkerHost.Consumers;
 using SqueezeNext.WorkerHost.Datasets;
@@ -23,6 +24,8 @@ public static class WorkerHostExtensions
             .ValidateDataAnnotations()
             .Validate(o => Directory.Exists(o.DataRoot), "Worker:DataRoot must name an existing folder")
             .Validate(o => o.StaleAfter > o.HeartbeatInterval * 2, "Worker:StaleAfter must be more than twice Worker:HeartbeatInterval")
+            .Validate(o => InferenceEngines.Names.Contains(o.Classification.Engine),
+                $"Worker:Classification:Engine must be {string.Join(" or ", InferenceEngines.Names)}")
             .ValidateOnStart();
         builder.AddServiceDefaults(WorkerMetrics.MeterName);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Evaluation;
+using SqueezeNext.Vision.Inference;
 using SqueezeNext.Vision.Runtime;
 using SqueezeNext.Vision.Training;
 using TorchSharp;
@@ -37,6 +38,8 @@ public static class BenchCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps.", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps.", DefaultValueFactory = _ => 3 };
         var device = EngineOptions.Device();
+        var engine = EngineOptions.InferenceEngine();
+        engine.Description += " infer and classify modes.";
         var layout = new Option<string>("--layout")
         {
             Description = "train/infer on CPU: channels-last (NHWC, what the engine runs) or nchw (to measure the difference).",
@@ -54,7 +57,7 @@ public static class BenchCommand
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("bench", "Measure training-step or inference images/s on synthetic input.")
         {
-            config, mode, batch, inputSize, threads, steps, warmup, device, layout, unfolded, fullDecode, reencode, json, jpegSize, images, photos,
+            config, mode, batch, inputSize, threads, steps, warmup, device, engine, layout, unfolded, fullDecode, reencode, json, jpegSize, images, photos,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -69,33 +72,37 @@ public static class BenchCommand
                 if (t is < 1 or > 256) throw new CliUsageException("--threads must be 1..256");
                 torch.set_num_threads(t);
             }
+            var inferenceEngine = InferenceEngines.Parse(parse.GetValue(engine)!);
             return parse.GetValue(mode) switch
             {
                 "matmul" => Matmul(parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(json)),
                 "classify" => Classify(configuration, parse.GetValue(photos) ?? [], parse.GetValue(reencode) ? ParseJpegSize(parse.GetValue(jpegSize)!) : null, batchSize, parse.GetValue(threads) ?? Environment.ProcessorCount,
-                    parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(device)!, !parse.GetValue(fullDecode), parse.GetValue(json)),
+                    parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(device)!, inferenceEngine, !parse.GetValue(fullDecode), parse.GetValue(json)),
                 "data" => DataPipeline(configuration, parse.GetValue(photos) ?? [], parse.GetValue(jpegSize)!, parse.GetValue(threads),
                     batchSize, parse.GetValue(images), parse.GetValue(json)),
                 var m => Model(configuration, m!, batchSize, size, parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(device)!,
-                    parse.GetValue(layout) == "channels-last", !parse.GetValue(unfolded), parse.GetValue(json)),
+                    parse.GetValue(layout) == "channels-last", !parse.GetValue(unfolded), inferenceEngine, parse.GetValue(json)),
             };
         }));
         return command;
     }
 
     private static int Model(SqueezeNextConfiguration configuration, string mode, int batchSize, int size, int steps, int warmup, string device,
-        bool channelsLast, bool foldBatchNorm, bool json)
+        bool channelsLast, bool foldBatchNorm, InferenceEngine engine, bool json)
     {
         var benchMode = mode == "train" ? BenchmarkMode.Train : BenchmarkMode.Infer;
         foldBatchNorm &= benchMode == BenchmarkMode.Infer;
-        var result = TorchThread.Run("benchmark", () => ThroughputBenchmark.Run(configuration.Architecture, benchMode, batchSize, size,
-            steps, warmup, DeviceSelector.Resolve(device), channelsLast: channelsLast, foldBatchNorm: foldBatchNorm));
+        bool onnxRuntime = benchMode == BenchmarkMode.Infer && engine == InferenceEngine.OnnxRuntime;
+        var result = TorchThread.Run("benchmark", () => onnxRuntime
+            ? ThroughputBenchmark.RunOnnxRuntime(configuration.Architecture, batchSize, size, steps, warmup, DeviceSelector.Resolve(device))
+            : ThroughputBenchmark.Run(configuration.Architecture, benchMode, batchSize, size, steps, warmup, DeviceSelector.Resolve(device),
+                channelsLast: channelsLast, foldBatchNorm: foldBatchNorm));
         double peakMegabytes = PeakMegabytes();
         if (json)
         {
             CliJson.Write(new
             {
-                framework = "torchsharp",
+                framework = onnxRuntime ? "onnxruntime" : "torchsharp",
                 config = configuration.Name,
                 mode,
                 batch = batchSize,
@@ -112,7 +119,7 @@ public static class BenchCommand
         }
         else
         {
-            Console.Out.WriteLine($"{configuration.Name} {mode} batch {batchSize} at {size}×{size}{(channelsLast ? "" : " (NCHW)")}{(benchMode == BenchmarkMode.Infer && !foldBatchNorm ? " (BatchNorm unfolded)" : "")}, {result.Threads} threads: " +
+            Console.Out.WriteLine($"{(onnxRuntime ? "ONNX Runtime: " : "")}{configuration.Name} {mode} batch {batchSize} at {size}×{size}{(channelsLast ? "" : " (NCHW)")}{(benchMode == BenchmarkMode.Infer && !foldBatchNorm ? " (BatchNorm unfolded)" : "")}, {result.Threads} threads: " +
                                   $"{result.ImagesPerSecond:F1} img/s (median {result.MedianSecondsPerStep * 1000:F1} ms/step), peak memory {peakMegabytes:F0} MB");
         }
         return 0;
@@ -128,7 +135,7 @@ public static class BenchCommand
     }
 
     private static int Classify(SqueezeNextConfiguration configuration, string[] photos, (int Width, int Height)? reencodeSize, int batchSize, int threads,
-        int batches, int warmup, string device, bool reducedSizeDecoding, bool json)
+        int batches, int warmup, string device, InferenceEngine engine, bool reducedSizeDecoding, bool json)
     {
         if (photos.Length == 0) throw new CliUsageException("classify mode needs images: sqnxt bench --mode classify photo1.jpg photo2.png ...");
         foreach (var photo in photos)
@@ -137,12 +144,12 @@ public static class BenchCommand
             ? DataPipelineBenchmark.EncodeJpegs(photos, width, height)
             : photos.Select(File.ReadAllBytes).ToArray();
         var result = TorchThread.Run("classify benchmark", () =>
-            ClassifyBenchmark.Run(configuration, encoded, batchSize, threads, batches, warmup, DeviceSelector.Resolve(device), reducedSizeDecoding));
+            ClassifyBenchmark.Run(configuration, encoded, batchSize, threads, batches, warmup, DeviceSelector.Resolve(device), engine, reducedSizeDecoding));
         if (json)
         {
             CliJson.Write(new
             {
-                framework = "torchsharp", mode = "classify", config = configuration.Name, batch = batchSize, threads = result.Threads,
+                framework = engine == InferenceEngine.OnnxRuntime ? "onnxruntime" : "torchsharp", mode = "classify", config = configuration.Name, batch = batchSize, threads = result.Threads,
                 images = result.Images, decoding = reducedSizeDecoding ? "reduced" : "full", jpeg_decoder = ImageDecoder.JpegDecoder, images_per_second = result.ImagesPerSecond, forward_images_per_second = result.ForwardImagesPerSecond,
                 decode_ms_per_image = result.DecodeMillisecondsPerImage, peak_working_set_mb = PeakMegabytes(), allocator = NativeHeap.Allocator,
             });

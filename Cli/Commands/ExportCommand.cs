@@ -27,7 +27,7 @@ public static class ExportCommand
             {
                 case "onnx":
                     var onnx = OnnxExport.Export(directory, file);
-                    Console.Out.WriteLine($"wrote {file} ({onnx.Bytes:N0} bytes; ONNX Runtime's logits within {onnx.MaxLogitDifference:G2} of TorchSharp's)");
+                    Console.Out.WriteLine($"wrote {file} ({onnx.Bytes:N0} bytes; ONNX Runtime's logits within {onnx.Check.MaxDifference:G2} of TorchSharp's)");
                     return 0;
                 case "pytorch":
                     ModelExport.ToPytorch(directory, file);

@@ -13,8 +13,9 @@ public static class PredictCommand
         var model = new Option<string>("--model", "-m") { Description = "Model directory.", Required = true };
         var top = new Option<int>("--top", "-k") { Description = "How many labels to show.", DefaultValueFactory = _ => 5 };
         var device = EngineOptions.Device();
+        var engine = EngineOptions.InferenceEngine();
         var json = new Option<bool>("--json") { Description = "Print one JSON object per image, as a JSON array." };
-        var command = new Command("predict", "Print the top-k labels of images.") { images, model, top, device, json };
+        var command = new Command("predict", "Print the top-k labels of images.") { images, model, top, device, engine, json };
         command.SetAction(parse => CliErrors.Run(() =>
         {
             int k = parse.GetValue(top);
@@ -22,7 +23,7 @@ public static class PredictCommand
             var files = parse.GetValue(images)!;
             var results = TorchThread.Run("prediction", () =>
             {
-                using var classifier = ImageClassifier.Load(parse.GetValue(model)!, parse.GetValue(device)!);
+                using var classifier = ImageClassifier.Load(parse.GetValue(model)!, InferenceEngines.Parse(parse.GetValue(engine)!), parse.GetValue(device)!);
                 var answers = new List<(string File, IReadOnlyList<Prediction>? Top, string? Error)>();
                 foreach (var file in files)
                 {

@@ -18,11 +18,11 @@ public sealed record ClassifyBenchmarkResult(int BatchSize, int Threads, int Ima
 public static class ClassifyBenchmark
 {
     public static ClassifyBenchmarkResult Run(SqueezeNextConfiguration configuration, byte[][] encoded, int batchSize, int threads,
-        int batches, int warmupBatches, Device device, bool reducedSizeDecoding = true)
+        int batches, int warmupBatches, Device device, InferenceEngine engine, bool reducedSizeDecoding = true)
     {
         if (encoded.Length == 0) throw new ArgumentException("no images to classify", nameof(encoded));
         var manifest = new ModelManifest { Configuration = configuration, Origin = "benchmark: random weights" };
-        using var classifier = new ImageClassifier(new LoadedModel(new SqueezeNextNetwork(configuration.Architecture, seed: 0), manifest), device);
+        using var classifier = new ImageClassifier(new LoadedModel(new SqueezeNextNetwork(configuration.Architecture, seed: 0), manifest), device, engine);
         var decoder = ImageDecoder.Default;
         int values = classifier.Preprocessor.ValuesPerImage;
         var buffer = new float[batchSize * values];

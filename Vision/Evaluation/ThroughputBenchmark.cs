@@ -1,4 +1,7 @@
+using Google.Protobuf;
 using System.Diagnostics;
+using SqueezeNext.Vision.Inference;
+using SqueezeNext.Vision.Onnx;
 using SqueezeNext.Vision.Training;
 using static TorchSharp.torch;
 
@@ -69,6 +72,41 @@ public static class ThroughputBenchmark
             }
             if (i >= warmupSteps) times.Add(clock.Elapsed.TotalSeconds);
         }
+        return Result(mode, batchSize, inputSize, steps, times);
+    }
+
+    /// <summary>
+    /// Inference in ONNX Runtime on the network's exported graph (BatchNorm folded), with libtorch's thread count: what
+    /// <see cref="InferenceEngine.OnnxRuntime"/> classification runs.
+    /// </summary>
+    public static BenchmarkResult RunOnnxRuntime(SqueezeNextArchitecture architecture, int batchSize, int inputSize, int steps, int warmupSteps,
+        Device device, long seed = 0)
+    {
+        var sized = architecture with { InputSize = inputSize };
+        byte[] graph;
+        float[] images;
+        using (var network = new SqueezeNextNetwork(sized, seed: seed))
+        using (var generator = new Generator((ulong)seed))
+        using (var input = randn(new long[] { batchSize, 3, inputSize, inputSize }, generator: generator))
+        {
+            graph = OnnxExport.Build(network, new SqueezeNextConfiguration { Name = "benchmark", Architecture = sized }).ToByteArray();
+            images = input.data<float>().ToArray();
+        }
+        using var forwardPass = new OnnxRuntimeForwardPass(graph, inputSize, device, get_num_threads());
+        int values = 3 * inputSize * inputSize;
+        var batch = Enumerable.Range(0, batchSize).Select(i => new ReadOnlyMemory<float>(images, i * values, values)).ToArray();
+        var times = new List<double>();
+        for (int i = 0; i < warmupSteps + steps; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            forwardPass.Logits(batch);
+            if (i >= warmupSteps) times.Add(clock.Elapsed.TotalSeconds);
+        }
+        return Result(BenchmarkMode.Infer, batchSize, inputSize, steps, times);
+    }
+
+    private static BenchmarkResult Result(BenchmarkMode mode, int batchSize, int inputSize, int steps, List<double> times)
+    {
         var sorted = times.OrderBy(t => t).ToArray();
         double median = sorted[sorted.Length / 2];
         return new BenchmarkResult(mode, batchSize, inputSize, get_num_threads(), steps, batchSize * steps / times.Sum(), median, times.ToArray());

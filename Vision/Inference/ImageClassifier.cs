@@ -1,6 +1,7 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SqueezeNext.Vision.Artifacts;
+using SqueezeNext.Vision.Onnx;
 using SqueezeNext.Vision.Training;
 using static TorchSharp.torch;
 
@@ -11,34 +12,45 @@ public sealed record Prediction(int Index, string? Synset, string Name, string F
 
 /// <summary>
 /// Classifies images with a loaded model: the model's evaluation pre-processing (for the TF pipeline the crop at
-/// offset 15 of the 256×256 resize, not the top-left crop of the TF port's predict.py), one forward pass per batch
-/// without gradients, softmax, and the top k labels. Several threads may classify at once (a forward pass in eval mode
-/// only reads the network); disposing must wait for them.
+/// offset 15 of the 256×256 resize, not the top-left crop of the TF port's predict.py), one forward pass per batch on
+/// the chosen engine (<see cref="IForwardPass"/>), softmax, and the top k labels. Several threads may classify at once;
+/// disposing must wait for them.
 /// </summary>
 public sealed class ImageClassifier : IDisposable
 {
-    private readonly LoadedModel model;
-    private readonly Device device;
+    private readonly IForwardPass forwardPass;
     private readonly ImagePreprocessor preprocessor;
 
-    public ImageClassifier(LoadedModel model, Device device)
+    /// <summary>
+    /// Takes <paramref name="model"/> over. With ONNX Runtime, the graph is <paramref name="modelDirectory"/>'s cached one
+    /// (<see cref="OnnxModelFile"/>), or made in memory when no directory is named; the TorchSharp network is then
+    /// released, and each forward pass runs on <paramref name="threads"/> threads (default: libtorch's count on this thread).
+    /// </summary>
+    public ImageClassifier(LoadedModel model, Device device, InferenceEngine engine, string? modelDirectory = null, int? threads = null)
     {
-        this.model = model;
-        this.device = device;
+        Configuration = model.Configuration;
+        Engine = engine;
         preprocessor = ImagePreprocessor.For(model.Configuration);
         Labels = ClassLabels.For(model.Manifest.Classes, model.Configuration.Architecture.NumClasses);
-        model.Network.to(device);
-        model.Network.eval();
-        model.Network.FoldBatchNorm();
+        if (engine == InferenceEngine.Torch)
+        {
+            forwardPass = new TorchForwardPass(model.Network, device);
+            return;
+        }
+        using (model)
+        {
+            var graph = modelDirectory is null ? OnnxExport.BuildChecked(model).Model : OnnxModelFile.For(model, modelDirectory);
+            forwardPass = new OnnxRuntimeForwardPass(graph, model.Configuration.Architecture.InputSize, device, threads ?? get_num_threads());
+        }
     }
 
-    public static ImageClassifier Load(string modelDirectory, string device = "auto")
+    public static ImageClassifier Load(string modelDirectory, InferenceEngine engine, string device = "auto", int? threads = null)
     {
         var resolved = DeviceSelector.Resolve(device);
         var model = ModelArtifact.Load(modelDirectory);
         try
         {
-            return new ImageClassifier(model, resolved);
+            return new ImageClassifier(model, resolved, engine, modelDirectory, threads);
         }
         catch
         {
@@ -47,7 +59,9 @@ public sealed class ImageClassifier : IDisposable
         }
     }
 
-    public LoadedModel Model => model;
+    public SqueezeNextConfiguration Configuration { get; }
+
+    public InferenceEngine Engine { get; }
 
     public ClassLabels Labels { get; }
 
@@ -76,28 +90,36 @@ public sealed class ImageClassifier : IDisposable
     /// <summary>Classifies images already pre-processed into CHW floats in one forward pass, one memory block each.</summary>
     public IReadOnlyList<IReadOnlyList<Prediction>> ClassifyPreprocessed(IReadOnlyList<ReadOnlyMemory<float>> images, int top = 5)
     {
-        int count = images.Count;
-        if (count == 0) return [];
-        int k = Math.Clamp(top, 1, Labels.Count);
-        int size = model.Configuration.Architecture.InputSize;
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var input = BatchTensors.FromImages(images, size);
-        var probabilities = nn.functional.softmax(model.Network.forward(input.to(device)), 1);
-        var (probabilityValues, indexes) = probabilities.topk(k, dim: 1);
-        var p = probabilityValues.cpu().data<float>().ToArray();
-        var ix = indexes.cpu().data<long>().ToArray();
-        var results = new IReadOnlyList<Prediction>[count];
-        for (int i = 0; i < count; i++)
-        {
-            results[i] = Enumerable.Range(0, k).Select(j =>
-            {
-                var label = Labels[(int)ix[i * k + j]];
-                return new Prediction(label.Index, label.Synset, label.Name, label.FullName, p[i * k + j]);
-            }).ToArray();
-        }
+        if (images.Count == 0) return [];
+        int classes = Labels.Count;
+        int k = Math.Clamp(top, 1, classes);
+        var logits = forwardPass.Logits(images);
+        var results = new IReadOnlyList<Prediction>[images.Count];
+        for (int i = 0; i < images.Count; i++)
+            results[i] = TopK(logits.AsSpan(i * classes, classes), k);
         return results;
     }
 
-    public void Dispose() => model.Dispose();
+    public void Dispose() => forwardPass.Dispose();
+
+    /// <summary>The k most likely classes of one image's logits, by softmax probability.</summary>
+    private Prediction[] TopK(ReadOnlySpan<float> logits, int k)
+    {
+        float largest = float.NegativeInfinity;
+        foreach (var logit in logits) largest = Math.Max(largest, logit);
+        double sum = 0;
+        foreach (var logit in logits) sum += Math.Exp(logit - largest);
+        var order = new int[logits.Length];
+        for (int c = 0; c < order.Length; c++) order[c] = c;
+        var keys = logits.ToArray();
+        // Descending by logit; the sort is stable on ties through the index, as topk's order is not promised anyway.
+        Array.Sort(order, (a, b) => keys[b] != keys[a] ? keys[b].CompareTo(keys[a]) : a.CompareTo(b));
+        var predictions = new Prediction[k];
+        for (int j = 0; j < k; j++)
+        {
+            var label = Labels[order[j]];
+            predictions[j] = new Prediction(label.Index, label.Synset, label.Name, label.FullName, Math.Exp(keys[order[j]] - largest) / sum);
+        }
+        return predictions;
+    }
 }

@@ -11,7 +11,17 @@ using static TorchSharp.torch;
 namespace SqueezeNext.Vision.Onnx;
 
 /// <summary>What an export wrote, and how far ONNX Runtime's logits were from TorchSharp's on its check batch.</summary>
-public sealed record OnnxExportResult(string File, long Bytes, double MaxLogitDifference);
+public sealed record OnnxExportResult(string File, long Bytes, LogitComparison Check);
+
+/// <summary>The largest absolute difference between two engines' logits, and the largest absolute logit.</summary>
+public sealed record LogitComparison(double MaxDifference, double LargestLogit)
+{
+    /// <summary>
+    /// Within <paramref name="tolerance"/>, relative to the logits' scale where they exceed 1: float32 keeps about seven
+    /// digits, so an untrained network's logits in the thousands differ by more than a trained network's.
+    /// </summary>
+    public bool Within(double tolerance) => MaxDifference <= tolerance * Math.Max(1, LargestLogit);
+}
 
 /// <summary>
 /// A SqueezeNext network as an ONNX model (opset 17): the graph is written from its <see cref="NetworkPlan"/>, every
@@ -34,10 +44,14 @@ public static class OnnxExport
 
     public const string BatchDimension = "batch";
 
-    /// <summary>The largest absolute logit difference from TorchSharp an export may have.</summary>
+    /// <summary>The largest absolute logit difference from TorchSharp an export may have (relative above 1: <see cref="LogitComparison.Within"/>).</summary>
     public const double Tolerance = 1e-4;
 
-    public static ModelProto Build(SqueezeNextNetwork network, SqueezeNextConfiguration configuration, IReadOnlyList<string>? classes = null)
+    /// <summary>Metadata key of the SHA-256 of the weights the graph was made from (<see cref="ModelManifest.WeightsSha256"/>).</summary>
+    public const string WeightsChecksumMetadataKey = "sqnxt.weights_sha256";
+
+    public static ModelProto Build(SqueezeNextNetwork network, SqueezeNextConfiguration configuration, IReadOnlyList<string>? classes = null,
+        string? weightsSha256 = null)
     {
         var plan = network.Plan;
         int size = plan.Architecture.InputSize;
@@ -85,6 +99,8 @@ public static class OnnxExport
         });
         if (classes is not null)
             model.MetadataProps.Add(new StringStringEntryProto { Key = ModelExport.ClassesMetadataKey, Value = JsonSerializer.Serialize(classes) });
+        if (!string.IsNullOrEmpty(weightsSha256))
+            model.MetadataProps.Add(new StringStringEntryProto { Key = WeightsChecksumMetadataKey, Value = weightsSha256 });
         return model;
     }
 
@@ -96,19 +112,30 @@ public static class OnnxExport
     public static OnnxExportResult Export(string modelDirectory, string file)
     {
         using var model = ModelArtifact.Load(modelDirectory);
-        var bytes = Build(model.Network, model.Configuration, model.Manifest.Classes).ToByteArray();
-        double difference = MaxLogitDifference(model.Network, bytes, CheckImages(model.Configuration, count: 2, seed: 1));
-        if (!(difference <= Tolerance))
-            throw new ArtifactException($"the ONNX graph's logits differ from TorchSharp's by {difference:G3}, more than {Tolerance:G1}; nothing was written");
+        var (bytes, check) = BuildChecked(model);
         AtomicFile.Write(file, stream => stream.Write(bytes));
-        return new OnnxExportResult(file, bytes.LongLength, difference);
+        return new OnnxExportResult(file, bytes.LongLength, check);
+    }
+
+    /// <summary>
+    /// The model's ONNX graph, serialised, after running it in ONNX Runtime beside TorchSharp on two images
+    /// (<see cref="CheckImages"/>); a graph off by more than <see cref="Tolerance"/> is refused.
+    /// </summary>
+    public static (byte[] Model, LogitComparison Check) BuildChecked(LoadedModel model)
+    {
+        var bytes = Build(model.Network, model.Configuration, model.Manifest.Classes, model.Manifest.WeightsSha256).ToByteArray();
+        var check = CompareLogits(model.Network, bytes, CheckImages(model.Configuration, count: 2, seed: 1));
+        if (!check.Within(Tolerance))
+            throw new ArtifactException(
+                $"the ONNX graph's logits differ from TorchSharp's by {check.MaxDifference:G3} (largest logit {check.LargestLogit:G3}), more than {Tolerance:G1} allows");
+        return (bytes, check);
     }
 
     /// <summary>
     /// Runs <paramref name="images"/> (CHW floats, one image after another) through the network (evaluation mode, on its
-    /// device) and through <paramref name="onnxModel"/> in ONNX Runtime: the largest absolute difference between their logits.
+    /// device) and through <paramref name="onnxModel"/> in ONNX Runtime, and compares their logits.
     /// </summary>
-    public static double MaxLogitDifference(SqueezeNextNetwork network, byte[] onnxModel, float[] images)
+    public static LogitComparison CompareLogits(SqueezeNextNetwork network, byte[] onnxModel, float[] images)
     {
         int size = network.Architecture.InputSize;
         long[] shape = [images.Length / (3 * size * size), 3, size, size];
@@ -131,10 +158,13 @@ public static class OnnxExport
         var actual = outputs[0].GetTensorDataAsSpan<float>();
         if (actual.Length != expected.Length)
             throw new ArtifactException($"the ONNX graph gives {actual.Length} logits for {shape[0]} images, TorchSharp {expected.Length}");
-        double largest = 0;
+        double difference = 0, largest = 0;
         for (int i = 0; i < actual.Length; i++)
-            largest = Math.Max(largest, Math.Abs(actual[i] - expected[i]));
-        return largest;
+        {
+            difference = Math.Max(difference, Math.Abs(actual[i] - expected[i]));
+            largest = Math.Max(largest, Math.Abs(expected[i]));
+        }
+        return new LogitComparison(difference, largest);
     }
 
     /// <summary>

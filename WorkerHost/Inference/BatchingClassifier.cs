@@ -36,7 +36,7 @@ public sealed class BatchingClassifier : IDisposable
     public BatchingClassifier(IOptions<WorkerOptions> options, WorkerMetrics metrics, ILogger<BatchingClassifier> logger)
     {
         settings = options.Value.Classification;
-        torchThreadsPerPass = Math.Max(1, (options.Value.TorchThreads ?? Environment.ProcessorCount) / settings.ConcurrentPasses);
+        torchThreadsPerPass = settings.ThreadsPerPass(options.Value.TorchThreads);
         this.metrics = metrics;
         this.logger = logger;
         decoder = new ImageDecoder(new ImageLimits { MaxBytes = settings.MaxImageBytes, MaxPixels = settings.MaxImagePixels });
@@ -45,9 +45,9 @@ public sealed class BatchingClassifier : IDisposable
         inferenceThreads = Enumerable.Range(1, settings.ConcurrentPasses)
             .Select(n => new Thread(RunInferenceLoop) { Name = $"classify inference {n}", IsBackground = true }).ToArray();
         foreach (var thread in inferenceThreads) thread.Start();
-        logger.LogInformation("Classifying in forward passes of up to {MaxBatchSize} images, {Passes} at once on {TorchThreads} libtorch threads each; " +
+        logger.LogInformation("Classifying with {Engine} in forward passes of up to {MaxBatchSize} images, {Passes} at once on {Threads} threads each; " +
             "JPEGs decode with {Decoder}{Reduced}, {DecodeThreads} at once",
-            settings.MaxBatchSize, settings.ConcurrentPasses, torchThreadsPerPass, ImageDecoder.JpegDecoder,
+            settings.Engine, settings.MaxBatchSize, settings.ConcurrentPasses, torchThreadsPerPass, ImageDecoder.JpegDecoder,
             settings.ReducedSizeDecoding && ImageDecoder.JpegDecoder == "libjpeg-turbo" ? " at reduced size" : "", settings.DecodeThreads);
     }
 

@@ -142,7 +142,9 @@ public sealed class ModelCache(IServiceScopeFactory scopes, IOptions<WorkerOptio
         ImageClassifier classifier;
         try
         {
-            classifier = ImageClassifier.Load(row.Path, options.Value.Device);
+            var worker = options.Value;
+            classifier = ImageClassifier.Load(row.Path, worker.Classification.InferenceEngine, worker.Device,
+                worker.Classification.ThreadsPerPass(worker.TorchThreads));
         }
         catch (Exception e) when (e is ArtifactException or IOException or ArgumentException)
         {

@@ -1,3 +1,4 @@
+using SqueezeNext.Vision.Inference;
 using System.ComponentModel.DataAnnotations;
 
 namespace SqueezeNext.WorkerHost.Options;
@@ -88,6 +89,15 @@ public sealed class WorkerOptions
 public sealed class ClassificationOptions
 {
     /// <summary>
+    /// Which library runs the forward passes: <c>onnxruntime</c> (on the model's ONNX graph, made on first load and kept
+    /// beside its weights) or <c>torch</c>. The default is the one measured faster (docs/performance.md).
+    /// </summary>
+    public string Engine { get; set; } = InferenceEngines.Name(InferenceEngines.Default);
+
+    /// <summary><see cref="Engine"/>, parsed (validated at start).</summary>
+    public InferenceEngine InferenceEngine => InferenceEngines.Parse(Engine);
+
+    /// <summary>
     /// Most images in one forward pass (Triton's max_batch_size). On one libtorch thread 16 images a pass classify as
     /// many per second as 32, and two passes of 16 at once need half the memory of two of 32.
     /// </summary>
@@ -124,6 +134,9 @@ public sealed class ClassificationOptions
     /// </summary>
     [Range(1, 64)]
     public int ConcurrentPasses { get; set; } = 2;
+
+    /// <summary>The libtorch or ONNX Runtime threads each forward pass runs on: its share of <paramref name="torchThreads"/>.</summary>
+    public int ThreadsPerPass(int? torchThreads) => Math.Max(1, (torchThreads ?? Environment.ProcessorCount) / ConcurrentPasses);
 
     /// <summary>
     /// Whether an answer sent to a waiting caller is also published as an event. Off (the default), a caller that waits

@@ -76,6 +76,22 @@ public sealed class ConfigsAndArtifactCommandTests : IDisposable
     }
 
     [Fact]
+    public void Export_to_onnx_writes_a_model_that_onnx_runtime_runs_for_any_batch_size()
+    {
+        var configuration = ConfigurationCatalog.Get("sqnxt23v5_w1");
+        var original = SavedModel(configuration, "pytorchcv-layout", seed: 43);
+        var file = Path.Combine(root, "exported.onnx");
+
+        var export = Sqnxt.Run("export", "--model", original, "--out", file);
+
+        Assert.True(export.ExitCode == 0, export.Error);
+        Assert.Matches(@"^wrote .*exported\.onnx \([\d,]+ bytes; ONNX Runtime's logits within [\d.E-]+ of TorchSharp's\)", export.Output);
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(file);
+        Assert.Equal([-1, 3, 224, 224], session.InputMetadata["image"].Dimensions);
+        Assert.Equal([-1, 1000], session.OutputMetadata["logits"].Dimensions);
+    }
+
+    [Fact]
     public void Import_under_the_wrong_configuration_fails_naming_the_difference()
     {
         var configuration = ConfigurationCatalog.Get("1.0-SqNxt-23");
@@ -93,9 +109,13 @@ public sealed class ConfigsAndArtifactCommandTests : IDisposable
     [Fact]
     public void Export_and_import_refuse_a_directory_that_is_not_a_model()
     {
-        var export = Sqnxt.Run("export", "--model", root, "--out", Path.Combine(root, "x.safetensors"));
-        Assert.Equal(1, export.ExitCode);
-        Assert.Contains("is not a model directory", export.Error);
+        foreach (var file in new[] { "x.safetensors", "x.onnx" })
+        {
+            var export = Sqnxt.Run("export", "--model", root, "--out", Path.Combine(root, file));
+            Assert.Equal(1, export.ExitCode);
+            Assert.Contains("is not a model directory", export.Error);
+            Assert.False(File.Exists(Path.Combine(root, file)));
+        }
 
         var import = Sqnxt.Run("import", Path.Combine(root, "missing.safetensors"), "--out", Path.Combine(root, "m"));
         Assert.Equal(1, import.ExitCode);

@@ -4,16 +4,19 @@ namespace SqueezeNext.Vision.Tests.Inference;
 
 /// <summary>
 /// The worker runs two classify forward passes at once on one model (Worker:Classification:ConcurrentPasses), each on
-/// its own thread with one libtorch thread: the answers must be those of the same images classified one call at a time.
+/// its own thread with one thread of the engine: the answers must be those of the same images classified one call at a
+/// time, on either engine.
 /// </summary>
 public class ConcurrentClassificationTests
 {
-    [Fact]
-    public void Classifying_on_several_threads_at_once_gives_the_answers_of_one_call_at_a_time()
+    [Theory]
+    [InlineData(InferenceEngine.Torch)]
+    [InlineData(InferenceEngine.OnnxRuntime)]
+    public void Classifying_on_several_threads_at_once_gives_the_answers_of_one_call_at_a_time(InferenceEngine engine)
     {
         var configuration = ConfigurationCatalog.Get("v_1_0_SqNxt_23") with { Architecture = TestData.SmallArchitecture(64) };
         var manifest = new ModelManifest { Configuration = configuration, Origin = "test: random weights" };
-        using var classifier = new ImageClassifier(new LoadedModel(new SqueezeNextNetwork(configuration.Architecture, seed: 7), manifest), CPU);
+        using var classifier = new ImageClassifier(new LoadedModel(new SqueezeNextNetwork(configuration.Architecture, seed: 7), manifest), CPU, engine, threads: 1);
         int values = classifier.Preprocessor.ValuesPerImage;
         var random = new Random(3);
         // Batches of different sizes, so that passes running together allocate and free different blocks.

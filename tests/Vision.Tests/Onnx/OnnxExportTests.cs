@@ -34,8 +34,8 @@ public sealed class OnnxExportTests : IDisposable
 
         var model = OnnxExport.Build(network, configuration);
 
-        double difference = OnnxExport.MaxLogitDifference(network, model.ToByteArray(), images.data<float>().ToArray());
-        Assert.InRange(difference, 0, OnnxExport.Tolerance);
+        var check = OnnxExport.CompareLogits(network, model.ToByteArray(), images.data<float>().ToArray());
+        Assert.InRange(check.MaxDifference, 0, OnnxExport.Tolerance);
         // Every convolution is one Conv node: BatchNorm is folded, not exported as its own operator.
         Assert.Equal(network.Plan.Convolutions().Count(), model.Graph.Node.Count(node => node.OpType == "Conv"));
         Assert.DoesNotContain(model.Graph.Node, node => node.OpType == "BatchNormalization");
@@ -65,7 +65,7 @@ public sealed class OnnxExportTests : IDisposable
 
         var result = OnnxExport.Export(trained.ModelDirectory!, file);
 
-        Assert.InRange(result.MaxLogitDifference, 0, OnnxExport.Tolerance);
+        Assert.InRange(result.Check.MaxDifference, 0, OnnxExport.Tolerance);
         Assert.Equal(new FileInfo(file).Length, result.Bytes);
         var model = ModelProto.Parser.ParseFrom(File.ReadAllBytes(file));
         var metadata = model.MetadataProps.ToDictionary(entry => entry.Key, entry => entry.Value);
@@ -79,7 +79,7 @@ public sealed class OnnxExportTests : IDisposable
         Assert.Equal([-1, 3, 32, 32], session.InputMetadata[OnnxExport.InputName].Dimensions);
         Assert.Equal(OnnxExport.BatchDimension, session.InputMetadata[OnnxExport.InputName].SymbolicDimensions[0]);
         foreach (int batch in new[] { 1, 5 })
-            Assert.InRange(OnnxExport.MaxLogitDifference(loaded.Network, File.ReadAllBytes(file), OnnxExport.CheckImages(loaded.Configuration, batch, seed: batch)), 0, OnnxExport.Tolerance);
+            Assert.InRange(OnnxExport.CompareLogits(loaded.Network, File.ReadAllBytes(file), OnnxExport.CheckImages(loaded.Configuration, batch, seed: batch)).MaxDifference, 0, OnnxExport.Tolerance);
     }
 
     [Fact]
