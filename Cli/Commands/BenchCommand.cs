@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SqueezeNext.Vision.Data;
+using Microsoft.ML.OnnxRuntime;
 using SqueezeNext.Vision.Evaluation;
 using SqueezeNext.Vision.Inference;
 using SqueezeNext.Vision.Runtime;
@@ -54,10 +55,21 @@ public static class BenchCommand
         {
             Description = "infer mode: run each BatchNorm as its own pass instead of folded into the convolution before it (what inference runs; to measure the difference).",
         };
+        var ortOptimization = new Option<string?>("--ort-optimization")
+        {
+            Description = "infer mode with --engine onnxruntime: ONNX Runtime's graph optimisation level, basic, extended or all (what classification uses).",
+        };
+        ortOptimization.AcceptOnlyFromAmong("basic", "extended", "all");
+        var ortConfig = new Option<string[]>("--ort-config")
+        {
+            Description = "infer mode with --engine onnxruntime: a session setting KEY=VALUE (for example session.intra_op.allow_spinning=0); repeatable.",
+            Arity = ArgumentArity.ZeroOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("bench", "Measure training-step or inference images/s on synthetic input.")
         {
-            config, mode, batch, inputSize, threads, steps, warmup, device, engine, layout, unfolded, fullDecode, reencode, json, jpegSize, images, photos,
+            config, mode, batch, inputSize, threads, steps, warmup, device, engine, ortOptimization, ortConfig, layout, unfolded, fullDecode, reencode, json, jpegSize, images, photos,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -81,20 +93,21 @@ public static class BenchCommand
                 "data" => DataPipeline(configuration, parse.GetValue(photos) ?? [], parse.GetValue(jpegSize)!, parse.GetValue(threads),
                     batchSize, parse.GetValue(images), parse.GetValue(json)),
                 var m => Model(configuration, m!, batchSize, size, parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(device)!,
-                    parse.GetValue(layout) == "channels-last", !parse.GetValue(unfolded), inferenceEngine, parse.GetValue(json)),
+                    parse.GetValue(layout) == "channels-last", !parse.GetValue(unfolded), inferenceEngine,
+                    OnnxRuntimeTuning(parse.GetValue(ortOptimization), parse.GetValue(ortConfig) ?? []), parse.GetValue(json)),
             };
         }));
         return command;
     }
 
     private static int Model(SqueezeNextConfiguration configuration, string mode, int batchSize, int size, int steps, int warmup, string device,
-        bool channelsLast, bool foldBatchNorm, InferenceEngine engine, bool json)
+        bool channelsLast, bool foldBatchNorm, InferenceEngine engine, Action<SessionOptions>? tune, bool json)
     {
         var benchMode = mode == "train" ? BenchmarkMode.Train : BenchmarkMode.Infer;
         foldBatchNorm &= benchMode == BenchmarkMode.Infer;
         bool onnxRuntime = benchMode == BenchmarkMode.Infer && engine == InferenceEngine.OnnxRuntime;
         var result = TorchThread.Run("benchmark", () => onnxRuntime
-            ? ThroughputBenchmark.RunOnnxRuntime(configuration.Architecture, batchSize, size, steps, warmup, DeviceSelector.Resolve(device))
+            ? ThroughputBenchmark.RunOnnxRuntime(configuration.Architecture, batchSize, size, steps, warmup, DeviceSelector.Resolve(device), tune: tune)
             : ThroughputBenchmark.Run(configuration.Architecture, benchMode, batchSize, size, steps, warmup, DeviceSelector.Resolve(device),
                 channelsLast: channelsLast, foldBatchNorm: foldBatchNorm));
         double peakMegabytes = PeakMegabytes();
@@ -123,6 +136,25 @@ public static class BenchCommand
                                   $"{result.ImagesPerSecond:F1} img/s (median {result.MedianSecondsPerStep * 1000:F1} ms/step), peak memory {peakMegabytes:F0} MB");
         }
         return 0;
+    }
+
+    private static Action<SessionOptions>? OnnxRuntimeTuning(string? optimization, string[] settings)
+    {
+        var entries = settings.Select(setting => setting.Split('=', 2) is [var key, var value] && key.Length > 0
+            ? (Key: key, Value: value)
+            : throw new CliUsageException($"--ort-config takes KEY=VALUE, not '{setting}'")).ToArray();
+        if (optimization is null && entries.Length == 0) return null;
+        return options =>
+        {
+            if (optimization is not null)
+                options.GraphOptimizationLevel = optimization switch
+                {
+                    "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC,
+                    "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+                    _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
+                };
+            foreach (var (key, value) in entries) options.AddSessionConfigEntry(key, value);
+        };
     }
 
     private static int Matmul(int steps, int warmup, bool json)

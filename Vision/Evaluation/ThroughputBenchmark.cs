@@ -80,7 +80,7 @@ public static class ThroughputBenchmark
     /// <see cref="InferenceEngine.OnnxRuntime"/> classification runs.
     /// </summary>
     public static BenchmarkResult RunOnnxRuntime(SqueezeNextArchitecture architecture, int batchSize, int inputSize, int steps, int warmupSteps,
-        Device device, long seed = 0)
+        Device device, long seed = 0, Action<Microsoft.ML.OnnxRuntime.SessionOptions>? tune = null)
     {
         var sized = architecture with { InputSize = inputSize };
         byte[] graph;
@@ -92,7 +92,7 @@ public static class ThroughputBenchmark
             graph = OnnxExport.Build(network, new SqueezeNextConfiguration { Name = "benchmark", Architecture = sized }).ToByteArray();
             images = input.data<float>().ToArray();
         }
-        using var forwardPass = new OnnxRuntimeForwardPass(graph, inputSize, device, get_num_threads());
+        using var forwardPass = new OnnxRuntimeForwardPass(graph, inputSize, device, get_num_threads(), tune);
         int values = 3 * inputSize * inputSize;
         var batch = Enumerable.Range(0, batchSize).Select(i => new ReadOnlyMemory<float>(images, i * values, values)).ToArray();
         var times = new List<double>();

@@ -49,7 +49,8 @@ public sealed class OnnxRuntimeForwardPass : IForwardPass
     private readonly InferenceSession session;
     private readonly int imageSize;
 
-    public OnnxRuntimeForwardPass(byte[] onnxModel, int inputSize, Device device, int threads)
+    /// <param name="tune">Changes to the session's settings, for benchmarks (<c>sqnxt bench --ort-optimization</c>, <c>--ort-config</c>).</param>
+    public OnnxRuntimeForwardPass(byte[] onnxModel, int inputSize, Device device, int threads, Action<SessionOptions>? tune = null)
     {
         imageSize = inputSize;
         using var options = new SessionOptions
@@ -57,6 +58,7 @@ public sealed class OnnxRuntimeForwardPass : IForwardPass
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             IntraOpNumThreads = threads,
         };
+        tune?.Invoke(options);
         if (device.type == DeviceType.CUDA) options.AppendExecutionProvider_CUDA(device.index < 0 ? 0 : device.index);
         session = new InferenceSession(onnxModel, options);
     }
