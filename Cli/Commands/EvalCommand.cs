@@ -1,6 +1,7 @@
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Evaluation;
+using SqueezeNext.Vision.Inference;
 using SqueezeNext.Vision.Training;
 using TorchSharp;
 
@@ -19,12 +20,13 @@ public static class EvalCommand
         var maxImages = new Option<int?>("--max-images") { Description = "Evaluate only the first N images." };
         var device = EngineOptions.Device();
         var threads = EngineOptions.TorchThreads();
+        var engine = EngineOptions.InferenceEngine();
         var loaderThreads = EngineOptions.LoaderThreads();
         var perClass = new Option<bool>("--per-class") { Description = "Also print the accuracy of every class." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout." };
         var command = new Command("eval", "Evaluate a model: loss, top-1, top-5 and per-class accuracy.")
         {
-            model, data, split, batchSize, maxImages, device, threads, loaderThreads, perClass, json,
+            model, data, split, batchSize, maxImages, device, threads, engine, loaderThreads, perClass, json,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -40,6 +42,7 @@ public static class EvalCommand
                 BatchSize = parse.GetValue(batchSize),
                 LoaderThreads = parse.GetValue(loaderThreads),
                 Device = parse.GetValue(device)!,
+                Engine = InferenceEngines.Parse(parse.GetValue(engine)!),
             }, (done, total) => progress.Update($"{ProgressLine.Bar((double)done / total)} {done:N0}/{total:N0} images", done == total)));
             progress.Finish();
             Print(evaluation.Result, evaluation.DatasetDescription, evaluation.ConfigurationName, parse.GetValue(perClass), parse.GetValue(json));

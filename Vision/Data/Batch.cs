@@ -39,6 +39,13 @@ public sealed class Batch : IDisposable
     /// <summary>Count × 3 × S × S floats; the buffer may be longer.</summary>
     public ReadOnlySpan<float> Images => (images ?? throw new ObjectDisposedException(nameof(Batch))).AsSpan(0, Count * ValuesPerImage);
 
+    /// <summary>The first <paramref name="count"/> images, each 3 × S × S floats of the batch's buffer.</summary>
+    public IReadOnlyList<ReadOnlyMemory<float>> ImageList(int count)
+    {
+        var buffer = images ?? throw new ObjectDisposedException(nameof(Batch));
+        return Enumerable.Range(0, Math.Min(count, Count)).Select(i => new ReadOnlyMemory<float>(buffer, i * ValuesPerImage, ValuesPerImage)).ToArray();
+    }
+
     /// <summary>Labels of the images, Count long.</summary>
     public long[] Labels { get; }
 

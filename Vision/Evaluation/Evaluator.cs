@@ -1,12 +1,14 @@
 using System.Diagnostics;
+using SqueezeNext.Vision.Inference;
 using SqueezeNext.Vision.Training;
 using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Evaluation;
 
-/// <summary>Runs a network over a split without gradients and measures loss, top-1, top-5 and per-class accuracy.</summary>
+/// <summary>Runs a model over a split and measures loss, top-1, top-5 and per-class accuracy from its logits.</summary>
 public static class Evaluator
 {
+    /// <summary>Evaluates a TorchSharp network, without gradients.</summary>
     /// <param name="network">Evaluated in eval mode with its BatchNorms folded (as inference runs it); its previous mode is restored afterwards.</param>
     /// <param name="loader">An unshuffled, unaugmented loader over the split.</param>
     /// <param name="device">Where the network lives.</param>
@@ -16,65 +18,69 @@ public static class Evaluator
     public static EvaluationResult Evaluate(SqueezeNextNetwork network, BatchLoader loader, Device device,
         int? maxImages = null, Action<int>? onBatch = null, CancellationToken cancellationToken = default)
     {
-        var classes = loader.Dataset.Classes;
-        int numClasses = network.Architecture.NumClasses;
-        var correct = new int[classes.Count];
-        var total = new int[classes.Count];
-        int images = 0, top1 = 0, top5 = 0, failed = 0;
-        double lossSum = 0;
         int inputSize = network.Architecture.InputSize;
-        int k = Math.Min(5, numClasses);
-
         bool wasTraining = network.training;
         network.eval();
         network.FoldBatchNorm();
-        var clock = Stopwatch.StartNew();
         try
         {
             using var noGrad = no_grad();
-            foreach (var batch in loader.ReadEpoch(0, 0, cancellationToken))
+            return Evaluate(loader, network.Architecture.NumClasses, (batch, take) =>
             {
-                using var owned = batch;
-                failed += batch.Failures.Count;
-                if (batch.Count == 0) continue;
-                int take = maxImages is { } limit ? Math.Min(batch.Count, limit - images) : batch.Count;
-                if (take <= 0) break;
-
                 using var scope = NewDisposeScope();
-                var (input, labels) = BatchTensors.ToTensors(batch, inputSize, device);
-                if (take < batch.Count)
-                {
-                    input = input.narrow(0, 0, take);
-                    labels = labels.narrow(0, 0, take);
-                }
-                var logits = network.forward(input);
-                lossSum += nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).cpu().item<float>();
-                var best = logits.topk(k, dim: 1).indexes.cpu();
-                var predicted = best.data<long>().ToArray();
-                for (int i = 0; i < take; i++)
-                {
-                    long label = batch.Labels[i];
-                    bool isTop1 = predicted[i * k] == label;
-                    bool isTop5 = false;
-                    for (int j = 0; j < k; j++) isTop5 |= predicted[i * k + j] == label;
-                    if (isTop1) top1++;
-                    if (isTop5) top5++;
-                    if (label < classes.Count)
-                    {
-                        total[label]++;
-                        if (isTop1) correct[label]++;
-                    }
-                }
-                images += take;
-                onBatch?.Invoke(images);
-                if (maxImages is { } max && images >= max) break;
-            }
+                var (input, _) = BatchTensors.ToTensors(batch, inputSize, device);
+                if (take < batch.Count) input = input.narrow(0, 0, take);
+                return network.forward(input).cpu().data<float>().ToArray();
+            }, maxImages, onBatch, cancellationToken);
         }
         finally
         {
             // A run evaluating between training steps goes on training: the folds would be stale after its next step.
             if (wasTraining) network.UnfoldBatchNorm();
             network.train(wasTraining);
+        }
+    }
+
+    /// <summary>Evaluates through a forward pass of either engine (<see cref="IForwardPass"/>).</summary>
+    public static EvaluationResult Evaluate(IForwardPass forwardPass, int numClasses, BatchLoader loader,
+        int? maxImages = null, Action<int>? onBatch = null, CancellationToken cancellationToken = default) =>
+        Evaluate(loader, numClasses, (batch, take) => forwardPass.Logits(batch.ImageList(take)), maxImages, onBatch, cancellationToken);
+
+    /// <param name="logitsOf">The logits of the first <c>take</c> images of a batch, [take × classes] row by row.</param>
+    private static EvaluationResult Evaluate(BatchLoader loader, int numClasses, Func<Batch, int, float[]> logitsOf,
+        int? maxImages, Action<int>? onBatch, CancellationToken cancellationToken)
+    {
+        var classes = loader.Dataset.Classes;
+        var correct = new int[classes.Count];
+        var total = new int[classes.Count];
+        int images = 0, top1 = 0, top5 = 0, failed = 0;
+        double lossSum = 0;
+        var clock = Stopwatch.StartNew();
+        foreach (var batch in loader.ReadEpoch(0, 0, cancellationToken))
+        {
+            using var owned = batch;
+            failed += batch.Failures.Count;
+            if (batch.Count == 0) continue;
+            int take = maxImages is { } limit ? Math.Min(batch.Count, limit - images) : batch.Count;
+            if (take <= 0) break;
+
+            var logits = logitsOf(batch, take);
+            for (int i = 0; i < take; i++)
+            {
+                long label = batch.Labels[i];
+                var (loss, rank) = Score(logits.AsSpan(i * numClasses, numClasses), (int)label);
+                lossSum += loss;
+                if (rank == 0) top1++;
+                if (rank < 5) top5++;
+                if (label < classes.Count)
+                {
+                    total[label]++;
+                    if (rank == 0) correct[label]++;
+                }
+            }
+            images += take;
+            onBatch?.Invoke(images);
+            if (maxImages is { } max && images >= max) break;
         }
         clock.Stop();
         double seconds = clock.Elapsed.TotalSeconds;
@@ -88,5 +94,24 @@ public static class Evaluator
             seconds > 0 ? images / seconds : 0,
             seconds,
             failed);
+    }
+
+    /// <summary>
+    /// Cross-entropy of one image's logits against its label, and the label's rank (0: top-1): the classes with a higher
+    /// logit, and those with the same logit and a lower index, as topk orders ties.
+    /// </summary>
+    private static (double Loss, int Rank) Score(ReadOnlySpan<float> logits, int label)
+    {
+        float largest = float.NegativeInfinity;
+        foreach (var logit in logits) largest = Math.Max(largest, logit);
+        double sum = 0;
+        int rank = 0;
+        float own = logits[label];
+        for (int c = 0; c < logits.Length; c++)
+        {
+            sum += Math.Exp(logits[c] - largest);
+            if (logits[c] > own || (logits[c] == own && c < label)) rank++;
+        }
+        return (Math.Log(sum) + largest - own, rank);
     }
 }

@@ -1,5 +1,8 @@
 using SqueezeNext.Vision.Artifacts;
+using SqueezeNext.Vision.Inference;
+using SqueezeNext.Vision.Onnx;
 using SqueezeNext.Vision.Training;
+using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Evaluation;
 
@@ -23,6 +26,8 @@ public sealed record EvaluationOptions
 
     /// <summary>auto, cpu, cuda or cuda:N.</summary>
     public string Device { get; init; } = "auto";
+
+    public InferenceEngine Engine { get; init; } = InferenceEngines.Default;
 }
 
 /// <summary>An evaluation's result, with what was evaluated on what.</summary>
@@ -49,10 +54,20 @@ public static class ModelEvaluation
             BatchSize = options.BatchSize, Threads = options.LoaderThreads,
         });
         var device = DeviceSelector.Resolve(options.Device);
-        model.Network.to(device);
         long total = Math.Min(dataset.Count, options.MaxImages ?? int.MaxValue);
-        var result = Evaluator.Evaluate(model.Network, loader, device, options.MaxImages,
-            done => onProgress?.Invoke(done, total), cancellationToken);
+        Action<int> progress = done => onProgress?.Invoke(done, total);
+        EvaluationResult result;
+        if (options.Engine == InferenceEngine.OnnxRuntime)
+        {
+            using var forwardPass = new OnnxRuntimeForwardPass(OnnxModelFile.For(model, options.ModelDirectory), model.Configuration.Architecture.InputSize,
+                device, get_num_threads());
+            result = Evaluator.Evaluate(forwardPass, outputs, loader, options.MaxImages, progress, cancellationToken);
+        }
+        else
+        {
+            model.Network.to(device);
+            result = Evaluator.Evaluate(model.Network, loader, device, options.MaxImages, progress, cancellationToken);
+        }
         return new ModelEvaluationResult(result, dataset.Description, model.Configuration.Name);
     }
 }

@@ -33,6 +33,7 @@ public sealed class JobWork(JobPlanner planner, IOptions<WorkerOptions> options)
             MaxImages = plan.MaxImages,
             LoaderThreads = options.Value.LoaderThreads,
             Device = options.Value.Device,
+            Engine = options.Value.Classification.InferenceEngine,
         }, (done, total) =>
         {
             double seconds = Math.Max(1e-3, (DateTimeOffset.UtcNow - started).TotalSeconds);
