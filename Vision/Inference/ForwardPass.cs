@@ -53,6 +53,7 @@ public sealed class OnnxRuntimeForwardPass : IForwardPass
     public OnnxRuntimeForwardPass(byte[] onnxModel, int inputSize, Device device, int threads, Action<SessionOptions>? tune = null)
     {
         imageSize = inputSize;
+        _ = Onnx.OnnxRuntimeEnvironment.Ready;
         using var options = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,

@@ -151,6 +151,7 @@ public static class OnnxExport
             if (training) network.train();
         }
 
+        _ = OnnxRuntimeEnvironment.Ready;
         using var session = new InferenceSession(onnxModel);
         using var ortImages = OrtValue.CreateTensorValueFromMemory(images, shape);
         using var runOptions = new RunOptions();
