@@ -1,11 +1,11 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Google.Protobuf;
-using Microsoft.ML.OnnxRuntime;
 using Onnx;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SqueezeNext.Vision.Artifacts;
+using SqueezeNext.Vision.Inference;
 using static TorchSharp.torch;
 
 namespace SqueezeNext.Vision.Onnx;
@@ -151,12 +151,9 @@ public static class OnnxExport
             if (training) network.train();
         }
 
-        _ = OnnxRuntimeEnvironment.Ready;
-        using var session = new InferenceSession(onnxModel);
-        using var ortImages = OrtValue.CreateTensorValueFromMemory(images, shape);
-        using var runOptions = new RunOptions();
-        using var outputs = session.Run(runOptions, [InputName], [ortImages], [OutputName]);
-        var actual = outputs[0].GetTensorDataAsSpan<float>();
+        int values = 3 * size * size;
+        using var onnxRuntime = new OnnxRuntimeForwardPass(onnxModel, size, CPU, get_num_threads());
+        var actual = onnxRuntime.Logits(Enumerable.Range(0, (int)shape[0]).Select(i => new ReadOnlyMemory<float>(images, i * values, values)).ToArray());
         if (actual.Length != expected.Length)
             throw new ArtifactException($"the ONNX graph gives {actual.Length} logits for {shape[0]} images, TorchSharp {expected.Length}");
         double difference = 0, largest = 0;
