@@ -48,10 +48,11 @@ def main():
     parser.add_argument("--batches", default="1,8,32,64")
     parser.add_argument("--threads", default=f"1,{os.cpu_count()}")
     parser.add_argument("--modes", default="train,infer")
-    parser.add_argument("--ours", default="channels-last/training-heap",
-                        help="layout/heap[/unfolded] variants of this engine: layout channels-last or nchw, heap training-heap "
-                             "(scripts/training-heap.env, as the worker is shipped) or default-heap (glibc's defaults), unfolded: "
-                             "inference with BatchNorm as its own pass (infer mode only); the first is ours")
+    parser.add_argument("--ours", default="channels-last/training-heap,onnxruntime/training-heap",
+                        help="layout/heap[/unfolded] variants of this engine: layout channels-last or nchw (TorchSharp) or onnxruntime "
+                             "(the ONNX Runtime engine, infer mode only), heap training-heap (scripts/training-heap.env, as the worker is "
+                             "shipped) or default-heap (glibc's defaults), unfolded: TorchSharp inference with BatchNorm as its own pass "
+                             "(infer mode only); the first is ours")
     parser.add_argument("--peers", default="contiguous/default-heap,channels_last/default-heap,channels_last/training-heap,channels_last/training-heap/fused",
                         help="PyTorch variants: as people run it, with its documented channels_last speed-up, with our heap settings, "
                              "and (infer mode) with BatchNorm fused into the convolutions as ours is")
@@ -91,10 +92,12 @@ def main():
                     for _ in range(args.repeats):
                         for variant in args.ours.split(","):
                             layout, heap, *batchnorm = variant.split("/")
-                            if batchnorm and mode != "infer": continue
-                            flags = ["--unfolded"] if batchnorm == ["unfolded"] else []
-                            runs.setdefault("torchsharp_" + variant.replace("/", "_"), []).append(
-                                run_json(ours + ["bench", "--json", "--layout", layout] + flags + common, environment(heap)))
+                            onnx = layout == "onnxruntime"
+                            if (batchnorm or onnx) and mode != "infer": continue
+                            flags = ["--engine", "onnxruntime"] if onnx else ["--engine", "torch", "--layout", layout]
+                            flags += ["--unfolded"] if batchnorm == ["unfolded"] else []
+                            runs.setdefault(("" if onnx else "torchsharp_") + variant.replace("/", "_"), []).append(
+                                run_json(ours + ["bench", "--json"] + flags + common, environment(heap)))
                         for variant in args.peers.split(","):
                             layout, heap, *batchnorm = variant.split("/")
                             if batchnorm and mode != "infer": continue
@@ -106,6 +109,8 @@ def main():
                         row[f"{name}_peak_mb"] = max(r["peak_working_set_mb"] for r in results)
                         row[f"{name}_runs"] = [round(r["images_per_second"], 1) for r in results]
                     ours_best = row["torchsharp_" + args.ours.split(",")[0].replace("/", "_")]
+                    onnx = next((k for k in runs if k.startswith("onnxruntime_")), None)
+                    if onnx: row["ratio_onnxruntime_to_torchsharp"] = row[onnx] / ours_best
                     peers = {k: v for k, v in row.items() if k.startswith("pytorch_") and not k.endswith(("_peak_mb", "_runs"))}
                     row["ratio_to_best_pytorch"] = ours_best / max(peers.values())
                     row["best_pytorch"] = max(peers, key=peers.get)
@@ -114,7 +119,9 @@ def main():
                     report["models"].append(row)
                     print(f"{config} {mode} batch {batch} threads {t}: "
                           + ", ".join(f"{k} {row[k]:.1f}" for k in runs)
-                          + f" img/s; ×{row['ratio_to_best_pytorch']:.2f} the best PyTorch; {row['achieved_gflops']:.1f} GFLOP/s "
+                          + f" img/s; ×{row['ratio_to_best_pytorch']:.2f} the best PyTorch"
+                          + (f", ONNX Runtime ×{row['ratio_onnxruntime_to_torchsharp']:.2f} TorchSharp" if onnx else "")
+                          + f"; {row['achieved_gflops']:.1f} GFLOP/s "
                           f"= {row['fraction_of_matmul_peak']:.0%} of matmul", flush=True)
 
     if PHOTOS:
@@ -129,7 +136,7 @@ def main():
             for batch in (1, 8, 32):
                 run = run_json(ours + ["bench", "--mode", "classify", "--threads", str(t), "--batch", str(batch), "--steps", str(max(2, 64 // batch)),
                                        "--warmup", "1", "--json"] + PHOTOS, environment("training-heap"))
-                report["classify"].append({"threads": t, "batch": batch, "images_per_second": run["images_per_second"],
+                report["classify"].append({"engine": run["framework"], "threads": t, "batch": batch, "images_per_second": run["images_per_second"],
                                            "forward_images_per_second": run["forward_images_per_second"],
                                            "decode_ms_per_image": run["decode_ms_per_image"], "peak_mb": run["peak_working_set_mb"]})
                 print(f"classify in process, batch {batch}, {t} threads: {run['images_per_second']:.1f} img/s with decoding, "
@@ -148,20 +155,21 @@ def markdown(report):
     lines += [f"| {m['threads']} | {m['torchsharp']:.1f} | {m['pytorch']:.1f} |" for m in report["matmul"]]
     if report["models"]:
         measured = list(dict.fromkeys(k for r in report["models"] for k in r
-                                      if k.startswith(("torchsharp_", "pytorch_")) and not k.endswith(("_peak_mb", "_runs"))))
+                                      if k.startswith(("torchsharp_", "onnxruntime_", "pytorch_")) and not k.endswith(("_peak_mb", "_runs"))))
         lines += ["", "| configuration | mode | batch | threads | " + " | ".join(f"{k.replace('_', ' ')} img/s" for k in measured)
-                  + " | ours ÷ best PyTorch | GFLOP/s | of matmul peak | peak MB (" + " / ".join(k.replace('_', ' ') for k in measured) + ") |",
-                  "|---|---|---:|---:|" + "---:|" * (len(measured) + 4)]
+                  + " | ours ÷ best PyTorch | ONNX Runtime ÷ TorchSharp | GFLOP/s | of matmul peak | peak MB (" + " / ".join(k.replace('_', ' ') for k in measured) + ") |",
+                  "|---|---|---:|---:|" + "---:|" * (len(measured) + 5)]
         lines += [f"| {r['config']} | {r['mode']} | {r['batch']} | {r['threads']} | " + " | ".join(f"{r[k]:.1f}" if k in r else "–" for k in measured)
-                  + f" | {r['ratio_to_best_pytorch']:.2f} | {r['achieved_gflops']:.1f} | {r['fraction_of_matmul_peak']:.0%} | "
+                  + f" | {r['ratio_to_best_pytorch']:.2f} | " + (f"{r['ratio_onnxruntime_to_torchsharp']:.2f}" if "ratio_onnxruntime_to_torchsharp" in r else "–")
+                  + f" | {r['achieved_gflops']:.1f} | {r['fraction_of_matmul_peak']:.0%} | "
                   + " / ".join(f"{r[k + '_peak_mb']:.0f}" if k in r else "–" for k in measured) + " |" for r in report["models"]]
     if report["data"]:
         lines += ["", "| data pipeline threads | img/s | per thread | JPEG size | peak MB |", "|---:|---:|---:|---|---:|"]
         lines += [f"| {d['threads']} | {d['images_per_second']:.1f} | {d['per_thread']:.1f} | {d['jpeg_size']} | {d['peak_mb']:.0f} |" for d in report["data"]]
     if report.get("classify"):
-        lines += ["", "| classify in process: threads | batch | img/s with decoding | img/s forward only | decode ms per image | peak MB |",
-                  "|---:|---:|---:|---:|---:|---:|"]
-        lines += [f"| {c['threads']} | {c['batch']} | {c['images_per_second']:.1f} | {c['forward_images_per_second']:.1f} | "
+        lines += ["", "| classify in process: engine | threads | batch | img/s with decoding | img/s forward only | decode ms per image | peak MB |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        lines += [f"| {c.get('engine', 'torchsharp')} | {c['threads']} | {c['batch']} | {c['images_per_second']:.1f} | {c['forward_images_per_second']:.1f} | "
                   f"{c['decode_ms_per_image']:.1f} | {c['peak_mb']:.0f} |" for c in report["classify"]]
     return "\n".join(lines) + "\n"
 

@@ -66,10 +66,14 @@ public static class BenchCommand
             Arity = ArgumentArity.ZeroOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
+        var ortProfile = new Option<string?>("--ort-profile")
+        {
+            Description = "infer mode with --engine onnxruntime: write ONNX Runtime's profile (every node's time, as Chrome trace JSON) to files starting with this path.",
+        };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("bench", "Measure training-step or inference images/s on synthetic input.")
         {
-            config, mode, batch, inputSize, threads, steps, warmup, device, engine, ortOptimization, ortConfig, layout, unfolded, fullDecode, reencode, json, jpegSize, images, photos,
+            config, mode, batch, inputSize, threads, steps, warmup, device, engine, ortOptimization, ortConfig, ortProfile, layout, unfolded, fullDecode, reencode, json, jpegSize, images, photos,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -94,20 +98,20 @@ public static class BenchCommand
                     batchSize, parse.GetValue(images), parse.GetValue(json)),
                 var m => Model(configuration, m!, batchSize, size, parse.GetValue(steps), parse.GetValue(warmup), parse.GetValue(device)!,
                     parse.GetValue(layout) == "channels-last", !parse.GetValue(unfolded), inferenceEngine,
-                    OnnxRuntimeTuning(parse.GetValue(ortOptimization), parse.GetValue(ortConfig) ?? []), parse.GetValue(json)),
+                    new OnnxRuntimeSettings(parse.GetValue(ortOptimization), parse.GetValue(ortConfig) ?? [], parse.GetValue(ortProfile)), parse.GetValue(json)),
             };
         }));
         return command;
     }
 
     private static int Model(SqueezeNextConfiguration configuration, string mode, int batchSize, int size, int steps, int warmup, string device,
-        bool channelsLast, bool foldBatchNorm, InferenceEngine engine, Action<SessionOptions>? tune, bool json)
+        bool channelsLast, bool foldBatchNorm, InferenceEngine engine, OnnxRuntimeSettings onnxRuntimeSettings, bool json)
     {
         var benchMode = mode == "train" ? BenchmarkMode.Train : BenchmarkMode.Infer;
         foldBatchNorm &= benchMode == BenchmarkMode.Infer;
         bool onnxRuntime = benchMode == BenchmarkMode.Infer && engine == InferenceEngine.OnnxRuntime;
         var result = TorchThread.Run("benchmark", () => onnxRuntime
-            ? ThroughputBenchmark.RunOnnxRuntime(configuration.Architecture, batchSize, size, steps, warmup, DeviceSelector.Resolve(device), tune: tune)
+            ? ThroughputBenchmark.RunOnnxRuntime(configuration.Architecture, batchSize, size, steps, warmup, DeviceSelector.Resolve(device), tune: onnxRuntimeSettings.Apply)
             : ThroughputBenchmark.Run(configuration.Architecture, benchMode, batchSize, size, steps, warmup, DeviceSelector.Resolve(device),
                 channelsLast: channelsLast, foldBatchNorm: foldBatchNorm));
         double peakMegabytes = PeakMegabytes();
@@ -121,8 +125,9 @@ public static class BenchCommand
                 batch = batchSize,
                 input_size = size,
                 threads = result.Threads,
-                layout = channelsLast ? "channels-last" : "nchw",
+                layout = channelsLast && !onnxRuntime ? "channels-last" : "nchw",
                 batchnorm = benchMode == BenchmarkMode.Train ? "training" : foldBatchNorm ? "folded" : "separate",
+                onnxruntime = onnxRuntime ? new { optimization = onnxRuntimeSettings.Optimization ?? "all", config = onnxRuntimeSettings.Config, profile = onnxRuntimeSettings.ProfilePrefix } : null,
                 steps = result.Steps,
                 images_per_second = result.ImagesPerSecond,
                 median_seconds_per_step = result.MedianSecondsPerStep,
@@ -138,23 +143,30 @@ public static class BenchCommand
         return 0;
     }
 
-    private static Action<SessionOptions>? OnnxRuntimeTuning(string? optimization, string[] settings)
+    /// <summary>What <c>--ort-optimization</c>, <c>--ort-config</c> and <c>--ort-profile</c> change in the benchmark's ONNX Runtime session.</summary>
+    private sealed record OnnxRuntimeSettings(string? Optimization, string[] Config, string? ProfilePrefix)
     {
-        var entries = settings.Select(setting => setting.Split('=', 2) is [var key, var value] && key.Length > 0
-            ? (Key: key, Value: value)
+        private readonly (string Key, string Value)[] entries = Config.Select(setting => setting.Split('=', 2) is [var key, var value] && key.Length > 0
+            ? (key, value)
             : throw new CliUsageException($"--ort-config takes KEY=VALUE, not '{setting}'")).ToArray();
-        if (optimization is null && entries.Length == 0) return null;
-        return options =>
+
+        public void Apply(SessionOptions options)
         {
-            if (optimization is not null)
-                options.GraphOptimizationLevel = optimization switch
+            if (Optimization is not null)
+                options.GraphOptimizationLevel = Optimization switch
                 {
                     "basic" => GraphOptimizationLevel.ORT_ENABLE_BASIC,
                     "extended" => GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
                     _ => GraphOptimizationLevel.ORT_ENABLE_ALL,
                 };
             foreach (var (key, value) in entries) options.AddSessionConfigEntry(key, value);
-        };
+            if (ProfilePrefix is not null)
+            {
+                // The prefix first: enabling profiling passes ONNX Runtime the prefix set at that moment.
+                options.ProfileOutputPathPrefix = ProfilePrefix;
+                options.EnableProfiling = true;
+            }
+        }
     }
 
     private static int Matmul(int steps, int warmup, bool json)

@@ -83,6 +83,18 @@ public sealed partial class RunLifecycle(JobsDbContext db)
         return result.Count == 0 ? LeaseState.Lost : result[0] ? LeaseState.CancelRequested : LeaseState.Held;
     }
 
+    /// <summary>
+    /// Runs the renewal and the newest-checkpoint query once against no run, so that a new attempt's first renewal
+    /// does not pay for compiling them: in a cold worker on a slow machine that cost alone has outlasted a short lease.
+    /// </summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        var nobody = new RunLease(Guid.Empty, 0);
+        await RenewAsync(nobody, null, cancellationToken);
+        await RenewAsync(nobody, new RunProgress(0, 0, 0, 0, 0, 0, 0, 0, 0), cancellationToken);
+        await NewestCheckpointAsync(Guid.Empty, cancellationToken);
+    }
+
     /// <summary>Ends the attempt's run (completed, failed or cancelled) with its last progress; false when the attempt no longer holds it.</summary>
     public Task<bool> FinishAsync(RunLease lease, RunProgress? progress, RunEnding ending, CancellationToken cancellationToken) =>
         WhileHeldAsync(lease, async () =>

@@ -46,8 +46,14 @@ public sealed class TorchForwardPass : IForwardPass
 /// </summary>
 public sealed class OnnxRuntimeForwardPass : IForwardPass
 {
+    private static int liveSessions;
     private readonly InferenceSession session;
     private readonly int imageSize;
+    private readonly bool profiling;
+    private int disposed;
+
+    /// <summary>ONNX Runtime sessions open in this process: each holds a copy of its model's weights, so a leak shows here first.</summary>
+    public static int LiveSessions => Volatile.Read(ref liveSessions);
 
     /// <param name="tune">Changes to the session's settings, for benchmarks (<c>sqnxt bench --ort-optimization</c>, <c>--ort-config</c>).</param>
     public OnnxRuntimeForwardPass(byte[] onnxModel, int inputSize, Device device, int threads, Action<SessionOptions>? tune = null)
@@ -60,8 +66,10 @@ public sealed class OnnxRuntimeForwardPass : IForwardPass
             IntraOpNumThreads = threads,
         };
         tune?.Invoke(options);
+        profiling = options.EnableProfiling;
         if (device.type == DeviceType.CUDA) options.AppendExecutionProvider_CUDA(device.index < 0 ? 0 : device.index);
         session = new InferenceSession(onnxModel, options);
+        Interlocked.Increment(ref liveSessions);
     }
 
     public float[] Logits(IReadOnlyList<ReadOnlyMemory<float>> images)
@@ -79,5 +87,12 @@ public sealed class OnnxRuntimeForwardPass : IForwardPass
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
-    public void Dispose() => session.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
+        // ONNX Runtime writes a profile only when asked to end it, not when its session closes.
+        if (profiling) session.EndProfiling();
+        session.Dispose();
+        Interlocked.Decrement(ref liveSessions);
+    }
 }

@@ -23,6 +23,7 @@ public sealed class AttemptSupervisor(RunLease lease, RunningJob job, RunRecorde
             {
                 if (!leaseClock.IsHeld)
                 {
+                    logger.LogWarning("The lease on run {RunId} lapsed: no renewal was accepted within {Stale:F0} s of the claim or the last renewal", lease.RunId, settings.StaleAfter.TotalSeconds);
                     job.Stop(StopReason.LeaseLost);
                     return;
                 }

@@ -29,6 +29,14 @@ public sealed class JobRunner(
     {
         if (!settings.RunJobs) return;
         logger.LogInformation("Job runner {Worker} started", identity.Name);
+        try
+        {
+            await lifecycles.UseAsync(async lifecycle => { await lifecycle.WarmUpAsync(stoppingToken); return true; });
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "Could not prepare the lease queries; the first attempt's renewal will");
+        }
         while (!stoppingToken.IsCancellationRequested)
         {
             ClaimedRun? claimed = null;

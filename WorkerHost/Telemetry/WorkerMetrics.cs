@@ -28,6 +28,7 @@ public sealed class WorkerMetrics : IDisposable
         meter.CreateObservableGauge("sqnxt.training.throughput", () => trainingImagesPerSecond, "{image}/s", "Training images per second of the running job");
         // Every tensor the process holds; flat over time when every batch runs in its own dispose scope (a leak grows it).
         meter.CreateObservableGauge("sqnxt.torch.live_tensors", () => TorchSharp.torch.Tensor.TotalCount, "{tensor}", "Tensors alive in the worker process");
+        meter.CreateObservableGauge("sqnxt.onnxruntime.sessions", () => Vision.Inference.OnnxRuntimeForwardPass.LiveSessions, "{session}", "ONNX Runtime sessions open in the worker process, one per cached model served by the onnxruntime engine");
     }
 
     public void RecordQueueTime(Run run)

@@ -10,7 +10,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// levels, measuring throughput and p50/p99 latency, with no request lost and the worker's live tensor count and resident memory flat after a warm-up.
 /// `SQNXT_LOAD_REQUESTS` scales the total (scripts/load-test.sh runs 10,000), spread evenly over the levels; `SQNXT_LOAD_IMAGES` picks what is sent:
 /// `photos` (default: the four test photos as they are, up to 1728×1152, two of them PNG) or `imagenet` (JPEGs of
-/// ImageNet's typical 500×375 made from them). The figures go to artifacts/performance/classify-load-{images}.json
+/// ImageNet's typical 500×375 made from them). The figures go to artifacts/performance/classify-load-{images}[-{engine}][-pinned].json
 /// and docs/performance.md.
 /// Over 200 lines as one load test and the measurements it reports.
 /// </summary>
@@ -27,6 +27,17 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
     /// </summary>
     private static readonly bool PersistentRequests = Environment.GetEnvironmentVariable("SQNXT_LOAD_PERSISTENT") == "1";
 
+    /// <summary>
+    /// The worker's Worker:Classification:Engine: `SQNXT_LOAD_ENGINE` (onnxruntime or torch), or the shipped default when unset.
+    /// </summary>
+    private static readonly string? Engine = Environment.GetEnvironmentVariable("SQNXT_LOAD_ENGINE") is { Length: > 0 } engine ? engine : null;
+
+    /// <summary>
+    /// `SQNXT_LOAD_WORKER_CPUS` (a taskset list such as "0") pins the worker to those cores, with as many libtorch
+    /// threads, so that scripts/load-test.sh can keep the broker and the callers off them.
+    /// </summary>
+    private static readonly string? WorkerCpus = Environment.GetEnvironmentVariable("SQNXT_LOAD_WORKER_CPUS") is { Length: > 0 } cpus ? cpus : null;
+
     /// <summary>The worker's Worker:Classification:MaxBatchSize and ConcurrentPasses, left at their defaults here.</summary>
     private const int MaxBatchSize = 16, ConcurrentPasses = 2;
 
@@ -42,7 +53,10 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
     {
         system = await JobSystem.CreateAsync();
         await system.StartClientAsync();
-        worker = await system.StartWorkerAsync(new Dictionary<string, string> { ["Worker__RunJobs"] = "false", ["Worker__TorchThreads"] = "2" });
+        var settings = new Dictionary<string, string> { ["Worker__RunJobs"] = "false", ["Worker__TorchThreads"] = "2" };
+        if (Engine is not null) settings["Worker__Classification__Engine"] = Engine;
+        if (WorkerCpus is not null) settings["Worker__TorchThreads"] = CpuCount(WorkerCpus).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        worker = await system.StartWorkerAsync(settings, WorkerCpus is null ? null : ["taskset", "-c", WorkerCpus]);
         await ServingModels.ServeRandomImageNetModelAsync(system, "load", seed: 3);
     }
 
@@ -83,7 +97,7 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
             burstRequests += level.Requests;
         } while (burstRequests < perLevel && bursting.Elapsed < HeapTrimIntervalUnderLoad + TimeSpan.FromSeconds(5));
         Assert.All(warmUp, level => Assert.Equal(0, level.Errors));
-        long tensorsBefore = await LiveTensorsAsync();
+        long tensorsBefore = await GaugeAsync("sqnxt_torch_live_tensors"), sessionsBefore = await GaugeAsync("sqnxt_onnxruntime_sessions");
 
         var levels = new List<LoadLevel>();
         foreach (var concurrency in Concurrency)
@@ -96,13 +110,15 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.True(level.MeanBatchSize >= 1, $"no forward-pass batch sizes on /metrics for concurrency {concurrency}");
         }
 
-        long tensorsAfter = await LiveTensorsAsync();
+        long tensorsAfter = await GaugeAsync("sqnxt_torch_live_tensors"), sessionsAfter = await GaugeAsync("sqnxt_onnxruntime_sessions");
         long warmUpPeak = warmUp.Max(l => l.PeakResidentMegabytes), loadPeak = levels.Max(l => l.PeakResidentMegabytes);
-        var report = new { images = imageSet, persistentRequests = PersistentRequests, total = perLevel * Concurrency.Length, tensorsBefore, tensorsAfter, warmUpPeakResidentMegabytes = warmUpPeak, peakResidentMegabytes = loadPeak, levels };
+        var report = new { images = imageSet, engine = Engine ?? "default", workerCpus = WorkerCpus ?? "all", persistentRequests = PersistentRequests, total = perLevel * Concurrency.Length,
+            tensorsBefore, tensorsAfter, onnxRuntimeSessionsBefore = sessionsBefore, onnxRuntimeSessionsAfter = sessionsAfter, warmUpPeakResidentMegabytes = warmUpPeak, peakResidentMegabytes = loadPeak, levels };
         var folder = Directory.CreateDirectory(Path.Combine(TestServices.RepositoryRoot, "artifacts", "performance")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(folder, $"classify-load-{imageSet}.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
-        output.WriteLine($"live tensors {tensorsBefore} → {tensorsAfter}, peak resident {warmUpPeak} MB in the warm-up, {loadPeak} MB under load");
+        await File.WriteAllTextAsync(Path.Combine(folder, $"classify-load-{imageSet}{(Engine is null ? "" : "-" + Engine)}{(WorkerCpus is null ? "" : "-pinned")}.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+        output.WriteLine($"live tensors {tensorsBefore} → {tensorsAfter}, ONNX Runtime sessions {sessionsBefore} → {sessionsAfter}, peak resident {warmUpPeak} MB in the warm-up, {loadPeak} MB under load");
         Assert.Equal(tensorsBefore, tensorsAfter);
+        Assert.Equal(sessionsBefore, sessionsAfter);
         Assert.Equal(0, await system.QueueDepthAsync("classify-image_error"));
         Assert.True(loadPeak <= warmUpPeak * 5 / 4,
             $"peak resident memory grew from {warmUpPeak} MB in the warm-up to {loadPeak} MB over {report.total} requests");
@@ -229,14 +245,18 @@ public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
         return new Histogram(sum.Success ? Value(sum.Groups[1].Value) : 0, count.Success ? (long)Value(count.Groups[1].Value) : 0, buckets);
     }
 
-    private async Task<long> LiveTensorsAsync()
+    /// <summary>A gauge of the worker's as /metrics shows it (the Prometheus name, unit suffixes aside).</summary>
+    private async Task<long> GaugeAsync(string name)
     {
         using var http = new HttpClient();
         var text = await http.GetStringAsync(new Uri(worker.BaseAddress, "/metrics"));
-        var match = Regex.Match(text, @"^sqnxt_torch_live_tensors\S*\s+(\d+)", RegexOptions.Multiline);
-        Assert.True(match.Success, "no sqnxt_torch_live_tensors on /metrics");
+        var match = Regex.Match(text, $@"^{name}\S*\s+(\d+)", RegexOptions.Multiline);
+        Assert.True(match.Success, $"no {name} on /metrics");
         return long.Parse(match.Groups[1].Value);
     }
+
+    /// <summary>The cores a taskset list such as "0", "0,2" or "0-3" names.</summary>
+    private static int CpuCount(string list) => list.Split(',').Sum(part => part.Split('-') is [var first, var last] ? int.Parse(last) - int.Parse(first) + 1 : 1);
 
     private static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 }

@@ -78,6 +78,24 @@ public sealed class RunLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Warming_up_the_lease_queries_changes_no_run()
+    {
+        var queuedId = await QueueAsync();
+        var runningId = await QueueAsync();
+        var lease = (await Lifecycle().ClaimNextAsync("worker-a", [RunKind.Training], default))!.Lease;
+        Assert.Equal(LeaseState.Held, await Lifecycle().RenewAsync(lease, Progress(7), default));
+        await using var before = system.Db();
+        var runs = await before.Runs.AsNoTracking().Where(r => r.Id == queuedId || r.Id == runningId).OrderBy(r => r.Id).ToListAsync();
+
+        await Lifecycle().WarmUpAsync(default);
+
+        await using var after = system.Db();
+        var now = await after.Runs.AsNoTracking().Where(r => r.Id == queuedId || r.Id == runningId).OrderBy(r => r.Id).ToListAsync();
+        Assert.Equal(runs.Select(r => (r.Status, r.Step, r.Attempts, r.HeartbeatAt, r.Worker)), now.Select(r => (r.Status, r.Step, r.Attempts, r.HeartbeatAt, r.Worker)));
+        Assert.Equal(0, await after.RunEvents.CountAsync(e => e.RunId == Guid.Empty));
+    }
+
+    [Fact]
     public async Task Cancel_ends_a_queued_run_at_once_and_flags_a_running_one_for_its_attempt()
     {
         var queued = await QueueAsync();
