@@ -18,7 +18,7 @@ public sealed class RunLocalTests
         Skip.IfNot(File.Exists(Path.Combine(TestServices.FashionMnist, "train-images-idx3-ubyte.gz")), "dataset-fashion-mnist is not installed");
         var state = Path.Combine(TestServices.RepositoryRoot, "artifacts", "test-run-local");
         if (Directory.Exists(state)) Directory.Delete(state, recursive: true);
-        int[] free = FreePorts(6);
+        int[] free = FreePorts.Take(6);
         var ports = new { Postgres = free[0], Rabbit = free[1], Management = free[2], Dist = free[3], Worker = free[4], Dashboard = free[5] };
         var start = new ProcessStartInfo("bash")
         {
@@ -158,24 +158,6 @@ public sealed class RunLocalTests
         finally
         {
             await bus.StopAsync();
-        }
-    }
-
-    /// <summary>
-    /// Ports free now and distinct: every listener stays open until all are chosen, since one closed before the next
-    /// is asked for can be handed out again (the worker was once given RabbitMQ's management port).
-    /// </summary>
-    private static int[] FreePorts(int count)
-    {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(System.Net.IPAddress.Loopback, 0)).ToList();
-        try
-        {
-            foreach (var listener in listeners) listener.Start();
-            return listeners.Select(l => ((System.Net.IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        }
-        finally
-        {
-            foreach (var listener in listeners) listener.Stop();
         }
     }
 

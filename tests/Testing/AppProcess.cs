@@ -16,7 +16,7 @@ public sealed class AppProcess : IDisposable
     /// <param name="launcher">A program (and its arguments) that runs <c>dotnet</c> for it, such as strace.</param>
     public AppProcess(string project, string assembly, IReadOnlyDictionary<string, string> settings, string logPath, IReadOnlyList<string>? launcher = null)
     {
-        Port = FreePort();
+        Port = FreePorts.Take(1)[0];
         var folder = TestServices.ProjectOutput(project);
         Folder = folder;
         var start = new ProcessStartInfo(launcher is { Count: > 0 } ? launcher[0] : "dotnet")
@@ -158,10 +158,4 @@ public sealed class AppProcess : IDisposable
         lock (log) log.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -22,14 +22,15 @@ public sealed class PrivateServices : IDisposable
 
     private PrivateServices()
     {
-        Endpoints = new ServiceEndpoints("127.0.0.1", FreePort(), FreePort(), FreePort(), "guest", "guest");
+        int[] ports = FreePorts.Take(4);
+        Endpoints = new ServiceEndpoints("127.0.0.1", ports[0], ports[1], ports[2], "guest", "guest");
         environment = new()
         {
             ["SQNXT_SERVICES_DIR"] = directory,
             ["SQNXT_PG_PORT"] = Endpoints.PostgresPort.ToString(),
             ["SQNXT_RABBIT_PORT"] = Endpoints.RabbitPort.ToString(),
             ["SQNXT_RABBIT_MANAGEMENT_PORT"] = Endpoints.RabbitManagementPort.ToString(),
-            ["SQNXT_RABBIT_DIST_PORT"] = FreePort().ToString(),
+            ["SQNXT_RABBIT_DIST_PORT"] = ports[3].ToString(),
         };
     }
 
@@ -76,10 +77,4 @@ public sealed class PrivateServices : IDisposable
             throw new InvalidOperationException($"services.sh {command} failed: {output.Result}{error.Result}");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -25,9 +25,8 @@ public sealed class ComposeStack : IAsyncLifetime
     public ComposeStack()
     {
         Project = Environment.GetEnvironmentVariable("SQNXT_COMPOSE_PROJECT") ?? "";
-        DashboardPort = FreePort();
-        BrokerPort = FreePort();
-        ManagementPort = FreePort();
+        int[] ports = FreePorts.Take(3);
+        (DashboardPort, BrokerPort, ManagementPort) = (ports[0], ports[1], ports[2]);
     }
 
     /// <summary>Why the stack tests cannot run in this test run, or null when scripts/compose-test.sh started them.</summary>
@@ -167,10 +166,4 @@ public sealed class ComposeStack : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
