@@ -69,10 +69,11 @@ public sealed class EngineCommandTests : IDisposable
 
         // 300 steps of 64 images is a third of an epoch; the full recipe reaches over 90 % (docs/results.md). After
         // 300 steps seeds 0 to 2 reach 70 to 73 %; after 150 they ranged from 52 to 69 %, and a one-level change in a
-        // few resized pixels moved one seed across that range.
+        // few resized pixels moved one seed across that range. One libtorch thread: other test assemblies share the
+        // cores, and a two-thread step waits at every operator for a thread they have descheduled (docs/performance.md).
         var train = Sqnxt.Run(TimeSpan.FromMinutes(15), "train", "--config", "1.0-SqNxt-23-28px", "--data", FashionMnist,
             "--out", output, "--steps", "300", "--batch-size", "64", "--warmup-steps", "20", "--eval-every", "1000",
-            "--eval-images", "2000", "--checkpoint-minutes", "0", "--json");
+            "--eval-images", "2000", "--checkpoint-minutes", "0", "--threads", "1", "--json");
         Assert.True(train.ExitCode == 0, train.Error);
         using (var json = JsonDocument.Parse(train.Output))
             Assert.Equal("completed", json.RootElement.GetProperty("outcome").GetString());
