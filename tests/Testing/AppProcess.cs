@@ -157,5 +157,4 @@ public sealed class AppProcess : IDisposable
         process.Dispose();
         lock (log) log.Dispose();
     }
-
 }

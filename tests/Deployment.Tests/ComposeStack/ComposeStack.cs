@@ -165,5 +165,4 @@ public sealed class ComposeStack : IAsyncLifetime
         File.Delete(emptyEnvFile);
         return Task.CompletedTask;
     }
-
 }
