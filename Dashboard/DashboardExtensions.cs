@@ -1,7 +1,8 @@
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Radzen;
-using SqueezeNext.Dashboard.Account;
+using SqueezeNext.Dashboard.Accounts;
+using SqueezeNext.Dashboard.Api;
 using SqueezeNext.Dashboard.Commands;
 using SqueezeNext.Dashboard.Components;
 using SqueezeNext.Dashboard.Data;
@@ -21,7 +22,10 @@ public static class DashboardExtensions
         var configuration = builder.Configuration;
         builder.AddServiceDefaults();
         services.AddSingleton<DashboardQueries>();
-        services.AddSingleton<AdminAccount>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<LoginThrottling>();
+        services.AddSingleton<AccountStore>();
+        services.AddSingleton<ApiTokens>();
         services.AddSingleton<RunNotifier>();
         services.AddSingleton<WorkerCommands>();
 
@@ -50,9 +54,15 @@ public static class DashboardExtensions
                 options.Cookie.SameSite = SameSiteMode.Strict;
                 options.ExpireTimeSpan = TimeSpan.FromHours(12);
                 options.SlidingExpiration = true;
-            });
-        // Everything needs a signed-in user unless it says otherwise: pages, endpoints and the Blazor hub.
-        services.AddAuthorizationBuilder().SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+                options.Events.OnValidatePrincipal = AccountEndpoints.ValidateCookieAsync;
+            })
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiTokenAuthentication>(ApiTokenAuthentication.SchemeName, null);
+        // Everything needs a signed-in user unless it says otherwise: pages, endpoints and the Blazor hub. The role
+        // policies authenticate with the cookie on pages and with an API token under /api (ApiEndpoints).
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddRolePolicies();
+        services.AddApi();
         services.AddCascadingAuthenticationState();
 
         services.AddRazorComponents().AddInteractiveServerComponents();
@@ -62,8 +72,17 @@ public static class DashboardExtensions
 
     public static WebApplication UseDashboard(this WebApplication app)
     {
-        if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/Error", createScopeForErrors: true);
-        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        // The API answers errors with problem details; pages with the error and not-found pages.
+        app.UseWhen(ApiEndpoints.IsApiRequest, api =>
+        {
+            api.UseExceptionHandler();
+            api.UseStatusCodePages();
+        });
+        app.UseWhen(http => !ApiEndpoints.IsApiRequest(http), pages =>
+        {
+            if (!app.Environment.IsDevelopment()) pages.UseExceptionHandler("/Error", createScopeForErrors: true);
+            pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        });
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
@@ -71,6 +90,7 @@ public static class DashboardExtensions
         app.MapStaticAssets().AllowAnonymous();
         app.MapDefaultEndpoints();
         app.MapAccountEndpoints();
+        app.MapApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
@@ -79,6 +99,6 @@ public static class DashboardExtensions
     public static async Task PrepareDatabaseAsync(this WebApplication app)
     {
         await app.MigrateJobsDatabaseAsync();
-        await app.Services.GetRequiredService<AdminAccount>().EnsureCreatedAsync();
+        await app.Services.GetRequiredService<AccountStore>().EnsureAdminAsync();
     }
 }

@@ -17,7 +17,9 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<EvaluationResult> EvaluationResults => Set<EvaluationResult>();
     public DbSet<ProcessedCommand> ProcessedCommands => Set<ProcessedCommand>();
     public DbSet<Dataset> Datasets => Set<Dataset>();
-    public DbSet<DashboardUser> DashboardUsers => Set<DashboardUser>();
+    public DbSet<Account> Accounts => Set<Account>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<LoginThrottle> LoginThrottles => Set<LoginThrottle>();
     public DbSet<ConfigurationEntry> Configurations => Set<ConfigurationEntry>();
     public DbSet<RunSettingField> RunSettingFields => Set<RunSettingField>();
 
@@ -88,7 +90,26 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             command.Property(c => c.PayloadJson).HasColumnType("jsonb");
         });
         KeyedByName<Dataset>(model, "datasets", 200).Property(d => d.Kind).HasMaxLength(50);
-        KeyedByName<DashboardUser>(model, "dashboard_users", 100).Property(u => u.PasswordHash).HasMaxLength(200);
+        var account = KeyedByName<Account>(model, "accounts", 100);
+        account.Property(a => a.PasswordHash).HasMaxLength(200);
+        account.Property(a => a.Role).HasConversion<string>().HasMaxLength(20);
+        model.Entity<ApiToken>(token =>
+        {
+            token.ToTable("api_tokens");
+            token.Property(t => t.Id).ValueGeneratedNever();
+            token.Property(t => t.Name).HasMaxLength(100);
+            token.Property(t => t.Prefix).HasMaxLength(20);
+            token.Property(t => t.SecretHash).HasMaxLength(64);
+            token.HasIndex(t => t.SecretHash).IsUnique();
+            token.HasIndex(t => t.AccountName);
+            token.HasOne<Account>().WithMany().HasForeignKey(t => t.AccountName).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<LoginThrottle>(throttle =>
+        {
+            throttle.ToTable("login_throttles");
+            throttle.HasKey(t => t.Key);
+            throttle.Property(t => t.Key).HasMaxLength(400);
+        });
         KeyedByName<ConfigurationEntry>(model, "configurations", 200).Property(c => c.Json).HasColumnType("jsonb");
         var field = KeyedByName<RunSettingField>(model, "run_setting_fields", 100);
         field.Property(f => f.Label).HasMaxLength(200);

@@ -16,12 +16,16 @@ public sealed class DashboardQueries(IDbContextFactory<JobsDbContext> databases)
     /// <summary>Points a curve is reduced to for drawing; a run may have 100,000 points per metric.</summary>
     public const int MaxCurvePoints = 600;
 
-    public async Task<(IReadOnlyList<Run> Rows, int Total)> RunsAsync(RunStatus? status, RunKind? kind, int skip, int take, CancellationToken cancellationToken = default)
+    /// <summary>A page of runs, newest first; each filter applies when given.</summary>
+    public async Task<(IReadOnlyList<Run> Rows, int Total)> RunsAsync(RunStatus? status, RunKind? kind, int skip, int take,
+        string? configuration = null, string? dataset = null, CancellationToken cancellationToken = default)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var query = db.Runs.AsNoTracking();
         if (status is { } s) query = query.Where(r => r.Status == s);
         if (kind is { } k) query = query.Where(r => r.Kind == k);
+        if (!string.IsNullOrEmpty(configuration)) query = query.Where(r => r.ConfigurationName == configuration);
+        if (!string.IsNullOrEmpty(dataset)) query = query.Where(r => r.Dataset == dataset);
         int total = await query.CountAsync(cancellationToken);
         var rows = await query.OrderByDescending(r => r.CreatedAt).Skip(skip).Take(take).ToListAsync(cancellationToken);
         return (rows, total);
@@ -37,6 +41,13 @@ public sealed class DashboardQueries(IDbContextFactory<JobsDbContext> databases)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         return await db.RunEvents.AsNoTracking().Where(e => e.RunId == runId).OrderByDescending(e => e.Id).Take(take).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>The run's events after the one with id <paramref name="afterId"/>, oldest first (to follow a log).</summary>
+    public async Task<IReadOnlyList<RunEvent>> EventsAfterAsync(Guid runId, long afterId, int take, CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        return await db.RunEvents.AsNoTracking().Where(e => e.RunId == runId && e.Id > afterId).OrderBy(e => e.Id).Take(take).ToListAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<Checkpoint>> CheckpointsAsync(Guid runId, CancellationToken cancellationToken = default)
@@ -76,6 +87,20 @@ public sealed class DashboardQueries(IDbContextFactory<JobsDbContext> databases)
         return rows.GroupBy(r => r.Name).ToDictionary(
             g => g.Key,
             g => (IReadOnlyList<CurvePoint>)g.Select(r => new CurvePoint(r.Step, r.Epoch, Math.Max(0, r.Seconds), r.Value)).ToList());
+    }
+
+    /// <summary>
+    /// Every recorded point of a run's metrics (all metrics when <paramref name="names"/> is empty), by name and step,
+    /// read as the caller consumes them: a run may have 100,000 points per metric.
+    /// </summary>
+    public async IAsyncEnumerable<MetricPoint> MetricPointsAsync(Guid runId, IReadOnlyCollection<string> names,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var query = db.MetricPoints.AsNoTracking().Where(m => m.RunId == runId);
+        if (names.Count > 0) query = query.Where(m => names.Contains(m.Name));
+        await foreach (var point in query.OrderBy(m => m.Name).ThenBy(m => m.Step).AsAsyncEnumerable().WithCancellation(cancellationToken))
+            yield return point;
     }
 
     public async Task<IReadOnlyList<ConfigurationEntry>> ConfigurationsAsync(CancellationToken cancellationToken = default)

@@ -1,11 +1,12 @@
+using SqueezeNext.Dashboard.Accounts;
 using System.Net;
 using System.Text.RegularExpressions;
 
 namespace SqueezeNext.Dashboard.Tests;
 
 /// <summary>
-/// The login's defences over plain HTTP, against a dashboard of its own (a lockout would otherwise lock the browser
-/// tests out): hashed password, antiforgery on the form post, lockout after five failures, no page or API without login.
+/// The login's defences over plain HTTP, against a dashboard of its own: hashed password, antiforgery on the form
+/// post, backoff for whoever fails (never a lockout for everyone), no page or endpoint without login.
 /// </summary>
 public sealed class SecurityTests : IAsyncLifetime
 {
@@ -21,13 +22,25 @@ public sealed class SecurityTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await system.DisposeAsync();
 
-    private HttpClient Client() => new(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false }) { BaseAddress = dashboard.BaseAddress };
+    /// <param name="from">The loopback address the client connects from (Linux routes all of 127.0.0.0/8 to loopback), to be another client.</param>
+    private HttpClient Client(string from = "127.0.0.1") => new(new SocketsHttpHandler
+    {
+        CookieContainer = new CookieContainer(),
+        AllowAutoRedirect = false,
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(IPAddress.Parse(from), 0));
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        },
+    }) { BaseAddress = dashboard.BaseAddress };
 
-    private static async Task<HttpResponseMessage> SignInAsync(HttpClient http, string password, bool withToken = true)
+    private static async Task<HttpResponseMessage> SignInAsync(HttpClient http, string password, bool withToken = true, string user = "admin")
     {
         var login = await http.GetStringAsync("/login");
         var token = Regex.Match(login, "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"").Groups[1].Value;
-        var form = new Dictionary<string, string> { ["username"] = "admin", ["password"] = password, ["returnUrl"] = "/runs" };
+        var form = new Dictionary<string, string> { ["username"] = user, ["password"] = password, ["returnUrl"] = "/runs" };
         if (withToken) form["__RequestVerificationToken"] = token;
         return await http.PostAsync("/account/login", new FormUrlEncodedContent(form));
     }
@@ -36,7 +49,7 @@ public sealed class SecurityTests : IAsyncLifetime
     public async Task The_password_is_stored_hashed_and_never_written_to_the_log()
     {
         await using var db = system.Db();
-        var user = await db.DashboardUsers.SingleAsync();
+        var user = await db.Accounts.SingleAsync();
 
         Assert.StartsWith("pbkdf2-sha256$", user.PasswordHash);
         Assert.DoesNotContain(Password, user.PasswordHash);
@@ -68,10 +81,10 @@ public sealed class SecurityTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Pages_and_endpoints_need_the_login_and_five_wrong_passwords_lock_the_account()
+    public async Task Pages_and_endpoints_need_the_login()
     {
         using var anonymous = Client();
-        foreach (var path in new[] { "/", "/runs", "/models", "/classify", "/train/new", "/evaluate/new", "/compare" })
+        foreach (var path in new[] { "/", "/runs", "/models", "/classify", "/train/new", "/evaluate/new", "/compare", "/account/tokens", "/accounts" })
         {
             var response = await anonymous.GetAsync(path);
             Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
@@ -85,14 +98,37 @@ public sealed class SecurityTests : IAsyncLifetime
         var signedIn = await SignInAsync(http, Password);
         Assert.Equal("/runs", signedIn.Headers.Location!.OriginalString);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/runs")).StatusCode);
+    }
 
-        using var attacker = Client();
-        for (int attempt = 1; attempt <= 5; attempt++)
+    [Fact]
+    public async Task Somebody_elses_wrong_passwords_slow_them_down_and_never_stop_the_admin_signing_in()
+    {
+        // Another client guesses the admin's password until it is told to wait; it always is, because each failure
+        // past the free ones doubles its wait.
+        using var attacker = Client(from: "127.0.0.2");
+        int attempts = 0;
+        string answer;
+        do
         {
-            var answer = (await SignInAsync(attacker, $"guess-{attempt}")).Headers.Location!.OriginalString;
-            Assert.Contains(attempt < 5 ? "error=invalid" : "error=locked", answer);
+            attempts++;
+            answer = (await SignInAsync(attacker, $"guess-{attempts}")).Headers.Location!.OriginalString;
+            Assert.True(answer.Contains("error=invalid") || answer.Contains("error=wait"), answer);
         }
-        var locked = await SignInAsync(attacker, Password);
-        Assert.Contains("error=locked", locked.Headers.Location!.OriginalString);
+        while (!answer.Contains("error=wait") && attempts < 30);
+        Assert.Contains("error=wait", answer);
+        Assert.True(attempts > LoginThrottling.FreeFailuresPerAccount, $"told to wait after {attempts} attempts");
+        // While it waits, even the right password is not checked for it.
+        Assert.Contains("error=wait", (await SignInAsync(attacker, Password)).Headers.Location!.OriginalString);
+
+        // The admin, from another address, signs in at once with the right password.
+        using var admin = Client();
+        var signedIn = await SignInAsync(admin, Password);
+        Assert.Equal("/runs", signedIn.Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/runs")).StatusCode);
+
+        // The wait is recorded for the attacker's address and for the name as tried from it, and for nobody else.
+        await using var db = system.Db();
+        var keys = await db.LoginThrottles.Select(t => t.Key).ToListAsync();
+        Assert.Equal(["account:admin@127.0.0.2", "address:127.0.0.2"], keys.Order().ToArray());
     }
 }

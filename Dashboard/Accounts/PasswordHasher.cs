@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace SqueezeNext.Dashboard.Account;
+namespace SqueezeNext.Dashboard.Accounts;
 
 /// <summary>Salted PBKDF2-SHA256 password hashes: "pbkdf2-sha256$iterations$salt$hash" in base64.</summary>
 public static class PasswordHasher
@@ -8,6 +8,9 @@ public static class PasswordHasher
     private const int Iterations = 210_000;
     private const int SaltBytes = 16;
     private const int HashBytes = 32;
+
+    /// <summary>A well-formed hash no password matches, checked against when a name is unknown.</summary>
+    public static readonly string Unmatchable = Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
 
     public static string Hash(string password)
     {
