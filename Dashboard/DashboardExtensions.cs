@@ -48,6 +48,7 @@ public static class DashboardExtensions
             .AddCookie(options =>
             {
                 options.LoginPath = "/login";
+                options.AccessDeniedPath = "/denied";
                 options.ReturnUrlParameter = "returnUrl";
                 options.Cookie.Name = "sqnxt-dashboard";
                 options.Cookie.HttpOnly = true;

@@ -70,12 +70,13 @@ public sealed class DashboardBrowser : IAsyncDisposable
         return page;
     }
 
-    /// <summary>Signs in as admin on the login page and waits to land in the dashboard.</summary>
-    public static async Task SignInAsync(IPage page, string password)
+    /// <summary>Signs in (as admin unless <paramref name="user"/> says otherwise) on the login page and waits to land in the dashboard.</summary>
+    public static async Task SignInAsync(IPage page, string password, string user = "admin")
     {
         // The whole login page, scripts included, before typing: on a loaded machine a click during loading was lost
         // once (the sign-in then timed out on the login page).
         await page.GotoAsync("/login", new() { WaitUntil = WaitUntilState.NetworkIdle });
+        await page.FillAsync("#username", user);
         await page.FillAsync("#password", password);
         await page.ClickAsync("#sign-in");
         try
