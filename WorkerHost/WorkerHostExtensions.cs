@@ -55,7 +55,10 @@ public static class WorkerHostExtensions
             bus.AddConsumer<ImportModelConsumer, ImportModelConsumerDefinition>();
             bus.AddConsumer<PromoteModelConsumer, PromoteModelConsumerDefinition>();
             bus.AddConsumer<ClassifyImageConsumer, ClassifyImageConsumerDefinition>();
+            bus.AddConsumer<ExportModelConsumer, ExportModelConsumerDefinition>();
         });
+        if (builder.Configuration[$"{MessageDataOptions.Section}:Directory"] is { Length: > 0 })
+            services.AddHostedService<MessageDataSweeper>();
         services.Configure<MassTransitHostOptions>(options =>
         {
             options.WaitUntilStarted = true;

@@ -65,6 +65,8 @@ else
   password_where="from DASHBOARD_ADMIN_PASSWORD"
 fi
 export DASHBOARD_ADMIN_PASSWORD
+# The claim-check store both apps share: images and weights over 1 MB travel by reference (docs/messages.md).
+export MessageData__Directory="$state/message-data"
 
 worker_pid=""
 dashboard_pid=""

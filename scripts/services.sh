@@ -12,6 +12,7 @@
 #   SQNXT_RABBIT_MANAGEMENT_PORT    management UI port (55673)
 #   SQNXT_RABBIT_DIST_PORT          Erlang distribution port (55674)
 #   SQNXT_RABBIT_CONSUMER_TIMEOUT_MS  delivery-acknowledgement timeout (RabbitMQ's default: 30 minutes)
+#   SQNXT_RABBIT_MAX_MESSAGE_BYTES  largest message the broker takes (16 MiB, RabbitMQ 4's default; 3.x allows 128 MiB)
 #   SQNXT_DB_NAME                   database to create (sqnxt)
 # `env` prints the connection settings as shell exports (ConnectionStrings__Postgres, RabbitMq__*).
 set -euo pipefail
@@ -97,6 +98,7 @@ start_rabbitmq() {
     echo "management.tcp.port = $rabbit_management_port"
     echo "management.tcp.ip = 127.0.0.1"
     if [ -n "${SQNXT_RABBIT_CONSUMER_TIMEOUT_MS:-}" ]; then echo "consumer_timeout = $SQNXT_RABBIT_CONSUMER_TIMEOUT_MS"; fi
+    echo "max_message_size = ${SQNXT_RABBIT_MAX_MESSAGE_BYTES:-16777216}"
   } >"$rabbit_base/rabbitmq.conf"
   if rabbit_running; then
     echo "rabbitmq: already running on 127.0.0.1:$rabbit_port"

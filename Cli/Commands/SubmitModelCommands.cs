@@ -21,8 +21,9 @@ public static class SubmitModelCommands
         {
             var path = parse.GetValue(image)!;
             if (!File.Exists(path)) throw new CliUsageException($"'{path}' does not exist");
-            var message = new ClassifyImage(NewId.NextGuid(), await File.ReadAllBytesAsync(path), parse.GetValue(top), parse.GetValue(model), parse.GetValue(version));
             await using var bus = await broker.ConnectAsync(parse);
+            var (inline, reference) = await bus.Payloads.PackAsync(await File.ReadAllBytesAsync(path));
+            var message = new ClassifyImage(NewId.NextGuid(), inline, parse.GetValue(top), parse.GetValue(model), parse.GetValue(version), reference);
             var answer = await bus.RequestAsync<ClassifyImage, ImageClassified, ClassificationRejected>(message, rejected => rejected.Reason,
                 $"'{path}' was rejected: ", persistent: false);
             if (parse.GetValue(json))
@@ -74,8 +75,9 @@ public static class SubmitModelCommands
             if (!File.Exists(path)) throw new CliUsageException($"'{path}' does not exist");
             var weightsFormat = parse.GetValue(format) ?? (ModelImport.FormatOf(path) == WeightsFormat.Pytorch ? "pytorch" : "safetensors");
             await using var bus = await broker.ConnectAsync(parse);
+            var (inline, reference) = await bus.Payloads.PackAsync(await File.ReadAllBytesAsync(path));
             return Registered(await bus.RequestAsync<ImportModel, ModelRegistered>(new ImportModel(NewId.NextGuid(),
-                parse.GetValue(name)!, Path.GetFileName(path), weightsFormat, await File.ReadAllBytesAsync(path), parse.GetValue(config), parse.GetValue(description)), prefix: ""));
+                parse.GetValue(name)!, Path.GetFileName(path), weightsFormat, inline, parse.GetValue(config), parse.GetValue(description), reference), prefix: ""));
         }));
         return command;
     }

@@ -22,9 +22,14 @@ public sealed class Broker
     public Option<string?> Password { get; } = new("--rabbit-password") { Description = "RabbitMQ password (default: $RabbitMq__Password, else guest)." };
     public Option<int> TimeoutSeconds { get; } = new("--timeout") { Description = "Seconds to wait for the worker's answer.", DefaultValueFactory = _ => 30 };
 
+    public Option<string?> MessageDataDirectory { get; } = new("--message-data")
+    {
+        Description = "The message data folder the dashboard and workers share: images and weights over 1 MB go there, and messages carry their address (default: $MessageData__Directory; without one they travel inside the message).",
+    };
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Host, Port, VirtualHost, Username, Password, TimeoutSeconds }) command.Options.Add(option);
+        foreach (var option in new Option[] { Host, Port, VirtualHost, Username, Password, TimeoutSeconds, MessageDataDirectory }) command.Options.Add(option);
     }
 
     /// <summary>The broker options of this command line, refused with every problem named when they are not valid.</summary>
@@ -46,7 +51,13 @@ public sealed class Broker
     public async Task<BusConnection> ConnectAsync(ParseResult parse)
     {
         var settings = Settings(parse);
-        var control = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.ConnectTo(settings));
+        var directory = parse.GetValue(MessageDataDirectory) ?? Environment.GetEnvironmentVariable($"{MessageDataOptions.Section}__Directory");
+        var store = string.IsNullOrEmpty(directory) ? null : new ConfinedFileMessageDataRepository(directory, new MessageDataOptions().MaxReadBytes);
+        var control = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
+        {
+            rabbit.ConnectTo(settings);
+            if (store is not null) rabbit.UseMessageData(store);
+        });
         var timeout = TimeSpan.FromSeconds(Math.Clamp(parse.GetValue(TimeoutSeconds), 1, 3600));
         using var starting = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         try
@@ -57,7 +68,7 @@ public sealed class Broker
         {
             throw new CliUsageException($"cannot reach RabbitMQ at {settings.Host}:{settings.Port} (vhost {settings.VirtualHost}): {e.GetBaseException().Message}");
         }
-        return new BusConnection(control, timeout);
+        return new BusConnection(control, timeout, new MessagePayloads(Microsoft.Extensions.Options.Options.Create(new MessageDataOptions { Directory = directory }), store));
     }
 
     private static RabbitMqOptions ReadEnvironment()
@@ -76,9 +87,12 @@ public sealed class Broker
 }
 
 /// <summary>A started bus and the time to wait for answers.</summary>
-public sealed class BusConnection(IBusControl bus, TimeSpan timeout) : IAsyncDisposable
+public sealed class BusConnection(IBusControl bus, TimeSpan timeout, MessagePayloads payloads) : IAsyncDisposable
 {
     public IBus Bus => bus;
+
+    /// <summary>Puts images and weights into messages as the dashboard does (by reference when there is a store and they are large).</summary>
+    public MessagePayloads Payloads => payloads;
 
     /// <summary>
     /// Sends <paramref name="command"/> and waits for its answer (<see cref="CommandRequests"/>). A rejection becomes the

@@ -24,8 +24,7 @@ public static class ClassifyApi
         if (top is < 1 or > 1000) return CommandResults.Invalid("top", "must be 1 to 1000");
         using var buffer = new MemoryStream((int)image.Length);
         await image.CopyToAsync(buffer, cancellationToken);
-        var request = new ClassifyImage(MassTransit.NewId.NextGuid(), buffer.ToArray(), top ?? 5, string.IsNullOrWhiteSpace(model) ? null : model.Trim(), version);
-        var reply = await commands.ClassifyAsync(request);
+        var reply = await commands.ClassifyAsync(MassTransit.NewId.NextGuid(), buffer.ToArray(), top ?? 5, string.IsNullOrWhiteSpace(model) ? null : model.Trim(), version);
         return CommandResults.From(reply, answer => Results.Ok(new ClassifyResult(answer.RequestId, answer.ModelName, answer.ModelVersion, answer.Predictions,
             answer.InferenceMilliseconds, answer.BatchSize)));
     }

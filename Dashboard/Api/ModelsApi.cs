@@ -25,6 +25,9 @@ public static class ModelsApi
         models.MapPost("/{name}/versions/import", ImportAsync).RequireAuthorization(Roles.Admin)
             .WithName("ImportModelVersion").WithSummary("Upload weights (a safetensors export, or a PyTorch state dict with its configuration) as the next version")
             .DisableAntiforgery().WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxImportBytes + 1024 * 1024));
+        models.MapGet("/{name}/versions/{version:int}/download", DownloadAsync).RequireAuthorization(Roles.Viewer)
+            .WithName("DownloadModelVersion").WithSummary("The version as one file: format=safetensors (default; with configuration and classes), onnx or pytorch")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream");
         models.MapPost("/{name}/versions/{version:int}/promote", PromoteAsync).RequireAuthorization(Roles.Admin)
             .WithName("PromoteModelVersion").WithSummary("Make the version the one that serves its name");
     }
@@ -68,9 +71,38 @@ public static class ModelsApi
         format ??= file.FileName.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? "safetensors" : "pytorch";
         using var buffer = new MemoryStream((int)file.Length);
         await file.CopyToAsync(buffer, cancellationToken);
-        var command = new ImportModel(commandId ?? MassTransit.NewId.NextGuid(), name, Path.GetFileName(file.FileName), format, buffer.ToArray(),
+        var reply = await commands.ImportAsync(commandId ?? MassTransit.NewId.NextGuid(), name, Path.GetFileName(file.FileName), format, buffer.ToArray(),
             string.IsNullOrWhiteSpace(configuration) ? null : configuration.Trim(), description);
-        return CommandResults.From(await commands.RequestAsync<ImportModel, ModelRegistered>(command), Created);
+        return CommandResults.From(reply, Created);
+    }
+
+    private static async Task<IResult> DownloadAsync(WorkerCommands commands, string name, int version, string? format)
+    {
+        format ??= "safetensors";
+        if (format is not ("safetensors" or "onnx" or "pytorch")) return CommandResults.Invalid("format", $"'{format}' is not safetensors, onnx or pytorch");
+        var reply = await commands.ExportAsync(new ExportModel(MassTransit.NewId.NextGuid(), name, version, format));
+        if (reply.Answer is not { } exported) return CommandResults.From(reply, _ => Results.Empty);
+        byte[] file;
+        try
+        {
+            file = await commands.ReadExportAsync(exported);
+        }
+        catch (MassTransit.MessageDataException e)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status502BadGateway, title: "The export could not be read",
+                detail: $"{e.Message}. The dashboard and the workers must share the message data store (MessageData__Directory).");
+        }
+        return new DownloadResult(Results.File(file, "application/octet-stream", exported.FileName), exported.Sha256);
+    }
+
+    /// <summary>The file, with its SHA-256 in a header so a client can check what it saved.</summary>
+    private sealed class DownloadResult(IResult file, string sha256) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers["X-Content-SHA256"] = sha256;
+            return file.ExecuteAsync(httpContext);
+        }
     }
 
     private static async Task<IResult> PromoteAsync(WorkerCommands commands, string name, int version, PromoteRequest? request)

@@ -8,19 +8,44 @@ namespace SqueezeNext.Dashboard.Commands;
 /// The dashboard's one way to send commands to the workers. Every page gets the answer, the worker's rejection or the
 /// fact that no worker answered in time, as a <see cref="CommandReply{TAnswer}"/>; none of them sees a broker exception.
 /// </summary>
-public sealed class WorkerCommands(IBus bus)
+public sealed class WorkerCommands(IBus bus, MessagePayloads payloads)
 {
     /// <summary>How long a page waits for a worker's answer (MassTransit's own default for requests).</summary>
     public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a download waits for its export: an ONNX graph is built and checked on first export.</summary>
+    public static readonly TimeSpan ExportTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>Sends a command the workers answer with <typeparamref name="TAnswer"/> or refuse with <see cref="CommandRejected"/>.</summary>
     public Task<CommandReply<TAnswer>> RequestAsync<TCommand, TAnswer>(TCommand command)
         where TCommand : class where TAnswer : class =>
         bus.RequestAsync<TCommand, TAnswer>(command, AnswerTimeout);
 
-    /// <summary>Classifies an image. Sent non-persistent: an answer someone waits for cannot outlive the broker anyway (docs/messages.md).</summary>
-    public Task<CommandReply<ImageClassified>> ClassifyAsync(ClassifyImage request) =>
-        bus.RequestAsync<ClassifyImage, ImageClassified, ClassificationRejected>(request, rejected => rejected.Reason, AnswerTimeout, persistent: false);
+    /// <summary>
+    /// Classifies an image, through the message data store when it is over the inline limit. Sent non-persistent: an
+    /// answer someone waits for cannot outlive the broker anyway (docs/messages.md).
+    /// </summary>
+    public async Task<CommandReply<ImageClassified>> ClassifyAsync(Guid requestId, byte[] image, int top, string? model = null, int? version = null)
+    {
+        var (inline, reference) = await payloads.PackAsync(image);
+        var request = new ClassifyImage(requestId, inline, top, model, version, reference);
+        return await bus.RequestAsync<ClassifyImage, ImageClassified, ClassificationRejected>(request, rejected => rejected.Reason, AnswerTimeout, persistent: false);
+    }
+
+    /// <summary>Imports a weights file as the next version of <paramref name="modelName"/>, through the message data store when it is over the inline limit.</summary>
+    public async Task<CommandReply<ModelRegistered>> ImportAsync(Guid commandId, string modelName, string fileName, string format, byte[] weights,
+        string? configuration, string? description = null)
+    {
+        var (inline, reference) = await payloads.PackAsync(weights);
+        return await RequestAsync<ImportModel, ModelRegistered>(new ImportModel(commandId, modelName, fileName, format, inline, configuration, description, reference));
+    }
+
+    /// <summary>A model version as one file, which a worker writes into the message data store.</summary>
+    public Task<CommandReply<ModelExported>> ExportAsync(ExportModel request) =>
+        bus.RequestAsync<ExportModel, ModelExported>(request, ExportTimeout);
+
+    /// <summary>Reads a worker's export from the message data store.</summary>
+    public Task<byte[]> ReadExportAsync(ModelExported exported) => payloads.ReadAsync(null, exported.File, long.MaxValue);
 
     /// <summary>Asks whichever worker runs the run to stop it (no answer: the run's own events show the outcome). Null, or why it could not be sent.</summary>
     public async Task<string?> CancelAsync(CancelRun command)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -16,6 +17,17 @@ public static class BusWiring
     {
         builder.Services.AddOptions<RabbitMqOptions>().Bind(builder.Configuration.GetSection(RabbitMqOptions.Section))
             .ValidateDataAnnotations().ValidateOnStart();
+        var messageData = builder.Configuration.GetSection(MessageDataOptions.Section);
+        builder.Services.AddOptions<MessageDataOptions>().Bind(messageData).ValidateDataAnnotations().ValidateOnStart();
+        var store = messageData.Get<MessageDataOptions>() is { Directory: { Length: > 0 } directory } settings
+            ? new ConfinedFileMessageDataRepository(directory, settings.MaxReadBytes)
+            : null;
+        if (store is not null)
+        {
+            builder.Services.AddSingleton(store);
+            builder.Services.AddSingleton<IMessageDataRepository>(store);
+        }
+        builder.Services.AddSingleton<MessagePayloads>();
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
@@ -23,6 +35,7 @@ public static class BusWiring
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.ConnectTo(context.GetRequiredService<IOptions<RabbitMqOptions>>().Value);
+                if (store is not null) rabbit.UseMessageData(store);
                 rabbit.ConfigureEndpoints(context);
             });
         });

@@ -11,7 +11,7 @@ namespace SqueezeNext.WorkerHost.Consumers;
 /// published as an event (both with <see cref="ClassificationOptions.PublishAnsweredEvents"/>). The message is acknowledged only after the answer, so a worker that dies mid-pass leaves
 /// its requests to another.
 /// </summary>
-public sealed class ClassifyImageConsumer(ModelCache models, BatchingClassifier classifier, WorkerMetrics metrics,
+public sealed class ClassifyImageConsumer(ModelCache models, BatchingClassifier classifier, WorkerMetrics metrics, MessagePayloads payloads,
     IOptions<WorkerOptions> options, ILogger<ClassifyImageConsumer> logger)
     : IConsumer<ClassifyImage>
 {
@@ -19,6 +19,16 @@ public sealed class ClassifyImageConsumer(ModelCache models, BatchingClassifier 
     {
         if (context.SentTime is { } sent) metrics.RecordClassifyQueueTime(DateTime.UtcNow - sent);
         var message = context.Message;
+        byte[] image;
+        try
+        {
+            image = await payloads.ReadAsync(message.Image, message.ImageData, options.Value.Classification.MaxImageBytes);
+        }
+        catch (MessageDataException e)
+        {
+            await RejectAsync(context, $"imageData: {e.Message}");
+            return;
+        }
 
         // A model evicted from the cache while this request waited for its forward pass is loaded again, once.
         for (int attempt = 1; ; attempt++)
@@ -42,7 +52,7 @@ public sealed class ClassifyImageConsumer(ModelCache models, BatchingClassifier 
 
             try
             {
-                var result = await classifier.ClassifyAsync(model, message.Image ?? [], $"image of request {message.RequestId}", message.Top, context.CancellationToken);
+                var result = await classifier.ClassifyAsync(model, image, $"image of request {message.RequestId}", message.Top, context.CancellationToken);
                 await AnswerClassifiedAsync(context, result, model);
                 return;
             }

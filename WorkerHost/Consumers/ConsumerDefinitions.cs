@@ -33,6 +33,16 @@ public sealed class ImportModelConsumerDefinition() : CommandConsumerDefinition<
 
 public sealed class PromoteModelConsumerDefinition() : CommandConsumerDefinition<PromoteModelConsumer>("promote-model");
 
+/// <summary>Exports build a graph and check it beside TorchSharp: two at a time per worker are plenty.</summary>
+public sealed class ExportModelConsumerDefinition : ConsumerDefinition<ExportModelConsumer>
+{
+    public ExportModelConsumerDefinition()
+    {
+        EndpointName = "export-model";
+        ConcurrentMessageLimit = 2;
+    }
+}
+
 /// <summary>
 /// Classification: enough requests consumed at once to fill every concurrent forward pass twice over, which
 /// <see cref="Inference.BatchingClassifier"/> gathers into forward passes.

@@ -12,13 +12,13 @@ namespace SqueezeNext.WorkerHost.Consumers;
 /// The file is imported into a model artifact first, so weights that do not fit their configuration are rejected
 /// with the tensor named and leave nothing behind. The bytes never go into processed_commands.
 /// </summary>
-public sealed class ImportModelConsumer(JobsDbContext db, IOptions<WorkerOptions> options, ILogger<ImportModelConsumer> logger)
+public sealed class ImportModelConsumer(JobsDbContext db, MessagePayloads payloads, IOptions<WorkerOptions> options, ILogger<ImportModelConsumer> logger)
     : IConsumer<ImportModel>
 {
     public async Task Consume(ConsumeContext<ImportModel> context)
     {
         var command = context.Message;
-        var recorded = command with { Weights = [] };
+        var recorded = command with { Weights = [], WeightsData = null };
         var commands = new CommandLog(db);
         if (await db.ProcessedCommands.AsNoTracking().AnyAsync(c => c.Id == command.CommandId, context.CancellationToken))
         {
@@ -40,9 +40,19 @@ public sealed class ImportModelConsumer(JobsDbContext db, IOptions<WorkerOptions
             await RejectAsync($"format: '{command.Format}' is not pytorch or safetensors");
             return;
         }
-        if (command.Weights is not { Length: > 0 } || command.Weights.LongLength > options.Value.MaxImportBytes)
+        byte[] weights;
+        try
         {
-            await RejectAsync($"weights: {command.Weights?.LongLength ?? 0:N0} bytes; a weights file must have 1 to {options.Value.MaxImportBytes:N0}");
+            weights = await payloads.ReadAsync(command.Weights, command.WeightsData, options.Value.MaxImportBytes);
+        }
+        catch (MessageDataException e)
+        {
+            await RejectAsync($"weightsData: {e.Message}");
+            return;
+        }
+        if (weights is not { Length: > 0 } || weights.LongLength > options.Value.MaxImportBytes)
+        {
+            await RejectAsync($"weights: {weights.LongLength:N0} bytes; a weights file must have 1 to {options.Value.MaxImportBytes:N0}");
             return;
         }
         if (fileName.Length is 0 or > 200 || fileName.Any(c => char.IsControl(c)))
@@ -66,7 +76,7 @@ public sealed class ImportModelConsumer(JobsDbContext db, IOptions<WorkerOptions
         try
         {
             Directory.CreateDirectory(staging);
-            await File.WriteAllBytesAsync(file, command.Weights, context.CancellationToken);
+            await File.WriteAllBytesAsync(file, weights, context.CancellationToken);
             ModelManifest manifest;
             try
             {

@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using SqueezeNext.Contracts;
 using SqueezeNext.Persistence;
+using SqueezeNext.ServiceDefaults.Messaging;
 
 namespace SqueezeNext.Testing;
 
@@ -28,7 +29,17 @@ public sealed class JobSystem : IAsyncDisposable
         Root = Directory.CreateTempSubdirectory("sqnxt-jobs-").FullName;
         DataRoot = Directory.CreateDirectory(Path.Combine(Root, "data")).FullName;
         ArtifactRoot = Directory.CreateDirectory(Path.Combine(Root, "artifacts")).FullName;
+        MessageData = new ConfinedFileMessageDataRepository(Path.Combine(Root, "message-data"), long.MaxValue);
     }
+
+    /// <summary>The claim-check store the dashboard, the workers and the client bus of this job system share.</summary>
+    public ConfinedFileMessageDataRepository MessageData { get; }
+
+    /// <summary>A classify request as the hosts make one: the image inside up to 1 MiB, by reference in <see cref="MessageData"/> above.</summary>
+    public async Task<ClassifyImage> ClassifyRequestAsync(byte[] image, int top = 5) =>
+        image.Length <= new MessageDataOptions().InlineLimitBytes
+            ? new ClassifyImage(NewId.NextGuid(), image, top)
+            : new ClassifyImage(NewId.NextGuid(), [], top, ImageData: await MessageData.PutBytes(image));
 
     public string Root { get; }
     public string DataRoot { get; }
@@ -85,6 +96,7 @@ public sealed class JobSystem : IAsyncDisposable
         ["RabbitMq__VirtualHost"] = VirtualHost,
         ["RabbitMq__Username"] = services.RabbitUser,
         ["RabbitMq__Password"] = services.RabbitPassword,
+        ["MessageData__Directory"] = MessageData.Root,
     };
 
     /// <summary>A proxy to this job system's PostgreSQL that a test can cut, and the worker settings that connect through it.</summary>
@@ -140,7 +152,7 @@ public sealed class JobSystem : IAsyncDisposable
     /// adds endpoints of the test's own.
     /// </summary>
     public async Task StartClientAsync(Action<IRabbitMqBusFactoryConfigurator>? configure = null) =>
-        client = await RecordingBus.StartAsync(services.Host, services.RabbitPort, VirtualHost, services.RabbitUser, services.RabbitPassword, configure);
+        client = await RecordingBus.StartAsync(services.Host, services.RabbitPort, VirtualHost, services.RabbitUser, services.RabbitPassword, configure, MessageData);
 
     private RecordingBus Client() => client ?? throw new InvalidOperationException("the client bus is not started");
 

@@ -19,8 +19,9 @@ public sealed class RecordingBus : IAsyncDisposable
     public IBus Bus => bus;
 
     /// <param name="configure">Endpoints of the test's own.</param>
+    /// <param name="messageData">The job system's claim-check store, so the client sends and reads payloads by reference as the hosts do.</param>
     public static async Task<RecordingBus> StartAsync(string host, int port, string virtualHost, string user, string password,
-        Action<IRabbitMqBusFactoryConfigurator>? configure = null)
+        Action<IRabbitMqBusFactoryConfigurator>? configure = null, IMessageDataRepository? messageData = null)
     {
         RecordingBus? recording = null;
         var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
@@ -30,6 +31,7 @@ public sealed class RecordingBus : IAsyncDisposable
                 h.Username(user);
                 h.Password(password);
             });
+            if (messageData is not null) rabbit.UseMessageData(messageData);
             rabbit.ReceiveEndpoint($"test-events-{Guid.NewGuid().ToString("N")[..12]}", endpoint =>
             {
                 endpoint.AutoDelete = true;

@@ -4,7 +4,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>
 /// The classify queue under hostile images: every file of Debian's gdk-pixbuf-tests corpus, a decompression bomb, a
-/// zero-byte payload and an image over the byte limit are each answered (classified or rejected with a reason), none
+/// zero-byte payload and an image over the byte limit (sent by reference, as the dashboard sends it) are each answered (classified or rejected with a reason), none
 /// is lost, and the worker's memory stays bounded.
 /// </summary>
 [Collection(ServingWorkerCollection.Name)]
@@ -21,13 +21,15 @@ public sealed class HostileImageTests(ServingWorker serving) : IDisposable
         var corpus = HostileImages.DownloadGdkPixbufCorpus(Path.Combine(folder, "gdk"));
         Skip.If(corpus is null, "gdk-pixbuf-tests could not be downloaded (apt-get download gdk-pixbuf-tests failed)");
         var files = Directory.EnumerateFiles(corpus!, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
-        var requests = files.Select(f => (Name: Path.GetFileName(f), Image: File.ReadAllBytes(f)))
+        var images = files.Select(f => (Name: Path.GetFileName(f), Image: File.ReadAllBytes(f)))
             .Where(f => f.Image.Length <= 16 * 1024 * 1024)
             .Append((Name: "bomb.png", Image: PngClaiming(100_000, 100_000)))
             .Append((Name: "empty.jpg", Image: Array.Empty<byte>()))
             .Append((Name: "oversized.jpg", Image: new byte[16 * 1024 * 1024 + 1]))
-            .Select(f => (f.Name, Request: new ClassifyImage(NewId.NextGuid(), f.Image, Top: 5)))
             .ToList();
+        // Over 1 MiB by reference, as the dashboard sends them: the broker here takes at most 16 MiB per message.
+        var requests = new List<(string Name, ClassifyImage Request)>();
+        foreach (var (name, image) in images) requests.Add((name, await system.ClassifyRequestAsync(image)));
         var client = system.Bus.CreateRequestClient<ClassifyImage>(RequestTimeout.After(s: 120));
 
         var answers = new List<(string Name, Guid RequestId, string? Rejection)>();
