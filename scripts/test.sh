@@ -38,6 +38,12 @@ if ! /usr/bin/python3 -c "import torch" >/dev/null 2>&1; then
   ensure_apt_lists
   apt-get install -y -qq --no-install-recommends python3-torch >/dev/null 2>&1 || echo "warning: could not install python3-torch"
 fi
+if ! /usr/bin/python3 -c "import pika" >/dev/null 2>&1; then
+  # The Python clients of docs/examples, which the tests run against the workers.
+  echo "== installing python3-pika (Python client tests)"
+  ensure_apt_lists
+  apt-get install -y -qq --no-install-recommends python3-pika >/dev/null 2>&1 || echo "warning: could not install python3-pika"
+fi
 if [ ! -x /usr/bin/strace ]; then
   # Records the worker's file accesses for the test that it stays under its data and artifact roots.
   echo "== installing strace (worker file-access test)"
