@@ -8,6 +8,7 @@ public static class SqnxtCommandLine
     public static RootCommand Build() => new("sqnxt: train, evaluate, inspect and convert SqueezeNext image classifiers.")
     {
         ConfigsCommand.Create(), SummaryCommand.Create(), TrainCommand.Create(), EvalCommand.Create(), PredictCommand.Create(),
-        BenchCommand.Create(), PrepareImageNetCommand.Create(), ExportCommand.Create(), SubmitCommand.Create(), ImportCommand.Create(),
+        BenchCommand.Create(), PrepareImageNetCommand.Create(), ExportCommand.Create(), ImportCommand.Create(),
+        LoginCommand.Login(), LoginCommand.Logout(), RunsCommand.Create(), ModelsCommand.Create(), ClassifyCommand.Create(), SubmitCommand.Create(),
     };
 }
