@@ -76,10 +76,14 @@ public static class ModelsApi
         return CommandResults.From(reply, Created);
     }
 
-    private static async Task<IResult> DownloadAsync(WorkerCommands commands, string name, int version, string? format)
+    private static async Task<IResult> DownloadAsync(DashboardQueries queries, WorkerCommands commands, string name, int version, string? format,
+        CancellationToken cancellationToken)
     {
         format ??= "safetensors";
         if (format is not ("safetensors" or "onnx" or "pytorch")) return CommandResults.Invalid("format", $"'{format}' is not safetensors, onnx or pytorch");
+        // Known here, rather than after the export's long wait for a worker.
+        if (!(await queries.ModelVersionsAsync(cancellationToken)).Any(r => r.Version.Name == name && r.Version.Version == version))
+            return CommandResults.NotFound($"Model '{name}' has no version {version}.");
         var reply = await commands.ExportAsync(new ExportModel(MassTransit.NewId.NextGuid(), name, version, format));
         if (reply.Answer is not { } exported) return CommandResults.From(reply, _ => Results.Empty);
         byte[] file;

@@ -11,7 +11,8 @@ namespace SqueezeNext.WorkerHost.Consumers;
 /// data store and answers with its address: the dashboard, which has neither the engine nor the artifact volume,
 /// serves it as a download. ONNX graphs are kept beside the weights, so a second download is a file read.
 /// </summary>
-public sealed class ExportModelConsumer(JobsDbContext db, MessagePayloads payloads, ILogger<ExportModelConsumer> logger) : IConsumer<ExportModel>
+public sealed class ExportModelConsumer(JobsDbContext db, MessagePayloads payloads, IOptions<WorkerOptions> options, ILogger<ExportModelConsumer> logger)
+    : IConsumer<ExportModel>
 {
     public static readonly IReadOnlyDictionary<string, string> Extensions = new Dictionary<string, string>
     {
@@ -43,7 +44,8 @@ public sealed class ExportModelConsumer(JobsDbContext db, MessagePayloads payloa
         byte[] file;
         try
         {
-            file = await Task.Run(() => Export(version.Path, request.Format!), context.CancellationToken);
+            var staging = ModelVersions.StagingFolder(options.Value.ArtifactRoot, request.RequestId);
+            file = await Task.Run(() => Export(version.Path, request.Format!, staging), context.CancellationToken);
         }
         catch (ArtifactException e)
         {
@@ -57,7 +59,8 @@ public sealed class ExportModelConsumer(JobsDbContext db, MessagePayloads payloa
             Convert.ToHexStringLower(SHA256.HashData(file)), data));
     }
 
-    private static byte[] Export(string directory, string format)
+    /// <summary>The file's bytes; safetensors and PyTorch files are written in <paramref name="staging"/> (under the artifact root) first.</summary>
+    private static byte[] Export(string directory, string format, string staging)
     {
         using var scope = torch.NewDisposeScope();
         if (format == "onnx")
@@ -65,16 +68,17 @@ public sealed class ExportModelConsumer(JobsDbContext db, MessagePayloads payloa
             using var model = ModelArtifact.Load(directory);
             return OnnxModelFile.For(model, directory);
         }
-        var file = Path.Combine(Path.GetTempPath(), $"sqnxt-export-{Guid.NewGuid():N}{Extensions[format]}");
+        var file = Path.Combine(staging, "export" + Extensions[format]);
         try
         {
+            Directory.CreateDirectory(staging);
             if (format == "pytorch") ModelExport.ToPytorch(directory, file);
             else ModelExport.ToSafetensors(directory, file);
             return File.ReadAllBytes(file);
         }
         finally
         {
-            File.Delete(file);
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         }
     }
 

@@ -4,8 +4,8 @@ namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>
 /// The worker's file system footprint, recorded by strace while it trains, evaluates, registers and serves a model
-/// and refuses datasets named as paths: it writes only under its artifact root and reads only its data and artifact
-/// roots besides its own program files and the system's.
+/// and refuses datasets named as paths: it writes only under its artifact root and the shared message data store, and
+/// reads only those and its data root besides its own program files and the system's.
 /// </summary>
 public sealed partial class FileAccessTests : PhotoJobSystemTests
 {
@@ -36,8 +36,8 @@ public sealed partial class FileAccessTests : PhotoJobSystemTests
         }
         worker.Kill();
 
-        var allowedReads = new[] { system.DataRoot, system.ArtifactRoot, worker.Folder, DotnetRoot }.Concat(SystemFolders).ToArray();
-        var allowedWrites = new[] { system.ArtifactRoot }.Concat(RuntimeScratch).ToArray();
+        var allowedReads = new[] { system.DataRoot, system.ArtifactRoot, system.MessageData.Root, worker.Folder, DotnetRoot }.Concat(SystemFolders).ToArray();
+        var allowedWrites = new[] { system.ArtifactRoot, system.MessageData.Root }.Concat(RuntimeScratch).ToArray();
         var accesses = ParseTrace(trace, worker.Folder);
         Assert.True(accesses.Count > 100, $"the trace holds only {accesses.Count} file accesses");
         Assert.Contains(accesses, a => a.Write && a.Path.StartsWith(system.ArtifactRoot + "/", StringComparison.Ordinal));
