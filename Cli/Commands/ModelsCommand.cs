@@ -98,7 +98,7 @@ public static class ModelsCommand
         command.SetAction(parse => SubmitCommand.Run(async () =>
         {
             using var api = remote.Connect(parse);
-            var answer = await api.PostAsync<JsonElement>($"api/v1/models/{Uri.EscapeDataString(parse.GetValue(name)!)}/versions/{parse.GetValue(version)}/promote", null);
+            var answer = await api.PostAsync<JsonElement>($"api/v1/models/{Uri.EscapeDataString(parse.GetValue(name)!)}/versions/{parse.GetValue(version)}/promote", new { });
             if (remote.WantsJson(parse)) CliJson.Write(answer);
             else Console.Out.WriteLine($"{RunsCommand.Text(answer, "name")} v{RunsCommand.Text(answer, "version")} is serving");
             return 0;

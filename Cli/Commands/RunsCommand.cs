@@ -199,7 +199,7 @@ public static class RunsCommand
         command.SetAction(parse => SubmitCommand.Run(async () =>
         {
             using var api = remote.Connect(parse);
-            return Queued(await api.PostAsync<JsonElement>($"api/v1/runs/{parse.GetValue(id)}/resume", null), remote.WantsJson(parse));
+            return Queued(await api.PostAsync<JsonElement>($"api/v1/runs/{parse.GetValue(id)}/resume", new { }), remote.WantsJson(parse));
         }));
         return command;
     }

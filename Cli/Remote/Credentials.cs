@@ -39,11 +39,10 @@ public sealed record Credentials(string Url, string Token)
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temporary = path + ".tmp";
         // Created readable by its owner only, before the token is written into it.
-        using (var file = new FileStream(temporary, new FileStreamOptions
-               {
-                   Mode = FileMode.Create, Access = FileAccess.Write,
-                   UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-               }))
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        File.Delete(temporary);
+        using (var file = new FileStream(temporary, options))
             JsonSerializer.Serialize(file, this, Json);
         File.Move(temporary, path, overwrite: true);
     }

@@ -50,7 +50,8 @@ public sealed class SqnxtToolTests : IAsyncLifetime
         var (login, loginOutput) = ExternalProcess.Run(sqnxt, $"login {dashboard.BaseAddress} --token {token}", folder, TimeSpan.FromMinutes(2), environment);
         Assert.True(login == 0, loginOutput);
         Assert.Contains("as tool-user (viewer)", loginOutput);
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(folder, "config", "credentials.json")));
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(folder, "config", "credentials.json")));
 
         var (listed, listOutput) = ExternalProcess.Run(sqnxt, "runs list --json", folder, TimeSpan.FromMinutes(2), environment);
         Assert.True(listed == 0, listOutput);
