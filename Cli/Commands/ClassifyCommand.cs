@@ -19,7 +19,7 @@ public static class ClassifyCommand
             images, model, version, top,
         };
         remote.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             using var api = remote.Connect(parse);
             int failed = 0;
@@ -45,7 +45,7 @@ public static class ClassifyCommand
                 }
                 if (remote.WantsJson(parse))
                 {
-                    CliJson.Write(answer, ("file", path));
+                    CliJson.WriteLine(answer, ("file", path));
                     continue;
                 }
                 Console.Out.WriteLine($"{path} ({RunsCommand.Text(answer, "modelName")} v{RunsCommand.Text(answer, "modelVersion")}, batch of {RunsCommand.Text(answer, "batchSize")})");

@@ -12,7 +12,7 @@ public static class LoginCommand
         var token = new Option<string?>("--token") { Description = "An API token from the dashboard's API tokens page (default: $SQNXT_TOKEN, else read from standard input)." };
         var json = new Option<bool>("--json") { Description = "Print the account as JSON." };
         var command = new Command("login", "Check an API token against a dashboard and keep both for the remote commands (runs, models, submit, classify).") { url, token, json };
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             var address = parse.GetValue(url)!.TrimEnd('/');
             var secret = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("SQNXT_TOKEN") ?? ReadToken(address);

@@ -17,7 +17,7 @@ public static class ModelsCommand
         var remote = new RemoteOptions();
         var command = new Command("list", "Model names with their serving and latest versions.");
         remote.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             using var api = remote.Connect(parse);
             var models = await api.GetAsync<JsonElement>("api/v1/models");
@@ -42,7 +42,7 @@ public static class ModelsCommand
         var name = new Argument<string>("name");
         var command = new Command("versions", "A model's versions, newest first, with their latest evaluation.") { name };
         remote.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             using var api = remote.Connect(parse);
             var versions = await api.GetAsync<JsonElement>($"api/v1/models/{Uri.EscapeDataString(parse.GetValue(name)!)}/versions");
@@ -72,7 +72,7 @@ public static class ModelsCommand
         var output = new Option<string?>("--out", "-o") { Description = "File to write (default: the name the dashboard gives, in this folder)." };
         var command = new Command("download", "Save a model version as one file.") { name, version, format, output };
         remote.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             using var api = remote.Connect(parse);
             var (bytes, fileName, sha256) = await api.DownloadAsync(
@@ -95,7 +95,7 @@ public static class ModelsCommand
         var version = new Argument<int>("version");
         var command = new Command("promote", "Make a version the one that serves its name (admin).") { name, version };
         remote.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             using var api = remote.Connect(parse);
             var answer = await api.PostAsync<JsonElement>($"api/v1/models/{Uri.EscapeDataString(parse.GetValue(name)!)}/versions/{parse.GetValue(version)}/promote", new { });

@@ -4,7 +4,7 @@ using SqueezeNext.Contracts;
 namespace SqueezeNext.Cli.Commands;
 
 /// <summary>
-/// The training-run settings as options of <c>sqnxt train</c> and <c>sqnxt submit train</c>, named and described by
+/// The training-run settings as options of <c>sqnxt train</c>, <c>sqnxt submit train</c> and <c>sqnxt bus train</c>, named and described by
 /// the engine's one definition of them (<see cref="RunSettings.Fields"/>); the planner validates what they read.
 /// </summary>
 public sealed class RunSettingOptions

@@ -25,7 +25,7 @@ public static class RunsCommand
         var skip = new Option<int>("--skip") { Description = "Skip this many first.", DefaultValueFactory = _ => 0 };
         var command = new Command("list", "List runs, newest first.") { status, kind, configuration, dataset, take, skip };
         remote.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             using var api = remote.Connect(parse);
             var query = Query(("status", parse.GetValue(status)), ("kind", parse.GetValue(kind)), ("configuration", parse.GetValue(configuration)),
@@ -55,7 +55,7 @@ public static class RunsCommand
         var id = new Argument<Guid>("run");
         var command = new Command("show", "A run: status, progress, metrics, checkpoints and evaluation.") { id };
         remote.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             using var api = remote.Connect(parse);
             var details = await api.GetAsync<JsonElement>($"api/v1/runs/{parse.GetValue(id)}");
@@ -87,7 +87,7 @@ public static class RunsCommand
         var timeout = new Option<double?>("--timeout") { Description = "Give up after this many seconds (exit 3)." };
         var command = new Command("wait", "Wait until a run completes (exit 0), fails or is cancelled (exit 1).") { id, timeout };
         remote.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             using var api = remote.Connect(parse);
             var deadline = parse.GetValue(timeout) is { } seconds ? DateTime.UtcNow.AddSeconds(seconds) : DateTime.MaxValue;
@@ -121,9 +121,9 @@ public static class RunsCommand
         var remote = new RemoteOptions();
         var id = new Argument<Guid>("run");
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new events until the run finishes." };
-        var command = new Command("logs", "A run's event log, oldest first.") { id, follow };
+        var command = new Command("logs", "A run's event log, oldest first; --json prints one event per line.") { id, follow };
         remote.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             using var api = remote.Connect(parse);
             long after = 0;
@@ -133,7 +133,7 @@ public static class RunsCommand
                 foreach (var e in events)
                 {
                     after = e.GetProperty("id").GetInt64();
-                    if (remote.WantsJson(parse)) Console.Out.WriteLine(JsonSerializer.Serialize(e));
+                    if (remote.WantsJson(parse)) CliJson.WriteLine(e);
                     else Console.Out.WriteLine($"{e.GetProperty("time").GetDateTimeOffset():yyyy-MM-dd HH:mm:ss} {Text(e, "level"),-7} {Text(e, "kind"),-20} {Text(e, "message")}");
                 }
                 if (!parse.GetValue(follow) || events.Length > 0 && Finished.Contains(Text(events[^1], "kind"))) return 0;
@@ -156,7 +156,7 @@ public static class RunsCommand
         var csv = new Option<bool>("--csv") { Description = "Print CSV (name,step,epoch,time,value)." };
         var command = new Command("metrics", "Every recorded metric point of a run, as JSON lines or CSV.") { id, names, csv };
         remote.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             using var api = remote.Connect(parse);
             var filter = string.Concat((parse.GetValue(names) ?? []).Select(n => $"&name={Uri.EscapeDataString(n)}"));
@@ -179,7 +179,7 @@ public static class RunsCommand
         var reason = new Option<string?>("--reason");
         var command = new Command("cancel", "Ask a queued or running run to stop (a running one checkpoints first).") { id, reason };
         remote.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             using var api = remote.Connect(parse);
             var answer = await api.PostAsync<JsonElement>($"api/v1/runs/{parse.GetValue(id)}/cancel", new { reason = parse.GetValue(reason) });
@@ -196,7 +196,7 @@ public static class RunsCommand
         var id = new Argument<Guid>("run");
         var command = new Command("resume", "Queue a cancelled or failed training run again, from its newest checkpoint.") { id };
         remote.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             using var api = remote.Connect(parse);
             return Queued(await api.PostAsync<JsonElement>($"api/v1/runs/{parse.GetValue(id)}/resume", new { }), remote.WantsJson(parse));

@@ -7,7 +7,7 @@ using SqueezeNext.ServiceDefaults.Messaging;
 namespace SqueezeNext.Cli.Output;
 
 /// <summary>
-/// The broker options every <c>sqnxt submit</c> command takes. They are the hosts' <see cref="RabbitMqOptions"/>: the
+/// The broker options every <c>sqnxt bus</c> command takes. They are the hosts' <see cref="RabbitMqOptions"/>: the
 /// defaults are read from the same environment variables (RabbitMq__Host, RabbitMq__Port, RabbitMq__VirtualHost,
 /// RabbitMq__Username, RabbitMq__Password), and the result is validated by the same rules before connecting.
 /// </summary>

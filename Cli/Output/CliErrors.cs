@@ -11,6 +11,9 @@ public static class CliErrors
     public const int InternalError = 2;
     public const int Cancelled = 130;
 
+    /// <summary><see cref="Run(Func{int})"/> for the commands that talk to the dashboard or the broker.</summary>
+    public static int Run(Func<Task<int>> action) => Run(() => action().GetAwaiter().GetResult());
+
     public static int Run(Func<int> action)
     {
         try

@@ -3,8 +3,8 @@ using SqueezeNext.Contracts;
 
 namespace SqueezeNext.Cli.Commands;
 
-/// <summary><c>sqnxt submit train|eval|cancel|resume</c>: runs on the workers.</summary>
-public static class SubmitRunCommands
+/// <summary><c>sqnxt bus train|eval|cancel|resume</c>: runs on the workers.</summary>
+public static class BusRunCommands
 {
     public static Command Train()
     {
@@ -21,7 +21,7 @@ public static class SubmitRunCommands
         };
         settings.AddTo(command);
         broker.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             var configArgument = parse.GetValue(config)!;
             string? json = File.Exists(configArgument) ? await File.ReadAllTextAsync(configArgument) : null;
@@ -45,7 +45,7 @@ public static class SubmitRunCommands
         var maxImages = new Option<int?>("--max-images");
         var command = new Command("eval", "Queue an evaluation run.") { dataset, model, version, run, step, split, maxImages };
         broker.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             var message = new SubmitEvaluation(NewId.NextGuid(), parse.GetValue(dataset)!, parse.GetValue(model), parse.GetValue(version),
                 parse.GetValue(run), parse.GetValue(step), parse.GetValue(split)!, parse.GetValue(maxImages));
@@ -62,7 +62,7 @@ public static class SubmitRunCommands
         var reason = new Option<string?>("--reason");
         var command = new Command("cancel", "Cancel a queued or running run (a running one checkpoints first).") { runId, reason };
         broker.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             await using var bus = await broker.ConnectAsync(parse);
             await bus.Bus.Publish(new CancelRun(NewId.NextGuid(), parse.GetValue(runId), parse.GetValue(reason)));
@@ -78,7 +78,7 @@ public static class SubmitRunCommands
         var runId = new Argument<Guid>("run") { Description = "The cancelled or failed training run to resume." };
         var command = new Command("resume", "Queue a cancelled or failed training run again; it continues from its newest checkpoint.") { runId };
         broker.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             await using var bus = await broker.ConnectAsync(parse);
             return Queued(await bus.RequestAsync<ResumeRun, RunQueued>(new ResumeRun(NewId.NextGuid(), parse.GetValue(runId))));

@@ -2,9 +2,9 @@ using System.Diagnostics;
 
 namespace SqueezeNext.WorkerHost.Tests;
 
-/// <summary><c>sqnxt submit</c> against a real worker through the real broker.</summary>
+/// <summary><c>sqnxt bus</c> against a real worker through the real broker.</summary>
 [Collection(ServingWorkerCollection.Name)]
-public sealed class SubmitCommandTests(ServingWorker serving)
+public sealed class BusCommandTests(ServingWorker serving)
 {
     private (int ExitCode, string Output, string Error) Sqnxt(params string[] args) => SqnxtOn(serving.System.VirtualHost, args);
 
@@ -29,9 +29,9 @@ public sealed class SubmitCommandTests(ServingWorker serving)
     private static string SqnxtPath() => Path.Combine(TestServices.ProjectOutput("Cli"), "sqnxt.dll");
 
     [Fact]
-    public void Submit_classify_waits_for_the_answer_and_prints_the_top_five()
+    public void Bus_classify_waits_for_the_answer_and_prints_the_top_five()
     {
-        var (exit, output, error) = Sqnxt("submit", "classify", TestServices.Fixture("coffee.png"));
+        var (exit, output, error) = Sqnxt("bus", "classify", TestServices.Fixture("coffee.png"));
 
         Assert.True(exit == 0, error);
         Assert.Contains("imagenet v1", output);
@@ -39,7 +39,7 @@ public sealed class SubmitCommandTests(ServingWorker serving)
     }
 
     [Fact]
-    public async Task Submit_classify_sends_its_request_non_persistent_where_a_published_one_stays_persistent()
+    public async Task Bus_classify_sends_its_request_non_persistent_where_a_published_one_stays_persistent()
     {
         // No worker in this virtual host: the request waits in the queue to be looked at (until its time to live,
         // which MassTransit sets to the caller's timeout, runs out).
@@ -47,7 +47,7 @@ public sealed class SubmitCommandTests(ServingWorker serving)
         await system.BindQueueAsync("classify-image", "SqueezeNext.Contracts:ClassifyImage");
         await system.StartClientAsync();
 
-        var submit = Task.Run(() => SqnxtOn(system.VirtualHost, "submit", "classify", TestServices.Fixture("coffee.png"), "--timeout", "8"));
+        var submit = Task.Run(() => SqnxtOn(system.VirtualHost, "bus", "classify", TestServices.Fixture("coffee.png"), "--timeout", "8"));
         // The request is sent only once sqnxt has started and connected, which on a busy host takes longer than its
         // 8 s answer timeout; it stays in the queue for those 8 s from then, so watch for it while sqnxt runs.
         var request = await TakeOneAsync(system, submit);
@@ -76,10 +76,10 @@ public sealed class SubmitCommandTests(ServingWorker serving)
     }
 
     [Fact]
-    public void Submit_reports_a_rejection_in_one_line()
+    public void Bus_reports_a_rejection_in_one_line()
     {
-        var train = Sqnxt("submit", "train", "--config", "v_1_0_SqNxt_23", "--dataset", "../../etc");
-        var classify = Sqnxt("submit", "classify", TestServices.Fixture("README.md"));
+        var train = Sqnxt("bus", "train", "--config", "v_1_0_SqNxt_23", "--dataset", "../../etc");
+        var classify = Sqnxt("bus", "classify", TestServices.Fixture("README.md"));
 
         Assert.Equal(1, train.ExitCode);
         Assert.StartsWith("sqnxt: error: rejected: dataset name '../../etc' is not a folder name under the data root", train.Error);

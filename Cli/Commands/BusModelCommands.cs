@@ -4,8 +4,8 @@ using SqueezeNext.Vision.Artifacts;
 
 namespace SqueezeNext.Cli.Commands;
 
-/// <summary><c>sqnxt submit classify|register|import|promote</c>: models on the workers.</summary>
-public static class SubmitModelCommands
+/// <summary><c>sqnxt bus classify|register|import|promote</c>: models on the workers.</summary>
+public static class BusModelCommands
 {
     public static Command Classify()
     {
@@ -17,7 +17,7 @@ public static class SubmitModelCommands
         var json = new Option<bool>("--json") { Description = "Print the answer as JSON." };
         var command = new Command("classify", "Classify an image on a worker and print its top labels.") { image, model, version, top, json };
         broker.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             var path = parse.GetValue(image)!;
             if (!File.Exists(path)) throw new CliUsageException($"'{path}' does not exist");
@@ -49,7 +49,7 @@ public static class SubmitModelCommands
         var description = new Option<string?>("--description");
         var command = new Command("register", "Register a run's model as the next version of a model name.") { run, name, step, description };
         broker.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             await using var bus = await broker.ConnectAsync(parse);
             return Registered(await bus.RequestAsync<RegisterModel, ModelRegistered>(
@@ -69,7 +69,7 @@ public static class SubmitModelCommands
         var description = new Option<string?>("--description");
         var command = new Command("import", "Register a weights file as the next version of a model name; the worker checks every tensor.") { file, name, config, format, description };
         broker.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             var path = parse.GetValue(file)!;
             if (!File.Exists(path)) throw new CliUsageException($"'{path}' does not exist");
@@ -89,7 +89,7 @@ public static class SubmitModelCommands
         var version = new Option<int>("--version") { Description = "Version to serve.", Required = true };
         var command = new Command("promote", "Make a model version the serving version of its name.") { name, version };
         broker.AddTo(command);
-        command.SetAction(parse => SubmitCommand.Run(async () =>
+        command.SetAction(parse => CliErrors.Run(async () =>
         {
             await using var bus = await broker.ConnectAsync(parse);
             await bus.RequestAsync<PromoteModel, ModelPromoted>(new PromoteModel(NewId.NextGuid(), parse.GetValue(name)!, parse.GetValue(version)), prefix: "");
