@@ -30,8 +30,8 @@ public sealed class ApiClient : IDisposable
     /// <summary>The client for the signed-in dashboard (<see cref="RemoteOptions"/>).</summary>
     public static ApiClient FromSettings(string? url, string? token)
     {
-        url ??= Environment.GetEnvironmentVariable("SQNXT_URL");
-        token ??= Environment.GetEnvironmentVariable("SQNXT_TOKEN");
+        url ??= Given("SQNXT_URL");
+        token ??= Given("SQNXT_TOKEN");
         if (url is null || token is null)
         {
             var saved = Credentials.Load();
@@ -42,6 +42,8 @@ public sealed class ApiClient : IDisposable
             throw new CliUsageException("not signed in: run 'sqnxt login URL' with a token from the dashboard's API tokens page (or set SQNXT_URL and SQNXT_TOKEN)");
         return new ApiClient(url, token);
     }
+
+    private static string? Given(string variable) => Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value ? value : null;
 
     public Task<T> GetAsync<T>(string path) => SendAsync<T>(new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/')));
 

@@ -1,12 +1,12 @@
 namespace SqueezeNext.Cli.Tests;
 
-/// <summary><c>sqnxt submit</c> takes the hosts' broker options and refuses what the hosts refuse, before connecting.</summary>
+/// <summary><c>sqnxt bus</c> takes the hosts' broker options and refuses what the hosts refuse, before connecting.</summary>
 public sealed class BrokerSettingsTests
 {
     [Fact]
-    public void Submit_refuses_the_guest_account_beyond_loopback_as_the_hosts_do()
+    public void Bus_refuses_the_guest_account_beyond_loopback_as_the_hosts_do()
     {
-        var result = Sqnxt.Run("submit", "cancel", Guid.NewGuid().ToString(), "--rabbit-host", "rabbitmq.example");
+        var result = Sqnxt.Run("bus", "cancel", Guid.NewGuid().ToString(), "--rabbit-host", "rabbitmq.example");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("sqnxt: error: broker settings: RabbitMq: the guest account only works on loopback, and the broker is 'rabbitmq.example'", result.Error);
@@ -14,9 +14,9 @@ public sealed class BrokerSettingsTests
     }
 
     [Fact]
-    public void Submit_refuses_a_port_out_of_range()
+    public void Bus_refuses_a_port_out_of_range()
     {
-        var result = Sqnxt.Run("submit", "cancel", Guid.NewGuid().ToString(), "--rabbit-port", "70000");
+        var result = Sqnxt.Run("bus", "cancel", Guid.NewGuid().ToString(), "--rabbit-port", "70000");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("broker settings: The field Port must be between 1 and 65535.", result.Error);
@@ -26,7 +26,7 @@ public sealed class BrokerSettingsTests
     public void A_broker_setting_from_the_environment_that_is_not_a_number_is_one_line_naming_it()
     {
         var result = Sqnxt.Run(TimeSpan.FromMinutes(2), new Dictionary<string, string> { ["RabbitMq__Port"] = "abc" },
-            "submit", "cancel", Guid.NewGuid().ToString());
+            "bus", "cancel", Guid.NewGuid().ToString());
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("sqnxt: error: broker settings from the environment: ", result.Error);
