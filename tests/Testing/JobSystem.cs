@@ -203,12 +203,15 @@ public sealed class JobSystem : IAsyncDisposable
         (await http.PostAsync($"/api/bindings/{VirtualHost}/e/{Uri.EscapeDataString(exchange)}/q/{queue}", Json(new { }))).EnsureSuccessStatusCode();
     }
 
-    /// <summary>Takes up to <paramref name="count"/> messages off a queue: each with its AMQP properties (delivery_mode, headers, ...).</summary>
-    public async Task<IReadOnlyList<JsonElement>> TakeMessagesAsync(string queue, int count)
+    /// <summary>
+    /// Takes up to <paramref name="count"/> messages off a queue: each with its AMQP properties (delivery_mode, headers,
+    /// ...) and its payload, cut after <paramref name="payloadChars"/> characters.
+    /// </summary>
+    public async Task<IReadOnlyList<JsonElement>> TakeMessagesAsync(string queue, int count, int payloadChars = 1000)
     {
         using var http = Management();
         var response = await http.PostAsync($"/api/queues/{VirtualHost}/{queue}/get",
-            Json(new { count, ackmode = "ack_requeue_false", encoding = "auto", truncate = 1000 }));
+            Json(new { count, ackmode = "ack_requeue_false", encoding = "auto", truncate = payloadChars }));
         response.EnsureSuccessStatusCode();
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return json.RootElement.EnumerateArray().Select(message => message.Clone()).ToArray();

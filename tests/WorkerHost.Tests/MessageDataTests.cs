@@ -93,6 +93,24 @@ public sealed class MessageDataTests(ServingWorker serving) : IDisposable
         Assert.Equal(0, await system.QueueDepthAsync("classify-image_error"));
     }
 
+    [Fact]
+    public async Task A_reference_travels_in_the_json_as_docs_messages_shows_it()
+    {
+        // A copy of every ClassifyImage published, to read as a client in another language would see it.
+        await system.BindQueueAsync("classify-image-copy", "SqueezeNext.Contracts:ClassifyImage");
+        var reference = await system.MessageData.PutBytes(await File.ReadAllBytesAsync(TestServices.Fixture("tabby_cat.jpg")));
+        await system.Bus.Publish(new ClassifyImage(NewId.NextGuid(), [], ImageData: reference));
+
+        var copy = await system.TakeMessagesAsync("classify-image-copy", 1, payloadChars: 100_000);
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); copy.Count == 0 && DateTime.UtcNow < deadline; await Task.Delay(200))
+            copy = await system.TakeMessagesAsync("classify-image-copy", 1, payloadChars: 100_000);
+        using var envelope = System.Text.Json.JsonDocument.Parse(copy.Single().GetProperty("payload").GetString()!);
+        var imageData = envelope.RootElement.GetProperty("message").GetProperty("imageData");
+
+        Assert.Equal(reference.Address.ToString(), imageData.GetProperty("data-ref").GetString());
+        Assert.StartsWith("urn:sqnxt-data:", imageData.GetProperty("data-ref").GetString());
+    }
+
     /// <summary>A reference some other sender made up, which the store never wrote.</summary>
     private sealed class ForeignReference(Uri address) : MessageData<byte[]>
     {
