@@ -10,6 +10,7 @@ using SqueezeNext.Dashboard.Live;
 using SqueezeNext.ServiceDefaults;
 using SqueezeNext.ServiceDefaults.Database;
 using SqueezeNext.ServiceDefaults.Messaging;
+using SqueezeNext.ServiceDefaults.Telemetry;
 
 namespace SqueezeNext.Dashboard;
 
@@ -20,7 +21,7 @@ public static class DashboardExtensions
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
-        builder.AddServiceDefaults();
+        builder.AddServiceDefaults(new HostTelemetry("sqnxt-dashboard", Meters: [], ActivitySources: []));
         services.AddSingleton<DashboardQueries>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<LoginThrottling>();

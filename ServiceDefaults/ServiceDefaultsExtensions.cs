@@ -9,11 +9,11 @@ namespace SqueezeNext.ServiceDefaults;
 /// <summary>What every host of the product has in common: the jobs database with its readiness check, and telemetry.</summary>
 public static class ServiceDefaultsExtensions
 {
-    /// <summary>The jobs database and OpenTelemetry metrics (with the host's own <paramref name="meters"/>).</summary>
-    public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder, params string[] meters)
+    /// <summary>The jobs database, and OpenTelemetry traces and metrics with the host's own (<see cref="TelemetryWiring"/>).</summary>
+    public static IHostApplicationBuilder AddServiceDefaults(this IHostApplicationBuilder builder, HostTelemetry telemetry)
     {
         builder.AddJobsDatabase();
-        builder.AddTelemetry(meters);
+        builder.AddTelemetry(telemetry);
         return builder;
     }
 

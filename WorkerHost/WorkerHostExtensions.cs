@@ -1,6 +1,7 @@
 using SqueezeNext.ServiceDefaults;
 using SqueezeNext.ServiceDefaults.Health;
 using SqueezeNext.ServiceDefaults.Messaging;
+using SqueezeNext.ServiceDefaults.Telemetry;
 using SqueezeNext.Vision.Inference;
 using SqueezeNext.Vision.Runtime;
 using SqueezeNext.WorkerHost.Consumers;
@@ -27,7 +28,8 @@ public static class WorkerHostExtensions
             .Validate(o => InferenceEngines.Names.Contains(o.Classification.Engine),
                 $"Worker:Classification:Engine must be {string.Join(" or ", InferenceEngines.Names)}")
             .ValidateOnStart();
-        builder.AddServiceDefaults(WorkerMetrics.MeterName);
+        builder.AddServiceDefaults(new HostTelemetry("sqnxt-worker", Meters: [WorkerMetrics.MeterName],
+            ActivitySources: [WorkerTracing.SourceName, Vision.Runtime.EngineTracing.SourceName]));
 
         services.AddSingleton<DataRoot>();
         services.AddSingleton<RunLifecycles>();

@@ -1,21 +1,52 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Npgsql;
+using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 namespace SqueezeNext.ServiceDefaults.Telemetry;
 
-/// <summary>OpenTelemetry metrics for a host, exported in Prometheus' text format on <c>/metrics</c>.</summary>
+/// <summary>What a host adds to the shared telemetry: its service name, its own meters and its own activity sources.</summary>
+public sealed record HostTelemetry(string ServiceName, IReadOnlyList<string> Meters, IReadOnlyList<string> ActivitySources);
+
+/// <summary>
+/// OpenTelemetry for a host: traces from ASP.NET Core, MassTransit, Npgsql, HttpClient and the host's own sources;
+/// metrics from the runtime, ASP.NET Core, MassTransit and the host's own meters, on <c>/metrics</c> for Prometheus.
+/// Both also go out over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and nowhere else.
+/// </summary>
 public static class TelemetryWiring
 {
-    /// <summary>MassTransit's and ASP.NET Core's meters, and the host's own <paramref name="meters"/>.</summary>
-    public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder, params string[] meters)
+    /// <summary>The standard variable of the OpenTelemetry SDKs; its protocol and other settings come from theirs too.</summary>
+    public const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+    public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder, HostTelemetry host)
     {
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(["MassTransit", "Microsoft.AspNetCore.Hosting", .. meters])
-            .AddPrometheusExporter());
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(host.ServiceName, serviceInstanceId: Environment.MachineName))
+            .WithTracing(tracing => tracing
+                .SetSampler(new ParentBasedSampler(new NoBackgroundClientSpans()))
+                .AddSource(["MassTransit", .. host.ActivitySources])
+                .AddAspNetCoreInstrumentation(options => options.Filter = IsTraced)
+                .AddHttpClientInstrumentation()
+                .AddNpgsql())
+            .WithMetrics(metrics => metrics
+                .AddMeter(["MassTransit", .. host.Meters])
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddRuntimeInstrumentation()
+                .AddPrometheusExporter());
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable])) telemetry.UseOtlpExporter();
         return builder;
     }
+
+    /// <summary>Requests worth a trace: not the probes and scrapes that arrive every few seconds, nor static files.</summary>
+    private static bool IsTraced(HttpContext context) =>
+        !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics") &&
+        !context.Request.Path.StartsWithSegments("/_framework") && !context.Request.Path.StartsWithSegments("/_content");
 
     /// <summary>The Prometheus scraping endpoint, open to anonymous callers like the health endpoints.</summary>
     public static WebApplication MapMetricsEndpoint(this WebApplication app)

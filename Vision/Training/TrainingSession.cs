@@ -44,6 +44,8 @@ internal sealed class TrainingSession(
     private int intervalImages;
     private double reportedLoss = double.NaN;
     private double imagesPerSecond;
+    private Activity? epochSpan;
+    private long epochFirstStep;
 
     private TimeSpan Elapsed => TimeSpan.FromSeconds(initial.ElapsedSeconds) + clock.Elapsed;
 
@@ -57,6 +59,7 @@ internal sealed class TrainingSession(
             {
                 foreach (var batch in trainLoader.ReadEpoch(epoch, batchInEpoch, cancellationToken))
                 {
+                    epochSpan ??= StartEpochSpan();
                     using (batch)
                     {
                         foreach (var failure in batch.Failures)
@@ -86,6 +89,7 @@ internal sealed class TrainingSession(
         finally
         {
             DisposeIntervalSums();
+            EndEpochSpan();
         }
         return cancelled ? Cancel() : Complete();
     }
@@ -159,8 +163,28 @@ internal sealed class TrainingSession(
     {
         batchInEpoch = batch.Index + 1;
         if (batchInEpoch < stepsPerEpoch) return;
+        EndEpochSpan();
         epoch++;
         batchInEpoch = 0;
+    }
+
+    private Activity? StartEpochSpan()
+    {
+        epochFirstStep = step;
+        var span = EngineTracing.Source.StartActivity("training.epoch");
+        span?.SetTag("sqnxt.epoch", epoch + 1);
+        span?.SetTag("sqnxt.epoch.first_batch", batchInEpoch);
+        return span;
+    }
+
+    /// <summary>Ends the epoch's span: at the epoch's end, or where the loop stops inside it (cancelled, the last step).</summary>
+    private void EndEpochSpan()
+    {
+        if (epochSpan is null) return;
+        epochSpan.SetTag("sqnxt.steps", step - epochFirstStep);
+        epochSpan.SetTag("sqnxt.images_per_second", imagesPerSecond);
+        epochSpan.Dispose();
+        epochSpan = null;
     }
 
     private bool EvaluationDue(Batch batch) =>
@@ -178,10 +202,14 @@ internal sealed class TrainingSession(
 
     private void Evaluate()
     {
+        using var span = EngineTracing.Source.StartActivity("training.evaluation");
+        span?.SetTag("sqnxt.step", step);
         RecalibrateBatchNorm();
         evaluatedAtStep = step;
         if (validationLoader is null) return;
         var result = Evaluator.Evaluate(network, validationLoader, device, options.Plan.Settings.EvalMaxImages, cancellationToken: cancellationToken);
+        span?.SetTag("sqnxt.images", result.Images);
+        span?.SetTag("sqnxt.top1", result.Top1);
         lastEvaluation = result;
         var now = DateTimeOffset.UtcNow;
         trainer.Observer.OnMetrics(
@@ -210,6 +238,8 @@ internal sealed class TrainingSession(
 
     private void SaveCheckpoint()
     {
+        using var span = EngineTracing.Source.StartActivity("training.checkpoint");
+        span?.SetTag("sqnxt.step", step);
         var state = initial with
         {
             Step = step, Epoch = epoch, BatchInEpoch = batchInEpoch, BestTop1 = bestTop1, BestStep = bestStep,

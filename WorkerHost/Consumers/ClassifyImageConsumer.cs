@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using SqueezeNext.Vision.Data;
 using SqueezeNext.WorkerHost.Inference;
 using SqueezeNext.WorkerHost.Telemetry;
@@ -17,8 +18,14 @@ public sealed class ClassifyImageConsumer(ModelCache models, BatchingClassifier 
 {
     public async Task Consume(ConsumeContext<ClassifyImage> context)
     {
-        if (context.SentTime is { } sent) metrics.RecordClassifyQueueTime(DateTime.UtcNow - sent);
         var message = context.Message;
+        using var logScope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = message.RequestId });
+        if (context.SentTime is { } sent)
+        {
+            var now = DateTime.UtcNow;
+            metrics.RecordClassifyQueueTime(now - sent);
+            if (Activity.Current is { } consuming) WorkerTracing.Record("classify.queue_wait", consuming.Context, DateTime.SpecifyKind(sent, DateTimeKind.Utc), now);
+        }
         byte[] image;
         try
         {

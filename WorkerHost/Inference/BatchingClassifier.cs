@@ -62,19 +62,23 @@ public sealed class BatchingClassifier : IDisposable
         var input = ArrayPool<float>.Shared.Rent(preprocessor.ValuesPerImage);
         try
         {
-            await decodeSlots.WaitAsync(cancellationToken);
-            try
+            using (var decoding = WorkerTracing.Source.StartActivity("classify.decode"))
             {
-                using var decoded = decoder.Decode(image, what, settings.ReducedSizeDecoding ? preprocessor.EvaluationMinimumSide : null);
-                preprocessor.Evaluate(decoded, input.AsSpan(0, preprocessor.ValuesPerImage));
-            }
-            finally
-            {
-                decodeSlots.Release();
+                decoding?.SetTag("sqnxt.image.bytes", image.Length);
+                await decodeSlots.WaitAsync(cancellationToken);
+                try
+                {
+                    using var decoded = decoder.Decode(image, what, settings.ReducedSizeDecoding ? preprocessor.EvaluationMinimumSide : null);
+                    preprocessor.Evaluate(decoded, input.AsSpan(0, preprocessor.ValuesPerImage));
+                }
+                finally
+                {
+                    decodeSlots.Release();
+                }
             }
             metrics.RecordClassifyDecode(clock.Elapsed);
 
-            var pending = new PendingImage(model, input, top, clock, cancellationToken);
+            var pending = new PendingImage(model, input, top, clock, Activity.Current?.Context, cancellationToken);
             if (!queue.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(BatchingClassifier), "the worker is stopping");
             return await pending.Completion.Task;
         }
@@ -133,6 +137,7 @@ public sealed class BatchingClassifier : IDisposable
     {
         Interlocked.Increment(ref passesStarted);
         var clock = Stopwatch.StartNew();
+        var started = DateTimeOffset.UtcNow;
         try
         {
             int top = images.Max(p => p.Top);
@@ -140,6 +145,7 @@ public sealed class BatchingClassifier : IDisposable
             var predictions = model.Run(classifier =>
                 classifier.ClassifyPreprocessed(images.Select(p => new ReadOnlyMemory<float>(p.Input, 0, values)).ToArray(), top));
             metrics.RecordClassifyBatch(images.Length, clock.Elapsed);
+            RecordSpans(model, images, started, DateTimeOffset.UtcNow);
             for (int i = 0; i < images.Length; i++)
                 images[i].Completion.TrySetResult(new BatchedClassification(predictions[i].Take(images[i].Top).ToArray(), images.Length, images[i].Clock.Elapsed));
         }
@@ -152,6 +158,22 @@ public sealed class BatchingClassifier : IDisposable
         }
     }
 
+    /// <summary>
+    /// The pass in each request's own trace: its wait for the batch, and the pass with its batch size. One pass serves
+    /// requests of several traces, so each gets its own copy of the pass's span.
+    /// </summary>
+    private static void RecordSpans(ServedModel model, PendingImage[] images, DateTimeOffset started, DateTimeOffset ended)
+    {
+        if (!WorkerTracing.Source.HasListeners()) return;
+        foreach (var image in images)
+        {
+            if (image.Trace is not { } parent) continue;
+            WorkerTracing.Record("classify.batch_wait", parent, image.QueuedAt, started);
+            WorkerTracing.Record("classify.forward", parent, started, ended, ("sqnxt.batch_size", images.Length), ("sqnxt.model", model.Version.Name),
+                ("sqnxt.model_version", model.Version.Version));
+        }
+    }
+
     /// <summary>Stops taking images; the inference threads finish what is queued (the bus has stopped consuming by now).</summary>
     public void Dispose()
     {
@@ -160,9 +182,12 @@ public sealed class BatchingClassifier : IDisposable
         decodeSlots.Dispose();
     }
 
-    private sealed class PendingImage(ServedModel model, float[] input, int top, Stopwatch clock, CancellationToken cancellationToken)
+    /// <param name="trace">The request's span, under which the pass's spans are recorded.</param>
+    private sealed class PendingImage(ServedModel model, float[] input, int top, Stopwatch clock, ActivityContext? trace, CancellationToken cancellationToken)
     {
         public ServedModel Model { get; } = model;
+        public ActivityContext? Trace { get; } = trace;
+        public DateTimeOffset QueuedAt { get; } = DateTimeOffset.UtcNow;
         public float[] Input { get; } = input;
         public int Top { get; } = top;
         public Stopwatch Clock { get; } = clock;

@@ -94,7 +94,15 @@ public sealed class JobRunner(
                 logger.LogWarning(e, "Could not start attempt {Attempt} of run {RunId}", lease.Attempt, run.Id);
                 return;
             }
-            var attempt = TorchThread.RunAsync($"{run.Kind}-{run.Id:N}".ToLowerInvariant(), () => work.Run(run, lease, resumeFrom, recorder, job.Token));
+            var attempt = TorchThread.RunAsync($"{run.Kind}-{run.Id:N}".ToLowerInvariant(), () =>
+            {
+                // On the torch thread only, so the epochs, evaluations and checkpoints nest in it and the lease
+                // renewals and flushes beside it stay out of the trace.
+                using var span = WorkerTracing.StartAttempt(run, lease.Attempt);
+                var outcome = work.Run(run, lease, resumeFrom, recorder, job.Token);
+                WorkerTracing.End(span, outcome);
+                return outcome;
+            });
             await supervisor.FlushUntilDoneAsync(attempt, run.Kind == RunKind.Training ? metrics : null);
             var outcome = await SettleAsync(attempt, job, leaseClock);
             await supervisor.FlushQuietlyAsync();

@@ -136,11 +136,12 @@ public sealed class JobSystem : IAsyncDisposable
     }
 
     /// <summary>Starts the dashboard (Development environment, so its framework script is served from the build output).</summary>
-    public async Task<AppProcess> StartDashboardAsync(string adminPassword)
+    public async Task<AppProcess> StartDashboardAsync(string adminPassword, IReadOnlyDictionary<string, string>? overrides = null)
     {
         var settings = ServiceSettings();
         settings["DASHBOARD_ADMIN_PASSWORD"] = adminPassword;
         settings["ASPNETCORE_ENVIRONMENT"] = "Development";
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) settings[key] = value;
         var dashboard = new AppProcess("Dashboard", "SqueezeNext.Dashboard.dll", settings, Path.Combine(Root, $"dashboard-{processes.Count + 1}.log"));
         processes.Add(dashboard);
         await dashboard.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
