@@ -7,6 +7,7 @@ using SqueezeNext.Dashboard.Commands;
 using SqueezeNext.Dashboard.Components;
 using SqueezeNext.Dashboard.Data;
 using SqueezeNext.Dashboard.Live;
+using SqueezeNext.Dashboard.Telemetry;
 using SqueezeNext.ServiceDefaults;
 using SqueezeNext.ServiceDefaults.Database;
 using SqueezeNext.ServiceDefaults.Messaging;
@@ -21,7 +22,9 @@ public static class DashboardExtensions
     {
         var services = builder.Services;
         var configuration = builder.Configuration;
-        builder.AddServiceDefaults(new HostTelemetry("sqnxt-dashboard", Meters: [], ActivitySources: []));
+        builder.AddServiceDefaults(new HostTelemetry("sqnxt-dashboard", Meters: [DashboardMetrics.MeterName], ActivitySources: []));
+        services.AddSingleton<DashboardMetrics>();
+        services.AddHostedService<SystemStateMonitor>();
         services.AddSingleton<DashboardQueries>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<LoginThrottling>();

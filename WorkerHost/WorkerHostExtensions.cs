@@ -28,8 +28,8 @@ public static class WorkerHostExtensions
             .Validate(o => InferenceEngines.Names.Contains(o.Classification.Engine),
                 $"Worker:Classification:Engine must be {string.Join(" or ", InferenceEngines.Names)}")
             .ValidateOnStart();
-        builder.AddServiceDefaults(new HostTelemetry("sqnxt-worker", Meters: [WorkerMetrics.MeterName],
-            ActivitySources: [WorkerTracing.SourceName, Vision.Runtime.EngineTracing.SourceName]));
+        builder.AddServiceDefaults(new HostTelemetry("sqnxt-worker", Meters: [WorkerMetrics.MeterName, Vision.Runtime.EngineTelemetry.Name],
+            ActivitySources: [WorkerTracing.SourceName, Vision.Runtime.EngineTelemetry.Name]));
 
         services.AddSingleton<DataRoot>();
         services.AddSingleton<RunLifecycles>();

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using MassTransit;
 using SqueezeNext.Contracts;
+using SqueezeNext.Dashboard.Telemetry;
 using SqueezeNext.ServiceDefaults.Messaging;
 
 namespace SqueezeNext.Dashboard.Commands;
@@ -8,7 +10,7 @@ namespace SqueezeNext.Dashboard.Commands;
 /// The dashboard's one way to send commands to the workers. Every page gets the answer, the worker's rejection or the
 /// fact that no worker answered in time, as a <see cref="CommandReply{TAnswer}"/>; none of them sees a broker exception.
 /// </summary>
-public sealed class WorkerCommands(IBus bus, MessagePayloads payloads)
+public sealed class WorkerCommands(IBus bus, MessagePayloads payloads, DashboardMetrics metrics)
 {
     /// <summary>How long a page waits for a worker's answer (MassTransit's own default for requests).</summary>
     public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(30);
@@ -19,7 +21,7 @@ public sealed class WorkerCommands(IBus bus, MessagePayloads payloads)
     /// <summary>Sends a command the workers answer with <typeparamref name="TAnswer"/> or refuse with <see cref="CommandRejected"/>.</summary>
     public Task<CommandReply<TAnswer>> RequestAsync<TCommand, TAnswer>(TCommand command)
         where TCommand : class where TAnswer : class =>
-        bus.RequestAsync<TCommand, TAnswer>(command, AnswerTimeout);
+        Counted<TCommand, TAnswer>(bus.RequestAsync<TCommand, TAnswer>(command, AnswerTimeout));
 
     /// <summary>
     /// Classifies an image, through the message data store when it is over the inline limit. Sent non-persistent: an
@@ -27,9 +29,12 @@ public sealed class WorkerCommands(IBus bus, MessagePayloads payloads)
     /// </summary>
     public async Task<CommandReply<ImageClassified>> ClassifyAsync(Guid requestId, byte[] image, int top, string? model = null, int? version = null)
     {
+        var started = Stopwatch.GetTimestamp();
         var (inline, reference) = await payloads.PackAsync(image);
         var request = new ClassifyImage(requestId, inline, top, model, version, reference);
-        return await bus.RequestAsync<ClassifyImage, ImageClassified, ClassificationRejected>(request, rejected => rejected.Reason, AnswerTimeout, persistent: false);
+        var reply = await bus.RequestAsync<ClassifyImage, ImageClassified, ClassificationRejected>(request, rejected => rejected.Reason, AnswerTimeout, persistent: false);
+        metrics.RecordClassify(reply.Outcome, Stopwatch.GetElapsedTime(started));
+        return reply;
     }
 
     /// <summary>Imports a weights file as the next version of <paramref name="modelName"/>, through the message data store when it is over the inline limit.</summary>
@@ -42,7 +47,7 @@ public sealed class WorkerCommands(IBus bus, MessagePayloads payloads)
 
     /// <summary>A model version as one file, which a worker writes into the message data store.</summary>
     public Task<CommandReply<ModelExported>> ExportAsync(ExportModel request) =>
-        bus.RequestAsync<ExportModel, ModelExported>(request, ExportTimeout);
+        Counted<ExportModel, ModelExported>(bus.RequestAsync<ExportModel, ModelExported>(request, ExportTimeout));
 
     /// <summary>Reads a worker's export from the message data store.</summary>
     public Task<byte[]> ReadExportAsync(ModelExported exported) => payloads.ReadAsync(null, exported.File, long.MaxValue);
@@ -60,6 +65,13 @@ public sealed class WorkerCommands(IBus bus, MessagePayloads payloads)
         {
             return "The broker did not take the cancel request in time: is RabbitMQ running?";
         }
+    }
+
+    private async Task<CommandReply<TAnswer>> Counted<TCommand, TAnswer>(Task<CommandReply<TAnswer>> sending) where TAnswer : class
+    {
+        var reply = await sending;
+        metrics.CountCommand(typeof(TCommand).Name, reply.Outcome);
+        return reply;
     }
 
     /// <summary>A reply's problem as a sentence for a page, or null when it was answered.</summary>

@@ -140,4 +140,20 @@ public sealed class DashboardQueries(IDbContextFactory<JobsDbContext> databases)
         public double Seconds { get; set; }
         public double Value { get; set; }
     }
+
+    /// <summary>How many runs there are of each status and kind, the oldest queued run's submission and the stalest heartbeat of a running one.</summary>
+    public async Task<RunCensus> RunCensusAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var counts = await db.Runs.AsNoTracking().GroupBy(r => new { r.Status, r.Kind })
+            .Select(g => new RunCount(g.Key.Status, g.Key.Kind, g.Count())).ToListAsync(cancellationToken);
+        var oldestQueued = await db.Runs.AsNoTracking().Where(r => r.Status == RunStatus.Queued).MinAsync(r => (DateTimeOffset?)r.CreatedAt, cancellationToken);
+        var stalestHeartbeat = await db.Runs.AsNoTracking().Where(r => r.Status == RunStatus.Running).MinAsync(r => r.HeartbeatAt, cancellationToken);
+        return new RunCensus(counts, oldestQueued, stalestHeartbeat);
+    }
 }
+
+public sealed record RunCount(RunStatus Status, RunKind Kind, int Runs);
+
+/// <summary>The state of the run queue at one moment, for the dashboard's gauges.</summary>
+public sealed record RunCensus(IReadOnlyList<RunCount> Counts, DateTimeOffset? OldestQueuedAt, DateTimeOffset? StalestHeartbeatAt);

@@ -15,6 +15,9 @@ public sealed record CommandReply<TAnswer> where TAnswer : class
 
     public bool Succeeded => Answer is not null;
 
+    /// <summary>answered, rejected or no_answer: the outcome as a metric's tag.</summary>
+    public string Outcome => Answer is not null ? "answered" : Rejection is not null ? "rejected" : "no_answer";
+
     /// <summary>What went wrong, in one line for a person (<paramref name="rejectedPrefix"/> before a rejection's reason); null when answered.</summary>
     public string? Problem(string rejectedPrefix) =>
         Rejection is not null ? rejectedPrefix + Rejection : TimedOut ? CommandRequests.NoWorkerAnswered : null;

@@ -46,6 +46,8 @@ internal sealed class TrainingSession(
     private double imagesPerSecond;
     private Activity? epochSpan;
     private long epochFirstStep;
+    private double intervalSecondsAtLastStep;
+    private readonly KeyValuePair<string, object?> configurationTag = EngineTelemetry.Configuration(trainer.Options.Plan.Configuration.Name);
 
     private TimeSpan Elapsed => TimeSpan.FromSeconds(initial.ElapsedSeconds) + clock.Elapsed;
 
@@ -117,6 +119,9 @@ internal sealed class TrainingSession(
 
         double seconds = intervalClock.Elapsed.TotalSeconds;
         if (seconds > 0) imagesPerSecond = intervalImages / seconds;
+        EngineTelemetry.StepTime.Record(seconds - intervalSecondsAtLastStep, configurationTag);
+        EngineTelemetry.ImagesTrained.Add(batch.Count, configurationTag);
+        intervalSecondsAtLastStep = seconds;
         var remaining = imagesPerSecond > 0
             ? TimeSpan.FromSeconds((totalSteps - step) * (double)options.Plan.Configuration.Training.BatchSize / imagesPerSecond)
             : (TimeSpan?)null;
@@ -150,6 +155,7 @@ internal sealed class TrainingSession(
         ]);
         intervalImages = 0;
         intervalClock.Reset();
+        intervalSecondsAtLastStep = 0;
     }
 
     private void DisposeIntervalSums()
@@ -171,7 +177,7 @@ internal sealed class TrainingSession(
     private Activity? StartEpochSpan()
     {
         epochFirstStep = step;
-        var span = EngineTracing.Source.StartActivity("training.epoch");
+        var span = EngineTelemetry.Source.StartActivity("training.epoch");
         span?.SetTag("sqnxt.epoch", epoch + 1);
         span?.SetTag("sqnxt.epoch.first_batch", batchInEpoch);
         return span;
@@ -202,8 +208,9 @@ internal sealed class TrainingSession(
 
     private void Evaluate()
     {
-        using var span = EngineTracing.Source.StartActivity("training.evaluation");
+        using var span = EngineTelemetry.Source.StartActivity("training.evaluation");
         span?.SetTag("sqnxt.step", step);
+        var started = Stopwatch.GetTimestamp();
         RecalibrateBatchNorm();
         evaluatedAtStep = step;
         if (validationLoader is null) return;
@@ -211,6 +218,7 @@ internal sealed class TrainingSession(
         span?.SetTag("sqnxt.images", result.Images);
         span?.SetTag("sqnxt.top1", result.Top1);
         lastEvaluation = result;
+        EngineTelemetry.EvaluationTime.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, configurationTag);
         var now = DateTimeOffset.UtcNow;
         trainer.Observer.OnMetrics(
         [
@@ -238,14 +246,16 @@ internal sealed class TrainingSession(
 
     private void SaveCheckpoint()
     {
-        using var span = EngineTracing.Source.StartActivity("training.checkpoint");
+        using var span = EngineTelemetry.Source.StartActivity("training.checkpoint");
         span?.SetTag("sqnxt.step", step);
         var state = initial with
         {
             Step = step, Epoch = epoch, BatchInEpoch = batchInEpoch, BestTop1 = bestTop1, BestStep = bestStep,
             ElapsedSeconds = Elapsed.TotalSeconds, SavedAt = DateTimeOffset.UtcNow,
         };
+        var started = Stopwatch.GetTimestamp();
         lastCheckpoint = checkpoints.Save(network, options.Plan, optimizer, state);
+        EngineTelemetry.CheckpointTime.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, configurationTag);
         lastCheckpointTime = clock.Elapsed;
         var metrics = new Dictionary<string, double>();
         if (lastEvaluation is not null)

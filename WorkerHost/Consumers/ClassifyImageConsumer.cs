@@ -82,7 +82,6 @@ public sealed class ClassifyImageConsumer(ModelCache models, BatchingClassifier 
 
     private async Task AnswerClassifiedAsync(ConsumeContext<ClassifyImage> context, BatchedClassification result, ServedModel model)
     {
-        metrics.CountClassify("classified");
         await AnswerAsync(context, new ImageClassified(
             context.Message.RequestId,
             model.Version.Name,
@@ -90,14 +89,17 @@ public sealed class ClassifyImageConsumer(ModelCache models, BatchingClassifier 
             result.Predictions.Select(p => new ClassPrediction(p.Index, p.Synset, p.Name, p.FullName, p.Probability)).ToArray(),
             result.Elapsed.TotalMilliseconds,
             result.BatchSize));
+        metrics.RecordClassifyAnswer("classified", SinceSent(context));
     }
 
     private async Task RejectAsync(ConsumeContext<ClassifyImage> context, string reason)
     {
         logger.LogInformation("Rejected classify request {RequestId}: {Reason}", context.Message.RequestId, reason);
-        metrics.CountClassify("rejected");
         await AnswerAsync(context, new ClassificationRejected(context.Message.RequestId, reason));
+        metrics.RecordClassifyAnswer("rejected", SinceSent(context));
     }
+
+    private static TimeSpan? SinceSent(ConsumeContext context) => context.SentTime is { } sent ? DateTime.UtcNow - sent : null;
 
     private async Task AnswerAsync<T>(ConsumeContext<ClassifyImage> context, T answer) where T : class
     {

@@ -19,26 +19,26 @@ public abstract class CommandConsumerDefinition<TConsumer> : ConsumerDefinition<
     }
 }
 
-public sealed class SubmitTrainingConsumerDefinition() : CommandConsumerDefinition<SubmitTrainingConsumer>("submit-training");
+public sealed class SubmitTrainingConsumerDefinition() : CommandConsumerDefinition<SubmitTrainingConsumer>(QueueNames.SubmitTraining);
 
-public sealed class SubmitEvaluationConsumerDefinition() : CommandConsumerDefinition<SubmitEvaluationConsumer>("submit-evaluation");
+public sealed class SubmitEvaluationConsumerDefinition() : CommandConsumerDefinition<SubmitEvaluationConsumer>(QueueNames.SubmitEvaluation);
 
-public sealed class CancelRunConsumerDefinition() : CommandConsumerDefinition<CancelRunConsumer>("cancel-run");
+public sealed class CancelRunConsumerDefinition() : CommandConsumerDefinition<CancelRunConsumer>(QueueNames.CancelRun);
 
-public sealed class ResumeRunConsumerDefinition() : CommandConsumerDefinition<ResumeRunConsumer>("resume-run");
+public sealed class ResumeRunConsumerDefinition() : CommandConsumerDefinition<ResumeRunConsumer>(QueueNames.ResumeRun);
 
-public sealed class RegisterModelConsumerDefinition() : CommandConsumerDefinition<RegisterModelConsumer>("register-model");
+public sealed class RegisterModelConsumerDefinition() : CommandConsumerDefinition<RegisterModelConsumer>(QueueNames.RegisterModel);
 
-public sealed class ImportModelConsumerDefinition() : CommandConsumerDefinition<ImportModelConsumer>("import-model");
+public sealed class ImportModelConsumerDefinition() : CommandConsumerDefinition<ImportModelConsumer>(QueueNames.ImportModel);
 
-public sealed class PromoteModelConsumerDefinition() : CommandConsumerDefinition<PromoteModelConsumer>("promote-model");
+public sealed class PromoteModelConsumerDefinition() : CommandConsumerDefinition<PromoteModelConsumer>(QueueNames.PromoteModel);
 
 /// <summary>Exports build a graph and check it beside TorchSharp: two at a time per worker are plenty.</summary>
 public sealed class ExportModelConsumerDefinition : ConsumerDefinition<ExportModelConsumer>
 {
     public ExportModelConsumerDefinition()
     {
-        EndpointName = "export-model";
+        EndpointName = QueueNames.ExportModel;
         ConcurrentMessageLimit = 2;
     }
 }
@@ -54,7 +54,7 @@ public sealed class ClassifyImageConsumerDefinition : ConsumerDefinition<Classif
     public ClassifyImageConsumerDefinition(IOptions<WorkerOptions> options)
     {
         settings = options.Value.Classification;
-        EndpointName = "classify-image";
+        EndpointName = QueueNames.ClassifyImage;
     }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<ClassifyImageConsumer> consumerConfigurator,

@@ -38,6 +38,7 @@ public sealed class BatchingClassifier : IDisposable
         settings = options.Value.Classification;
         torchThreadsPerPass = settings.ThreadsPerPass(options.Value.TorchThreads);
         this.metrics = metrics;
+        metrics.ObservePendingImages(() => queue.Reader.Count);
         this.logger = logger;
         decoder = new ImageDecoder(new ImageLimits { MaxBytes = settings.MaxImageBytes, MaxPixels = settings.MaxImagePixels });
         decodeSlots = new SemaphoreSlim(settings.DecodeThreads, settings.DecodeThreads);

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Inference;
+using SqueezeNext.WorkerHost.Telemetry;
 
 namespace SqueezeNext.WorkerHost.Inference;
 
@@ -53,14 +55,29 @@ public sealed class ServedModel(ModelVersion version, ImageClassifier classifier
 /// Keeps a few model versions loaded for classification. Which version serves a name is re-read from the database
 /// after <see cref="ServingRecheck"/>, so a promotion is noticed within seconds without restarting the worker.
 /// </summary>
-public sealed class ModelCache(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, ILogger<ModelCache> logger) : IDisposable
+public sealed class ModelCache : IDisposable
 {
+    private readonly IServiceScopeFactory scopes;
+    private readonly IOptions<WorkerOptions> options;
+    private readonly WorkerMetrics metrics;
+    private readonly ILogger<ModelCache> logger;
+
     public static readonly TimeSpan ServingRecheck = TimeSpan.FromSeconds(2);
 
     private readonly Dictionary<int, ServedModel> loaded = [];
     private readonly Dictionary<string, (int VersionId, DateTime CheckedAt)> serving = [];
     private readonly SemaphoreSlim gate = new(1, 1);
     private (string Name, DateTime CheckedAt)? defaultName;
+    private int loadedCount;
+
+    public ModelCache(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, WorkerMetrics metrics, ILogger<ModelCache> logger)
+    {
+        this.scopes = scopes;
+        this.options = options;
+        this.metrics = metrics;
+        this.logger = logger;
+        metrics.ObserveCachedModels(() => Volatile.Read(ref loadedCount));
+    }
 
     /// <summary>The model for a request: the named version, or the serving version of the name (or of the default model).</summary>
     public async Task<ServedModel> GetAsync(string? name, int? version, CancellationToken cancellationToken)
@@ -74,9 +91,11 @@ public sealed class ModelCache(IServiceScopeFactory scopes, IOptions<WorkerOptio
             var row = version is { } number
                 ? await FindVersionAsync(db, name, number, cancellationToken)
                 : await FindServingAsync(db, name, cancellationToken);
-            if (loaded.TryGetValue(row.Id, out var model))
+            bool hit = loaded.TryGetValue(row.Id, out var model);
+            metrics.CountModelLookup(hit);
+            if (hit)
             {
-                model.LastUsed = DateTime.UtcNow;
+                model!.LastUsed = DateTime.UtcNow;
                 return model;
             }
             return Load(row);
@@ -140,6 +159,7 @@ public sealed class ModelCache(IServiceScopeFactory scopes, IOptions<WorkerOptio
     private ServedModel Load(ModelVersion row)
     {
         ImageClassifier classifier;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             var worker = options.Value;
@@ -150,6 +170,7 @@ public sealed class ModelCache(IServiceScopeFactory scopes, IOptions<WorkerOptio
         {
             throw new ModelUnavailableException($"model '{row.Name}' v{row.Version} cannot be loaded: {e.Message}", e);
         }
+        metrics.RecordModelLoad(Stopwatch.GetElapsedTime(started));
         var model = new ServedModel(row, classifier);
         loaded[row.Id] = model;
         logger.LogInformation("Loaded model {Model} v{Version} from {Path}", row.Name, row.Version, row.Path);
@@ -160,6 +181,7 @@ public sealed class ModelCache(IServiceScopeFactory scopes, IOptions<WorkerOptio
             oldest.Unload();
             logger.LogInformation("Unloaded model {Model} v{Version}", oldest.Version.Name, oldest.Version.Version);
         }
+        Volatile.Write(ref loadedCount, loaded.Count);
         return model;
     }
 
@@ -167,6 +189,7 @@ public sealed class ModelCache(IServiceScopeFactory scopes, IOptions<WorkerOptio
     {
         foreach (var model in loaded.Values) model.Unload();
         loaded.Clear();
+        Volatile.Write(ref loadedCount, 0);
         gate.Dispose();
     }
 }

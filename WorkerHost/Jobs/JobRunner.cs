@@ -107,6 +107,14 @@ public sealed class JobRunner(
             var outcome = await SettleAsync(attempt, job, leaseClock);
             await supervisor.FlushQuietlyAsync();
             await RecordAsync(run, lease, outcome, recorder, clock.Elapsed);
+            metrics.CountRunEnded(run.Kind, outcome switch
+            {
+                JobOutcome.Completed => "completed",
+                JobOutcome.Failed => "failed",
+                JobOutcome.Cancelled => "cancelled",
+                JobOutcome.Released => "released",
+                _ => "lease_lost",
+            });
         }
         finally
         {

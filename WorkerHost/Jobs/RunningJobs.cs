@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using SqueezeNext.WorkerHost.Telemetry;
 
 namespace SqueezeNext.WorkerHost.Jobs;
 
@@ -21,6 +22,11 @@ public enum StopReason
 public sealed class RunningJobs
 {
     private readonly ConcurrentDictionary<Guid, RunningJob> jobs = new();
+
+    public RunningJobs(WorkerMetrics metrics)
+    {
+        metrics.ObserveActiveRuns(() => jobs.Count);
+    }
 
     public RunningJob Start(Guid runId, CancellationToken hostStopping)
     {

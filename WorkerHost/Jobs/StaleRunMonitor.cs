@@ -1,10 +1,13 @@
+using SqueezeNext.WorkerHost.Telemetry;
+
 namespace SqueezeNext.WorkerHost.Jobs;
 
 /// <summary>
 /// Queues again the runs whose worker stopped heart-beating (it crashed or lost its connection), so another worker
 /// resumes them from their newest checkpoint. Any worker may do this; the update is one atomic statement.
 /// </summary>
-public sealed class StaleRunMonitor(RunLifecycles lifecycles, IOptions<WorkerOptions> options, JobSignal signal, ILogger<StaleRunMonitor> logger)
+public sealed class StaleRunMonitor(RunLifecycles lifecycles, IOptions<WorkerOptions> options, JobSignal signal, WorkerMetrics metrics,
+    ILogger<StaleRunMonitor> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -21,6 +24,7 @@ public sealed class StaleRunMonitor(RunLifecycles lifecycles, IOptions<WorkerOpt
                     var requeued = await lifecycles.UseAsync(lifecycle => lifecycle.RequeueStaleAsync(settings.StaleAfter, stoppingToken));
                     foreach (var runId in requeued)
                         logger.LogWarning("Run {RunId} lost its worker (no heartbeat for {Stale}); queued to resume", runId, settings.StaleAfter);
+                    metrics.CountRequeuedStale(requeued.Count);
                     if (requeued.Count > 0 && settings.RunJobs) signal.Wake();
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
