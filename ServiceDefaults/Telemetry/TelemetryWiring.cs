@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -16,7 +17,7 @@ public sealed record HostTelemetry(string ServiceName, IReadOnlyList<string> Met
 /// <summary>
 /// OpenTelemetry for a host: traces from ASP.NET Core, MassTransit, Npgsql, HttpClient and the host's own sources;
 /// metrics from the runtime, ASP.NET Core, MassTransit and the host's own meters, on <c>/metrics</c> for Prometheus.
-/// Both also go out over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and nowhere else.
+/// Both, and the logs, also go out over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and nowhere else.
 /// </summary>
 public static class TelemetryWiring
 {
@@ -39,7 +40,16 @@ public static class TelemetryWiring
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddPrometheusExporter());
-        if (!string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable])) telemetry.UseOtlpExporter();
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable]))
+        {
+            // Logs too, with their scopes (RunId, RequestId) and the span they were written in.
+            builder.Logging.AddOpenTelemetry(logging =>
+            {
+                logging.IncludeScopes = true;
+                logging.IncludeFormattedMessage = true;
+            });
+            telemetry.UseOtlpExporter();
+        }
         return builder;
     }
 

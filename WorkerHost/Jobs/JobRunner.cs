@@ -72,7 +72,7 @@ public sealed class JobRunner(
         logger.LogInformation("Claimed {Kind} run {RunId} (attempt {Attempt})", run.Kind, run.Id, lease.Attempt);
         metrics.RecordQueueTime(run);
         var job = running.Start(run.Id, stoppingToken);
-        var recorder = new RunRecorder(lease, leaseClock, lifecycles, bus);
+        var recorder = new RunRecorder(lease, leaseClock, lifecycles, bus, logger);
         var supervisor = new AttemptSupervisor(lease, job, recorder, leaseClock, lifecycles, settings, logger);
         job.CurrentStep = () => recorder.Progress?.Step ?? run.Step;
         var clock = Stopwatch.StartNew();

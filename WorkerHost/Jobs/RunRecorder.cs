@@ -15,7 +15,8 @@ namespace SqueezeNext.WorkerHost.Jobs;
 /// the bus in batches from <see cref="FlushAsync"/>, so the training loop never waits on I/O. Everything goes out
 /// under the attempt's lease: once it is lost, nothing more is written or published, and no file is put in place.
 /// </summary>
-public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, RunLifecycles lifecycles, IPublishEndpoint publisher) : ITrainingObserver
+public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, RunLifecycles lifecycles, IPublishEndpoint publisher, ILogger logger)
+    : ITrainingObserver
 {
     private readonly Guid runId = lease.RunId;
     private readonly ConcurrentQueue<MetricPoint> metrics = new();
@@ -60,7 +61,14 @@ public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, RunLifecy
         foreach (var point in points) metrics.Enqueue(point);
     }
 
-    public void OnEvent(TrainingEvent trainingEvent) => events.Enqueue(trainingEvent);
+    /// <summary>Keeps the event for the run's record and logs it too, under the run's scope and span (a skipped image only at debug level: a bad dataset has many).</summary>
+    public void OnEvent(TrainingEvent trainingEvent)
+    {
+        events.Enqueue(trainingEvent);
+        var level = trainingEvent.Kind == TrainingEventKind.SkippedImage ? LogLevel.Debug
+            : trainingEvent.Level switch { "error" => LogLevel.Error, "warning" => LogLevel.Warning, _ => LogLevel.Information };
+        logger.Log(level, "Run {RunId} {Event}: {Message}", runId, trainingEvent.Kind, trainingEvent.Message);
+    }
 
     public void OnCheckpoint(CheckpointInfo checkpoint) => checkpoints.Enqueue(checkpoint);
 
