@@ -19,7 +19,7 @@ public sealed class ClassifyImageConsumer(ModelCache models, BatchingClassifier 
     public async Task Consume(ConsumeContext<ClassifyImage> context)
     {
         var message = context.Message;
-        using var logScope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = message.RequestId });
+        using var logScope = logger.BeginScope("Classify request {RequestId}", message.RequestId);
         if (context.SentTime is { } sent)
         {
             var now = DateTime.UtcNow;

@@ -68,7 +68,7 @@ public sealed class JobRunner(
     private async Task ExecuteAsync(ClaimedRun claimed, LeaseClock leaseClock, CancellationToken stoppingToken)
     {
         var (run, lease) = claimed;
-        using var logScope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = run.Id });
+        using var logScope = logger.BeginScope("Run {RunId}", run.Id);
         logger.LogInformation("Claimed {Kind} run {RunId} (attempt {Attempt})", run.Kind, run.Id, lease.Attempt);
         metrics.RecordQueueTime(run);
         var job = running.Start(run.Id, stoppingToken);
