@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using OpenTelemetry;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -17,7 +19,7 @@ public sealed record HostTelemetry(string ServiceName, IReadOnlyList<string> Met
 /// <summary>
 /// OpenTelemetry for a host: traces from ASP.NET Core, MassTransit, Npgsql, HttpClient and the host's own sources;
 /// metrics from the runtime, ASP.NET Core, MassTransit and the host's own meters, on <c>/metrics</c> for Prometheus.
-/// Both, and the logs, also go out over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and nowhere else.
+/// Both, and the logs, also go out over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (<see cref="OtlpSignals"/>), and nowhere else.
 /// </summary>
 public static class TelemetryWiring
 {
@@ -26,30 +28,37 @@ public static class TelemetryWiring
 
     public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder, HostTelemetry host)
     {
-        var telemetry = builder.Services.AddOpenTelemetry()
+        var otlp = OtlpSignals.From(builder.Configuration);
+        builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(host.ServiceName, serviceInstanceId: Environment.MachineName))
-            .WithTracing(tracing => tracing
-                .SetSampler(new ParentBasedSampler(new NoBackgroundClientSpans()))
-                .AddSource(["MassTransit", .. host.ActivitySources])
-                .AddAspNetCoreInstrumentation(options => options.Filter = IsTraced)
-                .AddHttpClientInstrumentation()
-                .AddNpgsql())
-            .WithMetrics(metrics => metrics
-                .AddMeter(["MassTransit", .. host.Meters])
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddPrometheusExporter());
-        if (!string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable]))
-        {
-            // Logs too, with their scopes (RunId, RequestId) and the span they were written in.
+            .WithTracing(tracing =>
+            {
+                tracing
+                    .SetSampler(new ParentBasedSampler(new NoBackgroundClientSpans()))
+                    .AddSource(["MassTransit", .. host.ActivitySources])
+                    .AddAspNetCoreInstrumentation(options => options.Filter = IsTraced)
+                    .AddHttpClientInstrumentation()
+                    .AddNpgsql();
+                if (otlp.Traces) tracing.AddOtlpExporter();
+            })
+            .WithMetrics(metrics =>
+            {
+                metrics
+                    .AddMeter(["MassTransit", .. host.Meters])
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddPrometheusExporter();
+                if (otlp.Metrics) metrics.AddOtlpExporter();
+            });
+        if (otlp.Logs)
+            // With their scopes (RunId, RequestId) and the span they were written in.
             builder.Logging.AddOpenTelemetry(logging =>
             {
                 logging.IncludeScopes = true;
                 logging.IncludeFormattedMessage = true;
+                logging.AddOtlpExporter();
             });
-            telemetry.UseOtlpExporter();
-        }
         return builder;
     }
 
@@ -63,5 +72,21 @@ public static class TelemetryWiring
     {
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
+    }
+
+    /// <summary>
+    /// Which signals go out over OTLP: none without OTEL_EXPORTER_OTLP_ENDPOINT; with it, each signal unless its
+    /// OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER or OTEL_LOGS_EXPORTER (the SDKs' standard variables) leaves out
+    /// "otlp", as compose does for metrics that Prometheus already scrapes.
+    /// </summary>
+    private sealed record OtlpSignals(bool Traces, bool Metrics, bool Logs)
+    {
+        public static OtlpSignals From(IConfiguration configuration)
+        {
+            if (string.IsNullOrWhiteSpace(configuration[OtlpEndpointVariable])) return new(false, false, false);
+            bool Exported(string variable) => configuration[variable] is not { Length: > 0 } exporters
+                                              || exporters.Split(',', StringSplitOptions.TrimEntries).Contains("otlp", StringComparer.OrdinalIgnoreCase);
+            return new(Exported("OTEL_TRACES_EXPORTER"), Exported("OTEL_METRICS_EXPORTER"), Exported("OTEL_LOGS_EXPORTER"));
+        }
     }
 }
