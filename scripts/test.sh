@@ -15,7 +15,7 @@ log="$results/dotnet-test.log"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 # What the tests use from Debian: Fashion-MNIST, Chromium for the browser tests, PyTorch as the reference for the
-# pytorchcv import, strace, libturbojpeg0, docker-compose to validate compose.yaml, and apt's package lists so a test can fetch
+# pytorchcv import, strace, libturbojpeg0, docker-compose to validate compose.yaml, promtool for the alert rules, and apt's package lists so a test can fetch
 # gdk-pixbuf-tests' hostile images. Tests that need them skip, saying why, when they cannot be had.
 ensure_apt_lists() {
   if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -E '^(lock|partial|auxfiles)$')" ]; then
@@ -61,6 +61,12 @@ if [ ! -x /usr/bin/docker-compose ]; then
   echo "== installing docker-compose (compose.yaml validation)"
   ensure_apt_lists
   apt-get install -y -qq --no-install-recommends docker-compose >/dev/null 2>&1 || echo "warning: could not install docker-compose"
+fi
+if [ ! -x /usr/bin/promtool ]; then
+  # promtool checks the observability profile's Prometheus configuration and alert rules.
+  echo "== installing prometheus (promtool)"
+  ensure_apt_lists
+  apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 || echo "warning: could not install prometheus"
 fi
 ensure_apt_lists
 

@@ -24,10 +24,10 @@ public sealed class DashboardMetrics : IDisposable
     {
         this.clock = clock;
         meter.CreateObservableGauge("sqnxt.runs", RunCounts, "{run}", "Runs in the database, by status and kind");
-        meter.CreateObservableGauge("sqnxt.runs.oldest_queued_age", () => AgeOf(snapshot?.Runs.OldestQueuedAt), "s",
-            "How long the oldest queued run has waited; absent when none waits");
-        meter.CreateObservableGauge("sqnxt.runs.stalest_heartbeat_age", () => AgeOf(snapshot?.Runs.StalestHeartbeatAt), "s",
-            "Time since the oldest heartbeat of a running run; above Worker:StaleAfter the run's worker is gone and no other has requeued it");
+        meter.CreateObservableGauge("sqnxt.runs.oldest_queued_age", () => AgeOf(runs => runs.OldestQueuedAt), "s",
+            "How long the oldest queued run has waited; 0 when none waits");
+        meter.CreateObservableGauge("sqnxt.runs.stalest_heartbeat_age", () => AgeOf(runs => runs.StalestHeartbeatAt), "s",
+            "Time since the oldest heartbeat of a running run (0 when none runs); above Worker:StaleAfter the run's worker is gone and no other has requeued it");
         meter.CreateObservableGauge("sqnxt.broker.queue.messages", () => QueueGauge(q => q.Messages), "{message}",
             "Messages waiting in each worker queue and its _error queue");
         meter.CreateObservableGauge("sqnxt.broker.queue.consumers", () => QueueGauge(q => q.Consumers), "{consumer}",
@@ -59,9 +59,10 @@ public sealed class DashboardMetrics : IDisposable
                 new KeyValuePair<string, object?>("kind", kind.ToString().ToLowerInvariant()));
     }
 
-    private IEnumerable<Measurement<double>> AgeOf(DateTimeOffset? since)
+    private IEnumerable<Measurement<double>> AgeOf(Func<RunCensus, DateTimeOffset?> since)
     {
-        if (since is { } moment) yield return new Measurement<double>(Math.Max(0, (clock.GetUtcNow() - moment).TotalSeconds));
+        if (snapshot?.Runs is not { } runs) yield break;
+        yield return new Measurement<double>(since(runs) is { } moment ? Math.Max(0, (clock.GetUtcNow() - moment).TotalSeconds) : 0);
     }
 
     private IEnumerable<Measurement<long>> QueueGauge(Func<QueueDepth, long> value) =>

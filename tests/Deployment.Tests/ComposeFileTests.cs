@@ -14,7 +14,7 @@ public sealed class ComposeFileTests
     {
         Skip.IfNot(File.Exists("/usr/bin/docker-compose"), "docker-compose is not installed (scripts/test.sh installs Debian's)");
 
-        foreach (var arguments in new[] { "-f compose.yaml config -q", "-f compose.yaml --profile gpu config -q" })
+        foreach (var arguments in new[] { "-f compose.yaml config -q", "-f compose.yaml --profile gpu config -q", "-f compose.yaml --profile observability config -q" })
         {
             var (exitCode, output) = ExternalProcess.Run("/usr/bin/docker-compose", arguments, TestServices.RepositoryRoot);
             Assert.True(exitCode == 0, $"docker-compose {arguments}: {output}");
@@ -28,7 +28,9 @@ public sealed class ComposeFileTests
         Assert.True(exitCode == 0, listed);
         var standIns = listed.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
 
-        var named = Services().Values.Select(Map).Select(service => (string)service["image"]).Where(image => !image.StartsWith("sqnxt-", StringComparison.Ordinal)).ToList();
+        // The observability profile's images are not in Debian, so they have no stand-in: that profile is validated, not run, here.
+        var named = Services().Values.Select(Map).Where(service => !InProfile(service, ObservabilityProfile)).Select(service => (string)service["image"])
+            .Where(image => !image.StartsWith("sqnxt-", StringComparison.Ordinal)).ToList();
         foreach (var dockerfile in new[] { "WorkerHost/Dockerfile", "Dashboard/Dockerfile" })
         {
             var lines = File.ReadAllLines(Path.Combine(TestServices.RepositoryRoot, dockerfile));
@@ -102,6 +104,43 @@ public sealed class ComposeFileTests
         Assert.NotEmpty(used);
         Assert.Empty(used.Except(example));
     }
+
+    [SkippableFact]
+    public void The_observability_profile_mounts_configuration_that_exists_and_prometheus_accepts()
+    {
+        var services = Services();
+        var observability = services.Where(s => InProfile(Map(s.Value), ObservabilityProfile)).Select(s => (string)s.Key).Order().ToList();
+        Assert.Equal(["grafana", "jaeger", "otel-collector", "prometheus"], observability);
+        var mounted = observability.SelectMany(name => Service(services, name).TryGetValue("volumes", out var volumes) ? Strings(volumes) : [])
+            .Where(volume => volume.StartsWith("./", StringComparison.Ordinal)).Select(volume => volume.Split(':')[0][2..]).ToList();
+        Assert.Equal(6, mounted.Count);
+        Assert.All(mounted, file => Assert.True(File.Exists(Path.Combine(TestServices.RepositoryRoot, file)), $"compose.yaml mounts {file}, which does not exist"));
+        // Both hosts are scraped on the port they listen on in their images.
+        var prometheus = File.ReadAllText(Path.Combine(TestServices.RepositoryRoot, "docs/observability/prometheus.yml"));
+        Assert.Contains("names: [worker, worker-gpu]", prometheus);
+        Assert.Contains("\"dashboard:8080\"", prometheus);
+
+        Skip.IfNot(File.Exists("/usr/bin/promtool"), "promtool is not installed (scripts/test.sh installs Debian's prometheus)");
+        var folder = Directory.CreateTempSubdirectory("sqnxt-prometheus-").FullName;
+        try
+        {
+            // The configuration names the rules where the container mounts them; promtool reads them beside it.
+            File.WriteAllText(Path.Combine(folder, "prometheus.yml"), prometheus.Replace("/etc/prometheus/alerts.yml", "alerts.yml"));
+            File.Copy(Path.Combine(TestServices.RepositoryRoot, "docs/observability/alerts.yml"), Path.Combine(folder, "alerts.yml"));
+            var (exitCode, output) = ExternalProcess.Run("/usr/bin/promtool", "check config prometheus.yml", folder);
+            Assert.True(exitCode == 0, output);
+            Assert.Contains("SUCCESS: 9 rules found", output);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private const string ObservabilityProfile = "observability";
+
+    private static bool InProfile(Dictionary<object, object> service, string profile) =>
+        service.TryGetValue("profiles", out var profiles) && Strings(profiles).Contains(profile);
 
     internal static Dictionary<object, object> Services()
     {
