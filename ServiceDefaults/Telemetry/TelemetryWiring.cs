@@ -29,9 +29,11 @@ public static class TelemetryWiring
     public static IHostApplicationBuilder AddTelemetry(this IHostApplicationBuilder builder, HostTelemetry host)
     {
         var otlp = OtlpSignals.From(builder.Configuration);
-        builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(host.ServiceName, serviceInstanceId: Environment.MachineName))
-            .WithTracing(tracing =>
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(host.ServiceName, serviceInstanceId: Environment.MachineName));
+        // Off only on request: without a listener no span exists, so no trace context crosses the broker and the logs carry no TraceId.
+        if (!TracingTurnedOff(builder.Configuration))
+            telemetry.WithTracing(tracing =>
             {
                 tracing
                     .SetSampler(new ParentBasedSampler(new NoBackgroundClientSpans()))
@@ -40,8 +42,8 @@ public static class TelemetryWiring
                     .AddHttpClientInstrumentation()
                     .AddNpgsql();
                 if (otlp.Traces) tracing.AddOtlpExporter();
-            })
-            .WithMetrics(metrics =>
+            });
+        telemetry.WithMetrics(metrics =>
             {
                 metrics
                     .AddMeter(["MassTransit", .. host.Meters])
@@ -61,6 +63,10 @@ public static class TelemetryWiring
             });
         return builder;
     }
+
+    /// <summary>OTEL_TRACES_SAMPLER=always_off, the SDKs' standard way to record no spans at all.</summary>
+    private static bool TracingTurnedOff(IConfiguration configuration) =>
+        string.Equals(configuration["OTEL_TRACES_SAMPLER"], "always_off", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Requests worth a trace: not the probes and scrapes that arrive every few seconds, nor static files.</summary>
     private static bool IsTraced(HttpContext context) =>
