@@ -160,6 +160,9 @@ public sealed class ModelCache : IDisposable
     {
         ImageClassifier classifier;
         var started = Stopwatch.GetTimestamp();
+        using var span = WorkerTracing.Source.StartActivity("classify.model_load");
+        span?.SetTag("sqnxt.model", row.Name);
+        span?.SetTag("sqnxt.model_version", row.Version);
         try
         {
             var worker = options.Value;

@@ -5,7 +5,7 @@ namespace SqueezeNext.WorkerHost.Telemetry;
 
 /// <summary>
 /// The worker's spans (activity source "SqueezeNext.Worker"): a run's attempt, and a classify request's queue wait,
-/// decoding, wait for a batch and forward pass. The engine's own spans come from <see cref="Vision.Runtime.EngineTelemetry"/>.
+/// model load (when its model was not cached), decoding, wait for a batch and forward pass. The engine's own spans come from <see cref="Vision.Runtime.EngineTelemetry"/>.
 /// </summary>
 public static class WorkerTracing
 {

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using SqueezeNext.Dashboard.Tests.Api;
+using SqueezeNext.WorkerHost.Tests;
 
 namespace SqueezeNext.Dashboard.Tests.Telemetry;
 
@@ -71,18 +72,39 @@ public sealed class TracingTests : IAsyncLifetime
         using (var promoted = await admin.PostAsJsonAsync("/api/v1/models/traced/versions/1/promote", new { }))
             Assert.True(promoted.IsSuccessStatusCode, await promoted.Content.ReadAsStringAsync());
 
+        var first = await AssertClassifyTraceAsync(operatorClient, "traced", "chelsea.png", "image/png");
+        Assert.Single(first, x => x.Name == "classify.model_load");
+        // The same through an ImageNet-sized model (224 px, 1000 classes), twice: the first request loads it, the second
+        // finds it cached. docs/operations.md shows both traces.
+        await ServingModels.ServeRandomImageNetModelAsync(system, "imagenet", seed: 3);
+        var cold = await AssertClassifyTraceAsync(operatorClient, "imagenet", "tabby_cat.jpg", "image/jpeg");
+        var warm = await AssertClassifyTraceAsync(operatorClient, "imagenet", "tabby_cat.jpg", "image/jpeg", except: cold[0].TraceId);
+        Assert.Single(cold, x => x.Name == "classify.model_load");
+        Assert.DoesNotContain(warm, x => x.Name == "classify.model_load");
+        if (Environment.GetEnvironmentVariable("SQNXT_TRACE_DUMP") is { Length: > 0 } dump) await File.WriteAllTextAsync(dump, Tree(cold) + "\n" + Tree(warm));
+    }
+
+    /// <summary>
+    /// Classifies a photo through the API and checks its trace: one trace from the dashboard's request through the
+    /// broker to the worker's spans for each stage, every parent present. Returns the trace.
+    /// </summary>
+    private async Task<IReadOnlyList<ReceivedSpan>> AssertClassifyTraceAsync(HttpClient client, string model, string fixture, string mediaType, string? except = null)
+    {
         using var form = new MultipartFormDataContent();
-        var photo = new ByteArrayContent(await File.ReadAllBytesAsync(TestServices.Fixture("chelsea.png")));
-        photo.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-        form.Add(photo, "image", "chelsea.png");
-        using (var classified = await operatorClient.PostAsync("/api/v1/classify?model=traced", form))
+        var photo = new ByteArrayContent(await File.ReadAllBytesAsync(TestServices.Fixture(fixture)));
+        photo.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        form.Add(photo, "image", fixture);
+        using (var classified = await client.PostAsync($"/api/v1/classify?model={model}", form))
             Assert.True(classified.IsSuccessStatusCode, await classified.Content.ReadAsStringAsync());
 
         string[] workerSpans = ["classify.queue_wait", "classify.decode", "classify.batch_wait", "classify.forward"];
-        spans = await receiver.WaitForAsync(s => s.FirstOrDefault(IsClassifyRequest) is { } request &&
-                                                 workerSpans.All(name => s.Any(x => x.TraceId == request.TraceId && x.Name == name)),
-            TimeSpan.FromSeconds(30), "the classify request's spans from both hosts");
-        var root = spans.Single(IsClassifyRequest);
+        // The request's trace is the one whose forward pass ran this model (the query string is redacted in spans).
+        bool Complete(IReadOnlyList<ReceivedSpan> spans, ReceivedSpan request) => request.TraceId != except &&
+            spans.Any(x => x.TraceId == request.TraceId && x.Name == "classify.forward" && Equals(x.Attributes.GetValueOrDefault("sqnxt.model"), model)) &&
+            workerSpans.All(name => spans.Any(x => x.TraceId == request.TraceId && x.Name == name));
+        var spans = await receiver.WaitForAsync(s => s.Where(IsClassifyRequest).Any(request => Complete(s, request)),
+            TimeSpan.FromSeconds(30), $"the spans of the classify request to {model} from both hosts");
+        var root = spans.Where(IsClassifyRequest).Single(request => Complete(spans, request));
         var trace = spans.Where(x => x.TraceId == root.TraceId).ToList();
         Assert.Null(root.ParentSpanId);
         AssertParentsPresent(trace);
@@ -91,11 +113,10 @@ public sealed class TracingTests : IAsyncLifetime
         var received = trace.Single(x => x.Service == "sqnxt-worker" && x.Kind == ConsumerKind && dashboardSpans.ContainsKey(x.ParentSpanId!));
         Assert.Equal(ProducerKind, dashboardSpans[received.ParentSpanId!].Kind);
         Assert.All(workerSpans, name => Assert.Equal("sqnxt-worker", trace.Single(x => x.Name == name).Service));
-        // For docs/operations.md: the trace as a tree with durations.
-        if (Environment.GetEnvironmentVariable("SQNXT_TRACE_DUMP") is { Length: > 0 } dump) await File.WriteAllTextAsync(dump, Tree(trace));
         var forward = trace.Single(x => x.Name == "classify.forward");
         Assert.Equal(1L, forward.Attributes["sqnxt.batch_size"]);
-        Assert.Equal("traced", forward.Attributes["sqnxt.model"]);
+        Assert.Equal(model, forward.Attributes["sqnxt.model"]);
+        return trace;
     }
 
     private const int ProducerKind = 4;
