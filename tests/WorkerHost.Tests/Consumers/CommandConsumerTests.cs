@@ -31,6 +31,7 @@ public sealed class CommandConsumerTests : IAsyncLifetime
         services.AddSingleton<JobPlanner>();
         services.AddSingleton<JobSignal>();
         services.AddSingleton<RunningJobs>();
+        services.AddSingleton<SqueezeNext.WorkerHost.Telemetry.WorkerMetrics>();
         services.AddMassTransitTestHarness(bus =>
         {
             bus.AddConsumer<SubmitTrainingConsumer>();
