@@ -235,6 +235,17 @@ public sealed class JobSystem : IAsyncDisposable
 
     public string Logs() => string.Join("\n---\n", processes.Select(w => w.ReadLog()));
 
+    /// <summary>Polls <paramref name="done"/> every half second until it holds; fails after the timeout (a minute) with the processes' logs.</summary>
+    public async Task WaitUntilAsync(Func<Task<bool>> done, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(1));
+        while (!await done())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"waiting for {what}\n{Logs()}");
+            await Task.Delay(500);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var process in processes) process.Dispose();

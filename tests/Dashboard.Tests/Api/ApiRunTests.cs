@@ -41,7 +41,7 @@ public sealed class ApiRunTests : IAsyncLifetime
         using var admin = accounts.Client(await accounts.TokenAsync("anna", AccountRole.Admin));
 
         // The workers publish their datasets a moment after they start.
-        await WaitAsync(async () => (await viewer.GetStringAsync("/api/v1/datasets")).Contains("fashion-mnist"), "the dataset list");
+        await system.WaitUntilAsync(async () => (await viewer.GetStringAsync("/api/v1/datasets")).Contains("fashion-mnist"), "the dataset list");
 
         var runId = Guid.NewGuid();
         var submission = new
@@ -58,7 +58,7 @@ public sealed class ApiRunTests : IAsyncLifetime
         using (var again = await operatorClient.PostAsJsonAsync("/api/v1/runs/training", submission))
             Assert.True((await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("duplicate").GetBoolean());
 
-        await WaitAsync(async () => (await viewer.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{runId}")).GetProperty("run").GetProperty("status").GetString() == "completed",
+        await system.WaitUntilAsync(async () => (await viewer.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{runId}")).GetProperty("run").GetProperty("status").GetString() == "completed",
             "the run to complete", TimeSpan.FromMinutes(8));
         var run = await viewer.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{runId}");
         Assert.Equal(40, run.GetProperty("run").GetProperty("step").GetInt64());
@@ -115,15 +115,5 @@ public sealed class ApiRunTests : IAsyncLifetime
         var bytes = await response.Content.ReadAsByteArrayAsync();
         Assert.Equal(response.Headers.GetValues("X-Content-SHA256").Single(), Convert.ToHexStringLower(SHA256.HashData(bytes)));
         return bytes;
-    }
-
-    private async Task WaitAsync(Func<Task<bool>> done, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(1));
-        while (!await done())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"waiting for {what}\n{system.Logs()}");
-            await Task.Delay(500);
-        }
     }
 }

@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using SqueezeNext.Dashboard.Tests.Api;
 
@@ -39,21 +38,15 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Skip.IfNot(hasFashionMnist, "Fashion-MNIST is not installed (Debian's dataset-fashion-mnist)");
         using var operatorClient = accounts.Client(await accounts.TokenAsync("olga", AccountRole.Operator));
         using var admin = accounts.Client(await accounts.TokenAsync("adam", AccountRole.Admin));
-        await WaitAsync(async () => (await operatorClient.GetStringAsync("/api/v1/datasets")).Contains("fashion-mnist"), "the dataset list");
+        await system.WaitForDatasetAsync(operatorClient);
 
         var runId = Guid.NewGuid();
-        using (var queued = await operatorClient.PostAsJsonAsync("/api/v1/runs/training", new
-               {
-                   runId, configuration = Configuration, dataset = "fashion-mnist", maxSteps = Steps, batchSize = BatchSize, preciseBatchNormBatches = 1,
-                   evalEverySteps = Steps, evalMaxImages = 64, checkpointEverySteps = Steps / 2, seed = 5,
-               }))
-            Assert.True(queued.IsSuccessStatusCode, await queued.Content.ReadAsStringAsync());
-        await WaitAsync(async () => (await operatorClient.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{runId}")).GetProperty("run").GetProperty("status").GetString() == "completed",
-            "the run to complete", TimeSpan.FromMinutes(5));
-        using (var registered = await admin.PostAsJsonAsync("/api/v1/models/measured/versions", new { runId }))
-            Assert.True(registered.IsSuccessStatusCode, await registered.Content.ReadAsStringAsync());
-        using (var promoted = await admin.PostAsJsonAsync("/api/v1/models/measured/versions/1/promote", new { }))
-            Assert.True(promoted.IsSuccessStatusCode, await promoted.Content.ReadAsStringAsync());
+        await system.TrainToCompletionAsync(operatorClient, runId, new
+        {
+            runId, configuration = Configuration, dataset = "fashion-mnist", maxSteps = Steps, batchSize = BatchSize, preciseBatchNormBatches = 1,
+            evalEverySteps = Steps, evalMaxImages = 64, checkpointEverySteps = Steps / 2, seed = 5,
+        });
+        await ApiSteps.ServeAsync(admin, "measured", runId);
         using (var unknown = await admin.PostAsJsonAsync("/api/v1/models/measured/versions/7/promote", new { }))
             Assert.False(unknown.IsSuccessStatusCode);
 
@@ -94,7 +87,7 @@ public sealed partial class MetricsTests : IAsyncLifetime
 
         // The dashboard reads the runs and the broker every few seconds.
         PrometheusScrape fromDashboard = null!;
-        await WaitAsync(async () => (fromDashboard = await PrometheusScrape.ReadAsync(dashboard.BaseAddress))
+        await system.WaitUntilAsync(async () => (fromDashboard = await PrometheusScrape.ReadAsync(dashboard.BaseAddress))
             .Series("sqnxt_runs", "status=completed", "kind=training").Any(s => s.Value == 1), "the dashboard's run gauges");
         Assert.Equal(0, fromDashboard.Value("sqnxt_runs", "status=queued"));
         Assert.Equal(0, fromDashboard.Value("sqnxt_runs", "status=running"));
@@ -145,15 +138,5 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.True(scrape.Samples.Any(s => s.Name.StartsWith("dotnet_gc_", StringComparison.Ordinal)), "no dotnet_gc_ metrics:\n" + scrape.Text);
         Assert.True(scrape.Samples.Any(s => s.Name.StartsWith("dotnet_process_memory_working_set", StringComparison.Ordinal) ||
                                             s.Name.StartsWith("process_memory", StringComparison.Ordinal)), "no working-set metric:\n" + scrape.Text);
-    }
-
-    private async Task WaitAsync(Func<Task<bool>> done, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(1));
-        while (!await done())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"waiting for {what}\n{system.Logs()}");
-            await Task.Delay(500);
-        }
     }
 }

@@ -1,6 +1,4 @@
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using SqueezeNext.Dashboard.Tests.Api;
 using SqueezeNext.WorkerHost.Tests;
 
@@ -41,17 +39,14 @@ public sealed class TracingTests : IAsyncLifetime
         Skip.IfNot(hasFashionMnist, "Fashion-MNIST is not installed (Debian's dataset-fashion-mnist)");
         using var operatorClient = accounts.Client(await accounts.TokenAsync("otis", AccountRole.Operator));
         using var admin = accounts.Client(await accounts.TokenAsync("adele", AccountRole.Admin));
-        await WaitAsync(async () => (await operatorClient.GetStringAsync("/api/v1/datasets")).Contains("fashion-mnist"), "the dataset list");
+        await system.WaitForDatasetAsync(operatorClient);
 
         var runId = Guid.NewGuid();
-        using (var queued = await operatorClient.PostAsJsonAsync("/api/v1/runs/training", new
-               {
-                   runId, configuration = "1.0-SqNxt-23-28px", dataset = "fashion-mnist", maxSteps = 40, batchSize = 32, preciseBatchNormBatches = 1,
-                   evalEverySteps = 20, evalMaxImages = 100, checkpointEverySteps = 20, seed = 3,
-               }))
-            Assert.True(queued.IsSuccessStatusCode, await queued.Content.ReadAsStringAsync());
-        await WaitAsync(async () => (await operatorClient.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{runId}")).GetProperty("run").GetProperty("status").GetString() == "completed",
-            "the run to complete", TimeSpan.FromMinutes(5));
+        await system.TrainToCompletionAsync(operatorClient, runId, new
+        {
+            runId, configuration = "1.0-SqNxt-23-28px", dataset = "fashion-mnist", maxSteps = 40, batchSize = 32, preciseBatchNormBatches = 1,
+            evalEverySteps = 20, evalMaxImages = 100, checkpointEverySteps = 20, seed = 3,
+        });
 
         // The attempt is the root of the run's trace; the engine's spans nest in it, none per step.
         var spans = await receiver.WaitForAsync(s => s.Any(x => x.Name == "run.training" && Equals(x.Attributes.GetValueOrDefault("sqnxt.run_id"), runId.ToString())),
@@ -67,10 +62,7 @@ public sealed class TracingTests : IAsyncLifetime
         AssertParentsPresent(runSpans);
         Assert.All(runSpans, x => Assert.True(x.Duration > TimeSpan.Zero, $"{x} has no duration"));
 
-        using (var registered = await admin.PostAsJsonAsync("/api/v1/models/traced/versions", new { runId }))
-            Assert.True(registered.IsSuccessStatusCode, await registered.Content.ReadAsStringAsync());
-        using (var promoted = await admin.PostAsJsonAsync("/api/v1/models/traced/versions/1/promote", new { }))
-            Assert.True(promoted.IsSuccessStatusCode, await promoted.Content.ReadAsStringAsync());
+        await ApiSteps.ServeAsync(admin, "traced", runId);
 
         var first = await AssertClassifyTraceAsync(operatorClient, "traced", "chelsea.png", "image/png");
         Assert.Single(first, x => x.Name == "classify.model_load");
@@ -145,15 +137,5 @@ public sealed class TracingTests : IAsyncLifetime
         var ids = trace.Select(x => x.SpanId).ToHashSet();
         Assert.Single(trace, x => x.ParentSpanId is null);
         Assert.All(trace.Where(x => x.ParentSpanId is not null), x => Assert.True(ids.Contains(x.ParentSpanId!), $"{x}: its parent was not received"));
-    }
-
-    private async Task WaitAsync(Func<Task<bool>> done, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(1));
-        while (!await done())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"waiting for {what}\n{system.Logs()}");
-            await Task.Delay(500);
-        }
     }
 }
