@@ -38,8 +38,10 @@ internal static partial class TurboJpeg
     /// scale whose sides both stay at least that long; null when TurboJPEG declines the file (a CMYK JPEG, a corrupt
     /// one): the caller then decodes it with ImageSharp.
     /// </summary>
-    public static unsafe Image<Rgb24>? TryDecode(SixLabors.ImageSharp.Configuration configuration, byte[] jpeg, int? minimumSide)
+    /// <param name="damaged">Set when TurboJPEG read the file's data and found it truncated or corrupt (rather than declining its kind).</param>
+    public static unsafe Image<Rgb24>? TryDecode(SixLabors.ImageSharp.Configuration configuration, byte[] jpeg, int? minimumSide, out bool damaged)
     {
+        damaged = false;
         if (!IsAvailable) return null;
         nint handle = tjInitDecompress();
         if (handle == 0) return null;
@@ -54,7 +56,11 @@ internal static partial class TurboJpeg
                 int denominator = minimumSide is { } side ? SmallestScale(width, height, side) : 1;
                 int scaledWidth = Scaled(width, denominator), scaledHeight = Scaled(height, denominator);
                 image = new Image<Rgb24>(configuration, scaledWidth, scaledHeight);
-                if (!Decompress(handle, source, jpeg.Length, image)) return null;
+                if (!Decompress(handle, source, jpeg.Length, image))
+                {
+                    damaged = true;
+                    return null;
+                }
                 var decoded = image;
                 image = null;
                 return decoded;
