@@ -14,10 +14,11 @@ public static class QueueNames
     public const string ImportModel = "import-model";
     public const string PromoteModel = "promote-model";
     public const string ExportModel = "export-model";
+    public const string ImportDataset = "import-dataset";
     public const string ClassifyImage = "classify-image";
 
     public static readonly IReadOnlyList<string> WorkerQueues =
-        [SubmitTraining, SubmitEvaluation, CancelRun, ResumeRun, RegisterModel, ImportModel, PromoteModel, ExportModel, ClassifyImage];
+        [SubmitTraining, SubmitEvaluation, CancelRun, ResumeRun, RegisterModel, ImportModel, PromoteModel, ExportModel, ImportDataset, ClassifyImage];
 
     public static string ErrorQueue(string queue) => queue + "_error";
 }

@@ -17,6 +17,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<EvaluationResult> EvaluationResults => Set<EvaluationResult>();
     public DbSet<ProcessedCommand> ProcessedCommands => Set<ProcessedCommand>();
     public DbSet<Dataset> Datasets => Set<Dataset>();
+    public DbSet<DatasetVersion> DatasetVersions => Set<DatasetVersion>();
     public DbSet<Account> Accounts => Set<Account>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<LoginThrottle> LoginThrottles => Set<LoginThrottle>();
@@ -38,6 +39,9 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             run.Property(r => r.Dataset).HasMaxLength(200);
             run.Property(r => r.ValidationDataset).HasMaxLength(200);
             run.Property(r => r.Worker).HasMaxLength(200);
+            run.Property(r => r.DatasetDigest).HasMaxLength(64);
+            run.HasOne<DatasetVersion>().WithMany().HasForeignKey(r => r.DatasetVersionId).OnDelete(DeleteBehavior.Restrict);
+            run.HasOne<DatasetVersion>().WithMany().HasForeignKey(r => r.ValidationDatasetVersionId).OnDelete(DeleteBehavior.Restrict);
             // The claim query: oldest queued first.
             run.HasIndex(r => new { r.Status, r.CreatedAt });
             run.HasIndex(r => r.CreatedAt);
@@ -89,7 +93,27 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             command.Property(c => c.Outcome).HasMaxLength(20);
             command.Property(c => c.PayloadJson).HasColumnType("jsonb");
         });
-        KeyedByName<Dataset>(model, "datasets", 200).Property(d => d.Kind).HasMaxLength(50);
+        var dataset = KeyedByName<Dataset>(model, "datasets", 200);
+        dataset.Property(d => d.Kind).HasMaxLength(20);
+        dataset.Property(d => d.Layout).HasMaxLength(50);
+        dataset.Property(d => d.CreatedBy).HasMaxLength(100);
+        model.Entity<DatasetVersion>(version =>
+        {
+            version.ToTable("dataset_versions");
+            version.Property(v => v.DatasetName).HasMaxLength(200);
+            version.Property(v => v.Status).HasConversion<string>().HasMaxLength(20);
+            version.Property(v => v.Digest).HasMaxLength(64);
+            version.Property(v => v.Layout).HasMaxLength(50);
+            version.Property(v => v.ClassesJson).HasColumnType("jsonb");
+            version.Property(v => v.ReportJson).HasColumnType("jsonb");
+            version.Property(v => v.Source).HasMaxLength(20);
+            version.Property(v => v.SourceName).HasMaxLength(1000);
+            version.Property(v => v.CreatedBy).HasMaxLength(100);
+            version.Property(v => v.Path).HasMaxLength(1000);
+            version.HasIndex(v => new { v.DatasetName, v.Version }).IsUnique();
+            version.HasIndex(v => v.ImportRunId).IsUnique();
+            version.HasOne<Dataset>().WithMany().HasForeignKey(v => v.DatasetName).OnDelete(DeleteBehavior.Restrict);
+        });
         var account = KeyedByName<Account>(model, "accounts", 100);
         account.Property(a => a.PasswordHash).HasMaxLength(200);
         account.Property(a => a.Role).HasConversion<string>().HasMaxLength(20);

@@ -24,6 +24,8 @@ public static class WorkerHostExtensions
         services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section))
             .ValidateDataAnnotations()
             .Validate(o => Directory.Exists(o.DataRoot), "Worker:DataRoot must name an existing folder")
+            .Validate(o => o.Datasets.ValidationFraction is >= 0 and <= 0.9 && o.Datasets.MaxArchiveEntries > 0 && o.Datasets.MaxExpandedBytes > 0
+                && o.Datasets.MaxCompressionRatio >= 2, "Worker:Datasets: ValidationFraction 0 to 0.9, MaxArchiveEntries, MaxExpandedBytes above 0, MaxCompressionRatio at least 2")
             .Validate(o => o.StaleAfter > o.HeartbeatInterval * 2, "Worker:StaleAfter must be more than twice Worker:HeartbeatInterval")
             .Validate(o => InferenceEngines.Names.Contains(o.Classification.Engine),
                 $"Worker:Classification:Engine must be {string.Join(" or ", InferenceEngines.Names)}")
@@ -35,6 +37,7 @@ public static class WorkerHostExtensions
         services.AddSingleton<RunLifecycles>();
         services.AddSingleton<JobPlanner>();
         services.AddSingleton<JobWork>();
+        services.AddSingleton<DatasetImportJob>();
         services.AddSingleton<JobSignal>();
         services.AddSingleton<RunningJobs>();
         services.AddSingleton<WorkerIdentity>();
@@ -58,6 +61,7 @@ public static class WorkerHostExtensions
             bus.AddConsumer<PromoteModelConsumer, PromoteModelConsumerDefinition>();
             bus.AddConsumer<ClassifyImageConsumer, ClassifyImageConsumerDefinition>();
             bus.AddConsumer<ExportModelConsumer, ExportModelConsumerDefinition>();
+            bus.AddConsumer<ImportDatasetConsumer, ImportDatasetConsumerDefinition>();
         });
         if (builder.Configuration[$"{MessageDataOptions.Section}:Directory"] is { Length: > 0 })
             services.AddHostedService<MessageDataSweeper>();

@@ -28,6 +28,11 @@ public sealed class Run
     public string Dataset { get; set; } = "";
     public string? ValidationDataset { get; set; }
 
+    /// <summary>The dataset version the run reads (null for a folder dataset), and its digest: what makes the run reproducible.</summary>
+    public int? DatasetVersionId { get; set; }
+    public string? DatasetDigest { get; set; }
+    public int? ValidationDatasetVersionId { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }

@@ -15,4 +15,7 @@ public enum RunKind
 {
     Training,
     Evaluation,
+
+    /// <summary>Imports an archive or folder as a new dataset version.</summary>
+    Import,
 }

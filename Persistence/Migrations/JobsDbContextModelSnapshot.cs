@@ -209,15 +209,29 @@ namespace SqueezeNext.Persistence.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("classes");
 
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("created_by");
+
                     b.Property<string>("Error")
                         .HasColumnType("text")
                         .HasColumnName("error");
 
                     b.Property<string>("Kind")
                         .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("Layout")
                         .HasMaxLength(50)
                         .HasColumnType("character varying(50)")
-                        .HasColumnName("kind");
+                        .HasColumnName("layout");
 
                     b.Property<DateTimeOffset>("SeenAt")
                         .HasColumnType("timestamp with time zone")
@@ -235,6 +249,118 @@ namespace SqueezeNext.Persistence.Migrations
                         .HasName("pk_datasets");
 
                     b.ToTable("datasets", (string)null);
+                });
+
+            modelBuilder.Entity("SqueezeNext.Persistence.Entities.DatasetVersion", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<int>("Classes")
+                        .HasColumnType("integer")
+                        .HasColumnName("classes");
+
+                    b.Property<string>("ClassesJson")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("classes_json");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("DatasetName")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("dataset_name");
+
+                    b.Property<string>("Digest")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("digest");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<Guid>("ImportRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("import_run_id");
+
+                    b.Property<string>("Layout")
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)")
+                        .HasColumnName("layout");
+
+                    b.Property<string>("Path")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("path");
+
+                    b.Property<DateTimeOffset?>("ReadyAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ready_at");
+
+                    b.Property<string>("ReportJson")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("report_json");
+
+                    b.Property<long>("SizeBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size_bytes");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("source");
+
+                    b.Property<string>("SourceName")
+                        .IsRequired()
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("source_name");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("status");
+
+                    b.Property<int>("TrainImages")
+                        .HasColumnType("integer")
+                        .HasColumnName("train_images");
+
+                    b.Property<int>("ValidationImages")
+                        .HasColumnType("integer")
+                        .HasColumnName("validation_images");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_dataset_versions");
+
+                    b.HasIndex("ImportRunId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_dataset_versions_import_run_id");
+
+                    b.HasIndex("DatasetName", "Version")
+                        .IsUnique()
+                        .HasDatabaseName("ix_dataset_versions_dataset_name_version");
+
+                    b.ToTable("dataset_versions", (string)null);
                 });
 
             modelBuilder.Entity("SqueezeNext.Persistence.Entities.EvaluationResult", b =>
@@ -535,6 +661,15 @@ namespace SqueezeNext.Persistence.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("dataset");
 
+                    b.Property<string>("DatasetDigest")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("dataset_digest");
+
+                    b.Property<int?>("DatasetVersionId")
+                        .HasColumnType("integer")
+                        .HasColumnName("dataset_version_id");
+
                     b.Property<int>("Epoch")
                         .HasColumnType("integer")
                         .HasColumnName("epoch");
@@ -627,6 +762,10 @@ namespace SqueezeNext.Persistence.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("validation_dataset");
 
+                    b.Property<int?>("ValidationDatasetVersionId")
+                        .HasColumnType("integer")
+                        .HasColumnName("validation_dataset_version_id");
+
                     b.Property<string>("Worker")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)")
@@ -637,6 +776,12 @@ namespace SqueezeNext.Persistence.Migrations
 
                     b.HasIndex("CreatedAt")
                         .HasDatabaseName("ix_runs_created_at");
+
+                    b.HasIndex("DatasetVersionId")
+                        .HasDatabaseName("ix_runs_dataset_version_id");
+
+                    b.HasIndex("ValidationDatasetVersionId")
+                        .HasDatabaseName("ix_runs_validation_dataset_version_id");
 
                     b.HasIndex("Status", "CreatedAt")
                         .HasDatabaseName("ix_runs_status_created_at");
@@ -760,6 +905,16 @@ namespace SqueezeNext.Persistence.Migrations
                         .HasConstraintName("fk_checkpoints_runs_run_id");
                 });
 
+            modelBuilder.Entity("SqueezeNext.Persistence.Entities.DatasetVersion", b =>
+                {
+                    b.HasOne("SqueezeNext.Persistence.Entities.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetName")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_dataset_versions_datasets_dataset_name");
+                });
+
             modelBuilder.Entity("SqueezeNext.Persistence.Entities.EvaluationResult", b =>
                 {
                     b.HasOne("SqueezeNext.Persistence.Entities.Run", null)
@@ -778,6 +933,21 @@ namespace SqueezeNext.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_metric_points_runs_run_id");
+                });
+
+            modelBuilder.Entity("SqueezeNext.Persistence.Entities.Run", b =>
+                {
+                    b.HasOne("SqueezeNext.Persistence.Entities.DatasetVersion", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetVersionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_runs_dataset_versions_dataset_version_id");
+
+                    b.HasOne("SqueezeNext.Persistence.Entities.DatasetVersion", null)
+                        .WithMany()
+                        .HasForeignKey("ValidationDatasetVersionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_runs_dataset_versions_validation_dataset_version_id");
                 });
 
             modelBuilder.Entity("SqueezeNext.Persistence.Entities.RunEvent", b =>

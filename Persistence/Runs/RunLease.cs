@@ -32,4 +32,4 @@ public sealed record AttemptRecords(IReadOnlyList<MetricPoint> Metrics, IReadOnl
 
 /// <summary>How an attempt ends its run: the final status, the error or result, and the event that says so.</summary>
 public sealed record RunEnding(RunStatus Status, RunEvent? Event, string? Error = null, double? Top1 = null, double? Top5 = null,
-    double? BestTop1 = null, EvaluationResult? Evaluation = null);
+    double? BestTop1 = null, EvaluationResult? Evaluation = null, ImportEnding? Imported = null);

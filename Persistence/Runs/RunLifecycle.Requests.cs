@@ -21,7 +21,12 @@ public sealed partial class RunLifecycle
                 .SetProperty(r => r.CancelReason, reason)
                 .SetProperty(r => r.FinishedAt, DateTimeOffset.UtcNow), cancellationToken);
         string message = reason;
-        if (cancelledWhileQueued == 0)
+        if (cancelledWhileQueued > 0)
+        {
+            await db.DatasetVersions.Where(v => v.ImportRunId == runId && v.Status == DatasetVersionStatus.Importing)
+                .ExecuteUpdateAsync(u => u.SetProperty(v => v.Status, DatasetVersionStatus.Failed).SetProperty(v => v.Error, $"cancelled before it started: {reason}"), cancellationToken);
+        }
+        else
         {
             await db.Runs.Where(r => r.Id == runId && r.Status == RunStatus.Running)
                 .ExecuteUpdateAsync(u => u.SetProperty(r => r.CancelRequested, true).SetProperty(r => r.CancelReason, reason), cancellationToken);
@@ -44,6 +49,9 @@ public sealed partial class RunLifecycle
                 .SetProperty(r => r.Error, (string?)null)
                 .SetProperty(r => r.FinishedAt, (DateTimeOffset?)null), cancellationToken);
         if (queued == 0) return false;
+        // A failed import starts again from its source, for the same version number.
+        await db.DatasetVersions.Where(v => v.ImportRunId == runId && v.Status == DatasetVersionStatus.Failed)
+            .ExecuteUpdateAsync(u => u.SetProperty(v => v.Status, DatasetVersionStatus.Importing).SetProperty(v => v.Error, (string?)null), cancellationToken);
         db.RunEvents.Add(Event(runId, RunEventKind.ResumeRequested, "queued to resume from the newest checkpoint"));
         await db.SaveChangesAsync(cancellationToken);
         return true;

@@ -114,6 +114,7 @@ public sealed partial class RunLifecycle(JobsDbContext db)
                 .SetProperty(r => r.EtaSeconds, (double?)null)
                 .SetProperty(r => r.Worker, (string?)null), cancellationToken);
             if (ending.Evaluation is { } evaluation) db.EvaluationResults.Add(evaluation);
+            await FinishImportAsync(lease, ending, cancellationToken);
             if (ending.Event is { } ended) db.RunEvents.Add(Event(lease.RunId, ended.Kind, ended.Message, ended.Level, lease.Attempt));
             await db.SaveChangesAsync(cancellationToken);
         }, cancellationToken);

@@ -33,6 +33,8 @@ public sealed class ImportModelConsumerDefinition() : CommandConsumerDefinition<
 
 public sealed class PromoteModelConsumerDefinition() : CommandConsumerDefinition<PromoteModelConsumer>(QueueNames.PromoteModel);
 
+public sealed class ImportDatasetConsumerDefinition() : CommandConsumerDefinition<ImportDatasetConsumer>(QueueNames.ImportDataset);
+
 /// <summary>Exports build a graph and check it beside TorchSharp: two at a time per worker are plenty.</summary>
 public sealed class ExportModelConsumerDefinition : ConsumerDefinition<ExportModelConsumer>
 {

@@ -11,7 +11,7 @@ public sealed class SubmitTrainingConsumer(JobsDbContext db, JobPlanner planner,
     : IConsumer<SubmitTraining>
 {
     public Task Consume(ConsumeContext<SubmitTraining> context) =>
-        SubmissionHandler.SubmitAsync(context, db, context.Message.RunId, () => Task.FromResult(planner.PlanTraining(context.Message)), signal, logger);
+        SubmissionHandler.SubmitAsync(context, db, context.Message.RunId, () => planner.PlanTrainingAsync(context.Message, db, context.CancellationToken), signal, logger);
 }
 
 /// <summary>The shared path of training and evaluation submissions: answer a duplicate before any planning, else plan, queue once, answer.</summary>

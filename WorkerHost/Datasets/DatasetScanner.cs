@@ -1,10 +1,13 @@
-using Microsoft.EntityFrameworkCore;
+using SqueezeNext.Persistence.Datasets;
 using SqueezeNext.Vision.Data;
 using DatasetRow = SqueezeNext.Persistence.Entities.Dataset;
 
 namespace SqueezeNext.WorkerHost.Datasets;
 
-/// <summary>Lists the datasets under the data root into the database (at start, then every few minutes) for the dashboard.</summary>
+/// <summary>
+/// Reports the folders under this worker's data root as folder datasets (at start, then every few minutes), beside
+/// what other workers report: it adds and refreshes, and folders nobody reports any more fade from the list.
+/// </summary>
 public sealed class DatasetScanner(DataRoot dataRoot, IServiceScopeFactory scopes, ILogger<DatasetScanner> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
@@ -34,30 +37,25 @@ public sealed class DatasetScanner(DataRoot dataRoot, IServiceScopeFactory scope
 
     public async Task ScanAsync(CancellationToken cancellationToken)
     {
-        var rows = dataRoot.Names().Select(name =>
+        var rows = dataRoot.FolderNames().Select(name =>
         {
             try
             {
                 var description = DatasetReader.Describe(Path.Combine(dataRoot.Root, name));
                 return new DatasetRow
                 {
-                    Name = name, Kind = description.Kind, Classes = description.Classes, TrainImages = description.TrainImages ?? 0,
-                    ValidationImages = description.ValidationImages, SeenAt = DateTimeOffset.UtcNow,
+                    Name = name, Layout = description.Kind, Classes = description.Classes, TrainImages = description.TrainImages ?? 0,
+                    ValidationImages = description.ValidationImages,
                 };
             }
             catch (Exception e) when (e is DatasetException or IOException or UnauthorizedAccessException)
             {
-                return new DatasetRow { Name = name, Kind = "invalid", Error = e.Message, SeenAt = DateTimeOffset.UtcNow };
+                return new DatasetRow { Name = name, Layout = "invalid", Error = e.Message };
             }
         }).ToList();
 
         using var scope = scopes.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Datasets.ExecuteDeleteAsync(cancellationToken);
-        db.Datasets.AddRange(rows);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        logger.LogInformation("Found {Count} datasets under {Root}", rows.Count, dataRoot.Root);
+        await new DatasetCatalog(scope.ServiceProvider.GetRequiredService<JobsDbContext>()).ReportFoldersAsync(rows, cancellationToken);
+        logger.LogInformation("Found {Count} folder datasets under {Root}", rows.Count, dataRoot.Root);
     }
 }

@@ -25,29 +25,32 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
 
     public string RunDirectory(Guid runId) => Path.Combine(Path.GetFullPath(options.Value.ArtifactRoot), "runs", runId.ToString("N"));
 
-    public PlannedRun PlanTraining(SubmitTraining command)
+    public async Task<PlannedRun> PlanTrainingAsync(SubmitTraining command, JobsDbContext db, CancellationToken cancellationToken)
     {
         try
         {
             if (command.RunId == Guid.Empty) return Reject("runId: must be a non-empty id chosen by the sender");
-            var dataPath = dataRoot.Resolve(command.Dataset);
-            if (command.ValidationDataset is not null) dataRoot.Resolve(command.ValidationDataset);
+            var data = await dataRoot.ResolveAsync(command.Dataset, db, cancellationToken);
+            var validation = command.ValidationDataset is null ? null : await dataRoot.ResolveAsync(command.ValidationDataset, db, cancellationToken);
             var configuration = command.ConfigurationJson is { } json
                 ? ConfigurationFile.Parse(json, "configurationJson")
                 : ConfigurationCatalog.Get(command.Configuration ?? "");
-            var plan = TrainingPlan.Create(configuration, SettingsOf(command), DatasetReader.DiscoverClasses(dataPath));
+            var plan = TrainingPlan.Create(configuration, SettingsOf(command), DatasetReader.DiscoverClasses(data.Path));
 
             return new PlannedRun(new Run
             {
                 Id = command.RunId,
                 Kind = RunKind.Training,
                 Status = RunStatus.Queued,
-                Name = string.IsNullOrWhiteSpace(command.Name) ? $"{plan.Configuration.Name} on {command.Dataset}" : Truncate(command.Name, 200),
+                Name = string.IsNullOrWhiteSpace(command.Name) ? $"{plan.Configuration.Name} on {Describe(data)}" : Truncate(command.Name, 200),
                 ConfigurationName = plan.Configuration.Name,
                 ConfigurationJson = ConfigurationJson.Serialize(plan.Configuration),
                 PlanJson = plan.ToJson(),
-                Dataset = command.Dataset,
-                ValidationDataset = command.ValidationDataset,
+                Dataset = data.Name,
+                DatasetVersionId = data.Version?.Id,
+                DatasetDigest = data.Version?.Digest,
+                ValidationDataset = validation?.Name,
+                ValidationDatasetVersionId = validation?.Version?.Id,
                 CreatedAt = DateTimeOffset.UtcNow,
                 OutputDirectory = RunDirectory(command.RunId),
             }, null);
@@ -64,7 +67,7 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
         {
             if (command.RunId == Guid.Empty) return Reject("runId: must be a non-empty id chosen by the sender");
             var plan = EvaluationPlan.Create(command.Split, command.MaxImages);
-            dataRoot.Resolve(command.Dataset);
+            var data = await dataRoot.ResolveAsync(command.Dataset, db, cancellationToken);
             var (modelPath, version, sourceRun, step) = await LocateModelAsync(command, db, cancellationToken);
             var manifest = ModelArtifact.ReadManifest(modelPath);
 
@@ -74,12 +77,14 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
                 Kind = RunKind.Evaluation,
                 Status = RunStatus.Queued,
                 Name = string.IsNullOrWhiteSpace(command.Name)
-                    ? $"evaluate {(version is null ? $"run {sourceRun:N}"[..12] : $"{version.Name} v{version.Version}")} on {command.Dataset}"
+                    ? $"evaluate {(version is null ? $"run {sourceRun:N}"[..12] : $"{version.Name} v{version.Version}")} on {Describe(data)}"
                     : Truncate(command.Name, 200),
                 ConfigurationName = manifest.Configuration.Name,
                 ConfigurationJson = ConfigurationJson.Serialize(manifest.Configuration),
                 PlanJson = plan.ToJson(),
-                Dataset = command.Dataset,
+                Dataset = data.Name,
+                DatasetVersionId = data.Version?.Id,
+                DatasetDigest = data.Version?.Digest,
                 CreatedAt = DateTimeOffset.UtcNow,
                 OutputDirectory = modelPath,
                 ModelVersionId = version?.Id,
@@ -93,25 +98,28 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
         }
     }
 
-    /// <summary>The trainer's options for an attempt at a recorded training run: its stored plan, and where this worker keeps the data and output.</summary>
-    public TrainingOptions TrainingOptionsFor(Run run)
+    /// <summary>The trainer's options for an attempt at a recorded training run: its stored plan, the data it recorded, and where this worker keeps the output.</summary>
+    public TrainingOptions TrainingOptionsFor(Run run, DataSource train, DataSource? validation)
     {
         var plan = TrainingPlan.FromJson(run.PlanJson, $"run {run.Id}");
-        var trainData = dataRoot.Resolve(run.Dataset);
         // Runs queued before plans were stored had their plans written by the migration without classes: those alone are read from the data again.
-        if (plan.ClassOrder is null) plan = TrainingPlan.Create(plan.Configuration, plan.Settings, DatasetReader.DiscoverClasses(trainData));
+        if (plan.ClassOrder is null) plan = TrainingPlan.Create(plan.Configuration, plan.Settings, DatasetReader.DiscoverClasses(train.Path));
         return new TrainingOptions
         {
             Plan = plan,
-            TrainData = trainData,
-            ValidationData = run.ValidationDataset is null ? null : dataRoot.Resolve(run.ValidationDataset),
+            TrainData = train.Path,
+            ValidationData = validation?.Path,
             OutputDirectory = run.OutputDirectory ?? RunDirectory(run.Id),
             Device = options.Value.Device,
             LoaderThreads = options.Value.LoaderThreads,
         };
     }
 
-    public string ResolveDataset(string name) => dataRoot.Resolve(name);
+    /// <summary>The data a recorded run reads, whatever versions were made after it was planned.</summary>
+    public Task<(DataSource Train, DataSource? Validation)> DataForAsync(Run run, CancellationToken cancellationToken) => dataRoot.ForRunAsync(run, cancellationToken);
+
+    /// <summary>How a run's name shows its data: "name v3" for a version, the folder's name otherwise.</summary>
+    private static string Describe(DataSource data) => data.Version is { } version ? $"{data.Name} v{version.Version}" : data.Name;
 
     /// <summary>The model directory a registration or evaluation refers to, with the version or run it came from.</summary>
     public static async Task<(string Path, ModelVersion? Version, Guid? SourceRun, long? Step)> LocateModelAsync(

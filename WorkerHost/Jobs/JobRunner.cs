@@ -22,7 +22,7 @@ public sealed class JobRunner(
     IBus bus,
     ILogger<JobRunner> logger) : BackgroundService
 {
-    private static readonly RunKind[] Kinds = [RunKind.Training, RunKind.Evaluation];
+    private static readonly RunKind[] Kinds = [RunKind.Training, RunKind.Evaluation, RunKind.Import];
     private readonly WorkerOptions settings = options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -173,7 +173,7 @@ public sealed class JobRunner(
                     return true;
                 case JobOutcome.Completed completed:
                     var ending = new RunEnding(RunStatus.Completed, null, null, completed.Top1, completed.Top5, completed.BestTop1 ?? recorder.BestTop1,
-                        completed.Evaluation is { } evaluation ? JobWork.EvaluationRow(run, evaluation) : null);
+                        completed.Evaluation is { } evaluation ? JobWork.EvaluationRow(run, evaluation) : null, completed.Imported);
                     if (!await lifecycle.FinishAsync(lease, progress, ending, CancellationToken.None)) return false;
                     await bus.Publish(new RunCompleted(run.Id, run.Kind.ToString().ToLowerInvariant(), step, ending.Top1, ending.Top5, ending.BestTop1,
                         elapsed.TotalSeconds, now));

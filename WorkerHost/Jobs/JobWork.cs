@@ -3,20 +3,25 @@ using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Data;
 using SqueezeNext.Vision.Evaluation;
+using SqueezeNext.Vision.Data.Import;
 using SqueezeNext.Vision.Training;
+using SqueezeNext.WorkerHost.Datasets;
 using EvaluationRow = SqueezeNext.Persistence.Entities.EvaluationResult;
 
 namespace SqueezeNext.WorkerHost.Jobs;
 
-/// <summary>What an attempt does on its torch thread: train with the engine's <see cref="Trainer"/> or evaluate with <see cref="ModelEvaluation"/>.</summary>
-public sealed class JobWork(JobPlanner planner, IOptions<WorkerOptions> options)
+/// <summary>What an attempt does on its torch thread: train with the engine's <see cref="Trainer"/>, evaluate with <see cref="ModelEvaluation"/>, or import a dataset (<see cref="DatasetImportJob"/>).</summary>
+public sealed class JobWork(JobPlanner planner, DatasetImportJob imports, IOptions<WorkerOptions> options)
 {
     /// <param name="resumeFrom">The run's newest recorded checkpoint: an attempt never resumes from one its predecessor wrote but could not record.</param>
     public JobOutcome Run(Run run, RunLease lease, string? resumeFrom, RunRecorder recorder, CancellationToken cancellationToken)
     {
+        if (run.Kind == RunKind.Import) return imports.Run(run, lease, recorder, cancellationToken);
+        // On the run's own thread, which may wait: a version's folder is looked up once per attempt.
+        var (train, validation) = planner.DataForAsync(run, cancellationToken).GetAwaiter().GetResult();
         if (run.Kind == RunKind.Training)
         {
-            var options = planner.TrainingOptionsFor(run) with { Attempt = lease.Attempt, ResumeFrom = resumeFrom };
+            var options = planner.TrainingOptionsFor(run, train, validation) with { Attempt = lease.Attempt, ResumeFrom = resumeFrom };
             var result = new Trainer(options, recorder).Run(cancellationToken);
             return result.Outcome == TrainingOutcome.Cancelled
                 ? new JobOutcome.Stopped()
@@ -28,7 +33,7 @@ public sealed class JobWork(JobPlanner planner, IOptions<WorkerOptions> options)
         var evaluation = ModelEvaluation.Run(new EvaluationOptions
         {
             ModelDirectory = run.OutputDirectory!,
-            DataDirectory = planner.ResolveDataset(run.Dataset),
+            DataDirectory = train.Path,
             Split = plan.DatasetSplit,
             MaxImages = plan.MaxImages,
             LoaderThreads = options.Value.LoaderThreads,
@@ -61,7 +66,7 @@ public sealed class JobWork(JobPlanner planner, IOptions<WorkerOptions> options)
     /// <summary>What a user reads in the run's error: the message for expected failures, type and message otherwise.</summary>
     public static string Describe(Exception failure) => failure switch
     {
-        DatasetException or TrainingDivergedException or ArtifactException or ImageDecodeException
+        DatasetException or TrainingDivergedException or ArtifactException or ImageDecodeException or ImportRefusedException or InvalidDatasetNameException
             or Vision.Model.InvalidConfigurationException or ArgumentException => failure.Message,
         _ => $"{failure.GetType().Name}: {failure.Message}",
     };

@@ -83,6 +83,8 @@ public sealed class WorkerOptions
     public long MaxImportBytes { get; set; } = 100L * 1024 * 1024;
 
     public ClassificationOptions Classification { get; set; } = new();
+
+    public DatasetImportSettings Datasets { get; set; } = new();
 }
 
 /// <summary>Batching of classification requests (section "Worker:Classification").</summary>

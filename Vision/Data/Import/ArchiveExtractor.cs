@@ -221,6 +221,9 @@ public sealed class ArchiveExtractor(ImportOptions options, Action<ImportProgres
     private bool Wanted(string path)
     {
         if (path.Length == 0) return false;
+        // A class folder may exist only through the files in it, even when none of them is kept (an empty class).
+        for (int slash = path.IndexOf('/'); slash > 0; slash = path.IndexOf('/', slash + 1))
+            if (!EntryNames.IsSystemFile(path[..slash])) folders.Add(path[..slash]);
         if (EntryNames.Unusable(path) is { } reason)
         {
             Skip(path, reason, reason == SkipReasons.SystemFile ? "added by an operating system or archiver, or hidden" : "the name is too long");
