@@ -51,7 +51,7 @@ public sealed class Trainer(TrainingOptions options, ITrainingObserver? observer
             // The run may be resumed with another length (--steps, --epochs): the schedule follows the new one.
             (state, var changes) = Restore(latest, network, optimizer, trainLoader.BatchesPerEpoch);
             state = state with { TotalSteps = totalSteps };
-            Emit(TrainingEventKind.Resumed, $"resumed from {latest} at step {state.Step} (epoch {state.Epoch + 1}, batch {state.BatchInEpoch})" +
+            Emit(TrainingEventKind.Resumed, $"resumed from {latest} at step {state.Step} (epoch {state.Epoch + 1}, batch {state.BatchInEpoch}) on {trainSet.Description}" +
                 (changes.Count > 0 ? $"; changed since that checkpoint: {string.Join(", ", changes)}" : ""));
         }
         else
