@@ -29,7 +29,7 @@ public sealed record EvaluationInfo(string Dataset, string Split, int Images, do
 
 /// <summary>Everything about one run.</summary>
 public sealed record RunDetails(
-    RunSummary Run, JsonElement Configuration, JsonElement Plan, string? ValidationDataset, int Attempts, string? Worker,
+    RunSummary Run, JsonElement Configuration, JsonElement Plan, int? DatasetVersion, string? DatasetDigest, string? ValidationDataset, int Attempts, string? Worker,
     DateTimeOffset? HeartbeatAt, bool CancelRequested, string? CancelReason, int? ModelVersionId, Guid? SourceRunId, long? SourceCheckpointStep,
     IReadOnlyList<CheckpointInfo> Checkpoints, EvaluationInfo? Evaluation);
 
@@ -119,11 +119,34 @@ public sealed record ModelVersionChanged(string Name, int Version, DateTimeOffse
 /// <summary>A named configuration as the workers publish it.</summary>
 public sealed record ConfigurationInfo(string Name, string Description, string Source, long Parameters, long Macs, JsonElement Configuration);
 
-/// <summary>A dataset under the workers' data root.</summary>
-public sealed record DatasetInfo(string Name, string Kind, int Classes, int TrainImages, int? ValidationImages, string? Error, DateTimeOffset SeenAt);
-
 /// <summary>The top classes of an image, from the worker that classified it.</summary>
 public sealed record ClassifyResult(Guid RequestId, string ModelName, int ModelVersion, IReadOnlyList<ClassPrediction> Predictions, double InferenceMilliseconds, int BatchSize);
 
 /// <summary>Who the token belongs to.</summary>
 public sealed record WhoAmI(string Name, string Role, string? TokenName, DateTimeOffset? TokenExpiresAt);
+
+/// <summary>A dataset: versioned (its newest ready version's figures) or a folder on the workers' data roots (as last seen).</summary>
+public sealed record DatasetInfo(
+    string Name, string Kind, string? Layout, int Classes, int TrainImages, int? ValidationImages, string? Error,
+    int Versions, int? LatestVersion, string? Digest, long? SizeBytes, string? CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? SeenAt, int? ImportingVersion)
+{
+    public static DatasetInfo Of(DatasetRow row) => new(
+        row.Dataset.Name, row.Dataset.Kind, row.IsVersioned ? row.Latest?.Layout : row.Dataset.Layout, row.Classes, row.TrainImages, row.ValidationImages,
+        row.Dataset.Error, row.Versions, row.Latest?.Version, row.Latest?.Digest, row.Latest?.SizeBytes, row.Dataset.CreatedBy, row.Dataset.CreatedAt,
+        row.IsVersioned ? null : row.Dataset.SeenAt, row.Importing?.Version);
+}
+
+/// <summary>One version of a versioned dataset. <see cref="Runs"/> lists the runs that read it (only when one version is asked for).</summary>
+public sealed record DatasetVersionInfo(
+    string Dataset, int Version, string Status, string? Digest, string? Layout, IReadOnlyList<DatasetClassCount> Classes, int TrainImages, int ValidationImages,
+    long SizeBytes, string Source, string SourceName, string? CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? ReadyAt, Guid ImportRunId, string? Error,
+    ImportReportView? Report, IReadOnlyList<Guid>? Runs)
+{
+    public static DatasetVersionInfo Of(DatasetVersion version, IReadOnlyList<Guid>? runs) => new(
+        version.DatasetName, version.Version, version.Status.ToString().ToLowerInvariant(), version.Digest, version.Layout, DatasetDisplay.Classes(version),
+        version.TrainImages, version.ValidationImages, version.SizeBytes, version.Source, version.SourceName, version.CreatedBy, version.CreatedAt, version.ReadyAt,
+        version.ImportRunId, version.Error, DatasetDisplay.Report(version), runs);
+}
+
+/// <summary>A dataset with its versions, newest first.</summary>
+public sealed record DatasetDetails(DatasetInfo Dataset, IReadOnlyList<DatasetVersionInfo> Versions);

@@ -5,7 +5,7 @@ using SqueezeNext.Dashboard.Data;
 
 namespace SqueezeNext.Dashboard.Api;
 
-/// <summary>/api/v1/configurations, /datasets and /me: what the workers offer, and who is asking.</summary>
+/// <summary>/api/v1/configurations and /me: what the workers offer, and who is asking.</summary>
 public static class CatalogApi
 {
     public static void MapCatalogApi(this RouteGroupBuilder api)
@@ -14,8 +14,6 @@ public static class CatalogApi
             .WithName("ListConfigurations").WithSummary("The named configurations the workers train, with parameters, MACs and full documents");
         api.MapGet("/configurations/{name}", ConfigurationAsync).RequireAuthorization(Roles.Viewer).WithTags("Catalog")
             .WithName("GetConfiguration").WithSummary("One named configuration");
-        api.MapGet("/datasets", DatasetsAsync).RequireAuthorization(Roles.Viewer).WithTags("Catalog")
-            .WithName("ListDatasets").WithSummary("The datasets under the workers' data root");
         api.MapGet("/me", WhoAmIAsync).RequireAuthorization(Roles.Viewer).WithTags("Account")
             .WithName("WhoAmI").WithSummary("The account and token the request is made with");
     }
@@ -27,9 +25,6 @@ public static class CatalogApi
         (await queries.ConfigurationsAsync(cancellationToken)).FirstOrDefault(c => c.Name == name) is { } entry
             ? Results.Ok(Info(entry))
             : CommandResults.NotFound($"There is no configuration '{name}'.");
-
-    private static async Task<IResult> DatasetsAsync(DashboardQueries queries, CancellationToken cancellationToken) =>
-        Results.Ok((await queries.DatasetsAsync(cancellationToken)).Select(d => new DatasetInfo(d.Name, d.Kind, d.Classes, d.TrainImages, d.ValidationImages, d.Error, d.SeenAt)).ToList());
 
     private static async Task<IResult> WhoAmIAsync(ClaimsPrincipal user, ApiTokens tokens, CancellationToken cancellationToken)
     {

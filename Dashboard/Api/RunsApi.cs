@@ -67,8 +67,10 @@ public static class RunsApi
         if (await queries.RunAsync(id, cancellationToken) is not { } run) return CommandResults.NotFound($"There is no run {id}.");
         var checkpoints = await queries.CheckpointsAsync(id, cancellationToken);
         var evaluation = await queries.EvaluationAsync(id, cancellationToken);
+        var version = run.DatasetVersionId is { } versionId ? await queries.DatasetVersionAsync(versionId, cancellationToken)
+            : run.Kind == RunKind.Import ? await queries.ImportedVersionAsync(run.Id, cancellationToken) : null;
         return Results.Ok(new RunDetails(
-            RunSummary.Of(run), Parse(run.ConfigurationJson), Parse(run.PlanJson), run.ValidationDataset, run.Attempts, run.Worker, run.HeartbeatAt,
+            RunSummary.Of(run), Parse(run.ConfigurationJson), Parse(run.PlanJson), version?.Version, run.DatasetDigest ?? version?.Digest, run.ValidationDataset, run.Attempts, run.Worker, run.HeartbeatAt,
             run.CancelRequested, run.CancelReason, run.ModelVersionId, run.SourceRunId, run.SourceCheckpointStep,
             checkpoints.Select(c => new CheckpointInfo(c.Step, c.Epoch, c.Attempt, JsonSerializer.Deserialize<Dictionary<string, double>>(c.MetricsJson) ?? [], c.CreatedAt)).ToList(),
             evaluation is null ? null : new EvaluationInfo(evaluation.Dataset, evaluation.Split, evaluation.Images, evaluation.Loss, evaluation.Top1, evaluation.Top5,

@@ -116,10 +116,48 @@ public sealed class DashboardQueries(IDbContextFactory<JobsDbContext> databases)
         return await db.RunSettingFields.AsNoTracking().OrderBy(f => f.Position).ToListAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyList<Dataset>> DatasetsAsync(CancellationToken cancellationToken = default)
+    /// <summary>Every dataset, versioned or folder, with its newest ready version and the version importing, if any.</summary>
+    public async Task<IReadOnlyList<DatasetRow>> DatasetsAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
-        return await db.Datasets.AsNoTracking().OrderBy(d => d.Name).ToListAsync(cancellationToken);
+        var datasets = await db.Datasets.AsNoTracking().OrderBy(d => d.Name).ToListAsync(cancellationToken);
+        var versions = await db.DatasetVersions.AsNoTracking().ToListAsync(cancellationToken);
+        var byName = versions.ToLookup(v => v.DatasetName);
+        return datasets.Select(d => new DatasetRow(d,
+            byName[d.Name].Where(v => v.Status == DatasetVersionStatus.Ready).MaxBy(v => v.Version),
+            byName[d.Name].Where(v => v.Status == DatasetVersionStatus.Importing).MaxBy(v => v.Version),
+            byName[d.Name].Count())).ToList();
+    }
+
+    /// <summary>A dataset and its versions, newest first; null when there is no such dataset.</summary>
+    public async Task<(Dataset Dataset, IReadOnlyList<DatasetVersion> Versions)?> DatasetAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Name == name, cancellationToken);
+        if (dataset is null) return null;
+        var versions = await db.DatasetVersions.AsNoTracking().Where(v => v.DatasetName == name).OrderByDescending(v => v.Version).ToListAsync(cancellationToken);
+        return (dataset, versions);
+    }
+
+    /// <summary>The training and evaluation runs that read a version, newest first.</summary>
+    public async Task<IReadOnlyList<Run>> RunsOfVersionAsync(int versionId, int take = 50, CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        return await db.Runs.AsNoTracking().Where(r => r.DatasetVersionId == versionId || r.ValidationDatasetVersionId == versionId)
+            .OrderByDescending(r => r.CreatedAt).Take(take).ToListAsync(cancellationToken);
+    }
+
+    public async Task<DatasetVersion?> DatasetVersionAsync(int id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        return await db.DatasetVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id, cancellationToken);
+    }
+
+    /// <summary>The dataset version an import run makes.</summary>
+    public async Task<DatasetVersion?> ImportedVersionAsync(Guid importRunId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        return await db.DatasetVersions.AsNoTracking().FirstOrDefaultAsync(v => v.ImportRunId == importRunId, cancellationToken);
     }
 
     public async Task<IReadOnlyList<ModelVersionRow>> ModelVersionsAsync(CancellationToken cancellationToken = default)

@@ -4,6 +4,9 @@ using SqueezeNext.Persistence.Entities;
 
 namespace SqueezeNext.Persistence.Datasets;
 
+/// <summary>What deleting a version did: deleted (its folder, relative to the data root, is the caller's to remove), or why not.</summary>
+public sealed record VersionDeletion(bool Deleted, string? Path, string? Refusal, bool NotFound = false);
+
 /// <summary>A dataset name as a run reads it: a ready version of a versioned dataset, or a folder under the data root.</summary>
 public sealed record ResolvedDataset(string Name, DatasetVersion? Version)
 {
@@ -90,24 +93,27 @@ public sealed class DatasetCatalog(JobsDbContext db)
     }
 
     /// <summary>
-    /// Deletes a version that no run read and no import is making, in a transaction that holds the name; returns the
-    /// version's folder (relative to the data root) for the caller to remove, or the reason it may not be deleted.
+    /// Deletes a version that no run read and no import is making, in a transaction that holds the name.
     /// </summary>
-    public async Task<(string? Path, string? Refusal)> DeleteVersionAsync(string name, int number, CancellationToken cancellationToken)
+    public async Task<VersionDeletion> DeleteVersionAsync(string name, int number, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await LockNameAsync(db, name, cancellationToken);
         var version = await db.DatasetVersions.FirstOrDefaultAsync(v => v.DatasetName == name && v.Version == number, cancellationToken);
-        if (version is null) return (null, $"dataset '{name}' has no version {number}");
-        if (version.Status == DatasetVersionStatus.Importing) return (null, $"version {number} of '{name}' is still importing; cancel its import run first");
+        if (version is null) return new VersionDeletion(false, null, $"dataset '{name}' has no version {number}", NotFound: true);
+        if (version.Status == DatasetVersionStatus.Importing) return new VersionDeletion(false, null, $"version {number} of '{name}' is still importing; cancel its import run first");
         var users = await db.Runs.AsNoTracking().Where(r => r.DatasetVersionId == version.Id || r.ValidationDatasetVersionId == version.Id)
             .Select(r => r.Id).Take(3).ToListAsync(cancellationToken);
         if (users.Count > 0)
-            return (null, $"version {number} of '{name}' is used by run{(users.Count > 1 ? "s" : "")} {string.Join(", ", users)}; a version that a run or model used is kept");
+            return new VersionDeletion(false, null,
+                $"version {number} of '{name}' is used by run{(users.Count > 1 ? "s" : "")} {string.Join(", ", users)}; a version that a run or model used is kept");
         db.DatasetVersions.Remove(version);
         await db.SaveChangesAsync(cancellationToken);
+        // A dataset whose last version goes is gone too: its name is free again.
+        if (!await db.DatasetVersions.AnyAsync(v => v.DatasetName == name, cancellationToken))
+            await db.Datasets.Where(d => d.Name == name && d.Kind == DatasetKinds.Versioned).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return (version.Path, null);
+        return new VersionDeletion(true, version.Path, null);
     }
 
     /// <summary>Holds a dataset name for the rest of the transaction: version numbers and deletions under one name happen one at a time.</summary>
