@@ -8,6 +8,7 @@ using SqueezeNext.Dashboard.Components;
 using SqueezeNext.Dashboard.Data;
 using SqueezeNext.Dashboard.Live;
 using SqueezeNext.Dashboard.Telemetry;
+using SqueezeNext.Dashboard.Uploads;
 using SqueezeNext.ServiceDefaults;
 using SqueezeNext.ServiceDefaults.Database;
 using SqueezeNext.ServiceDefaults.Messaging;
@@ -68,6 +69,7 @@ public static class DashboardExtensions
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddRolePolicies();
         services.AddApi();
+        builder.AddDatasetUploads();
         services.AddCascadingAuthenticationState();
 
         services.AddRazorComponents().AddInteractiveServerComponents();
@@ -95,6 +97,7 @@ public static class DashboardExtensions
         app.MapStaticAssets().AllowAnonymous();
         app.MapDefaultEndpoints();
         app.MapAccountEndpoints();
+        app.MapUploadsForPages();
         app.MapApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

@@ -27,6 +27,9 @@ public sealed class ApiClient : IDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>Resumable uploads to /api/v1/uploads with this client's address and token.</summary>
+    public TusClient Uploads(TusClientOptions? options = null) => new(http, new Uri(BaseAddress, "api/v1/uploads"), options);
+
     /// <summary>The client for the signed-in dashboard (<see cref="RemoteOptions"/>).</summary>
     public static ApiClient FromSettings(string? url, string? token)
     {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 using SqueezeNext.Dashboard.Accounts;
+using SqueezeNext.Dashboard.Uploads;
 
 namespace SqueezeNext.Dashboard.Api;
 
@@ -67,6 +68,7 @@ public static class ApiEndpoints
         api.MapModelsApi();
         api.MapCatalogApi();
         api.MapClassifyApi();
+        api.MapUploadsApi();
         // An unknown API path is a problem too, not the dashboard's not-found page.
         api.MapFallback(() => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: "There is no such API route; see " + DocumentPath))
             .AllowAnonymous().ExcludeFromDescription();

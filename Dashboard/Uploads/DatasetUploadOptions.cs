@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace SqueezeNext.Dashboard.Uploads;
+
+/// <summary>
+/// Where dataset uploads land and how large and how stale they may get (section "Datasets"): the data root is the
+/// volume the workers read as Worker:DataRoot, so an imported dataset needs no second copy.
+/// </summary>
+public sealed class DatasetUploadOptions
+{
+    public const string Section = "Datasets";
+
+    /// <summary>The shared data volume; uploads live in its <see cref="UploadStore.FolderName"/> folder.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string DataRoot { get; set; } = "/data";
+
+    /// <summary>The largest upload accepted (tus's Tus-Max-Size).</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxUploadBytes { get; set; } = 20L * 1024 * 1024 * 1024;
+
+    /// <summary>An unfinished upload that received no bytes for this long is deleted.</summary>
+    public TimeSpan IncompleteUploadExpiry { get; set; } = TimeSpan.FromHours(24);
+}
