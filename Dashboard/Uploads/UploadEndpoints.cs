@@ -19,9 +19,6 @@ public static class UploadEndpoints
     /// <summary>Where the dashboard's pages upload, with the login cookie.</summary>
     public const string PagePrefix = "/uploads";
 
-    /// <summary>The header the pages send their antiforgery token in, unless AntiforgeryOptions.HeaderName names another.</summary>
-    public const string DefaultAntiforgeryHeader = "X-CSRF-TOKEN";
-
     public static WebApplicationBuilder AddDatasetUploads(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -31,7 +28,6 @@ public static class UploadEndpoints
             .ValidateOnStart();
         services.AddSingleton<UploadStore>();
         services.AddHostedService<UploadSweeper>();
-        services.PostConfigure<AntiforgeryOptions>(antiforgery => antiforgery.HeaderName ??= DefaultAntiforgeryHeader);
         // A tus client cannot follow the login page's redirect: the pages' uploads answer 401 and 403 as the API does.
         services.PostConfigure<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme, cookie =>
         {
@@ -95,8 +91,8 @@ public static class UploadEndpoints
 
     /// <summary>
     /// Every answer carries Tus-Resumable, and every request but OPTIONS must send it (412 otherwise). On the pages'
-    /// route that custom header also forces a CORS preflight, which this host never grants, and an antiforgery token
-    /// must come in a header as well.
+    /// route that custom header also forces a CORS preflight, which this host never grants, and the page's antiforgery
+    /// token must come in the header AntiforgeryOptions.HeaderName names (ASP.NET Core's default: RequestVerificationToken).
     /// </summary>
     private static async ValueTask<object?> ProtocolFilterAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, bool forPages)
     {
@@ -178,7 +174,7 @@ public static class UploadEndpoints
             return Refuse(http, StatusCodes.Status415UnsupportedMediaType, $"The body must be sent as {TusProtocol.OffsetContentType}.");
         if (!TusProtocol.TryParseNumber(uploadOffset, out var offset))
             return Refuse(http, StatusCodes.Status400BadRequest, $"{TusProtocol.OffsetHeader} must be the bytes received so far (ask with HEAD).");
-        // Kestrel's own limit (30 MB) would cut off a chunked PATCH that the upload has room for.
+        // Kestrel's default body limit would cut off a chunked PATCH that the upload has room for.
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = store.Options.MaxUploadBytes;
 
         var result = await store.AppendAsync(id, AccountOf(http), offset, http.Request.ContentLength, http.Request.Body, http.RequestAborted);
