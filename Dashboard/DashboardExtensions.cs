@@ -6,6 +6,7 @@ using SqueezeNext.Dashboard.Api;
 using SqueezeNext.Dashboard.Commands;
 using SqueezeNext.Dashboard.Components;
 using SqueezeNext.Dashboard.Data;
+using SqueezeNext.Dashboard.Datasets;
 using SqueezeNext.Dashboard.Live;
 using SqueezeNext.Dashboard.Telemetry;
 using SqueezeNext.Dashboard.Uploads;
@@ -33,6 +34,7 @@ public static class DashboardExtensions
         services.AddSingleton<ApiTokens>();
         services.AddSingleton<RunNotifier>();
         services.AddSingleton<WorkerCommands>();
+        services.AddSingleton<DatasetFiles>();
 
         builder.AddJobsBus(bus =>
         {
@@ -98,6 +100,7 @@ public static class DashboardExtensions
         app.MapDefaultEndpoints();
         app.MapAccountEndpoints();
         app.MapUploadsForPages();
+        app.MapDatasetFiles();
         app.MapApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

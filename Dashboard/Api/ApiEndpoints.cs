@@ -67,6 +67,7 @@ public static class ApiEndpoints
         api.MapRunsApi();
         api.MapModelsApi();
         api.MapCatalogApi();
+        api.MapDatasetsApi();
         api.MapClassifyApi();
         api.MapUploadsApi();
         // An unknown API path is a problem too, not the dashboard's not-found page.

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
 using SqueezeNext.Contracts;
+using SqueezeNext.Dashboard.Data;
 using SqueezeNext.Persistence.Entities;
 
 namespace SqueezeNext.Dashboard.Api;

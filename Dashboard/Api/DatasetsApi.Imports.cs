@@ -5,8 +5,6 @@ using SqueezeNext.Dashboard.Accounts;
 using SqueezeNext.Dashboard.Commands;
 using SqueezeNext.Dashboard.Datasets;
 using SqueezeNext.Dashboard.Uploads;
-using SqueezeNext.Persistence;
-using SqueezeNext.Persistence.Datasets;
 using SqueezeNext.ServiceDefaults.Datasets;
 
 namespace SqueezeNext.Dashboard.Api;
@@ -62,13 +60,11 @@ public static partial class DatasetsApi
             new DatasetImportAccepted(queued.RunId, queued.Dataset, queued.Version, queued.Duplicate, queued.QueuedAt)));
     }
 
-    private static async Task<IResult> DeleteAsync(IDbContextFactory<JobsDbContext> databases, DatasetFiles files, string name, int version, CancellationToken cancellationToken)
+    private static async Task<IResult> DeleteAsync(DatasetFiles files, string name, int version, CancellationToken cancellationToken)
     {
-        await using var db = await databases.CreateDbContextAsync(cancellationToken);
-        var deletion = await new DatasetCatalog(db).DeleteVersionAsync(name, version, cancellationToken);
+        var deletion = await files.DeleteVersionAsync(name, version, cancellationToken);
         if (deletion.NotFound) return CommandResults.NotFound(deletion.Refusal!);
         if (!deletion.Deleted) return Results.Problem(statusCode: StatusCodes.Status409Conflict, title: "The version is in use", detail: deletion.Refusal);
-        files.DeleteVersionFolder(deletion.Path);
         return Results.NoContent();
     }
 }

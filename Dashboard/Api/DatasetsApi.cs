@@ -1,5 +1,6 @@
 using SqueezeNext.Dashboard.Accounts;
 using SqueezeNext.Dashboard.Data;
+using SqueezeNext.Dashboard.Datasets;
 using SqueezeNext.Persistence.Entities;
 
 namespace SqueezeNext.Dashboard.Api;

@@ -38,6 +38,8 @@ public static class DatasetDisplay
     public static ImportReportView? Report(DatasetVersion version) =>
         version.ReportJson is { } json ? JsonSerializer.Deserialize<ImportReportView>(json, JsonSerializerOptions.Web) : null;
 
+    public static string Time(DateTimeOffset time) => time.ToLocalTime().ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+
     public static string ShortDigest(string? digest) => digest is { Length: >= 12 } ? digest[..12] : digest ?? "";
 
     public static string Size(long bytes) => bytes switch

@@ -1,11 +1,15 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SqueezeNext.Persistence;
+using SqueezeNext.Persistence.Datasets;
 using SqueezeNext.Dashboard.Uploads;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.ServiceDefaults.Datasets;
 
 namespace SqueezeNext.Dashboard.Datasets;
 
-/// <summary>What the dashboard reads and removes of dataset versions on the shared data volume: thumbnails, and a deleted version's folder.</summary>
-public sealed class DatasetFiles(IOptions<DatasetUploadOptions> options, ILogger<DatasetFiles> logger)
+/// <summary>What the dashboard reads and removes of dataset versions on the shared data volume: thumbnails, and deleted versions.</summary>
+public sealed class DatasetFiles(IOptions<DatasetUploadOptions> options, IDbContextFactory<JobsDbContext> databases, ILogger<DatasetFiles> logger)
 {
     public DataVolume Volume { get; } = new(options.Value.DataRoot);
 
@@ -26,8 +30,20 @@ public sealed class DatasetFiles(IOptions<DatasetUploadOptions> options, ILogger
         return Directory.Exists(classFolder) ? Directory.GetFiles(classFolder, "*.jpg").Length : 0;
     }
 
-    /// <summary>Removes a deleted version's folder from the volume.</summary>
-    public void DeleteVersionFolder(string? relative)
+    /// <summary>Deletes a version that nothing uses: its row, then its folder on the volume.</summary>
+    public async Task<VersionDeletion> DeleteVersionAsync(string name, int version, CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        var deletion = await new DatasetCatalog(db).DeleteVersionAsync(name, version, cancellationToken);
+        if (deletion.Deleted)
+        {
+            logger.LogInformation("Deleted version {Version} of dataset {Dataset}", version, name);
+            DeleteVersionFolder(deletion.Path);
+        }
+        return deletion;
+    }
+
+    private void DeleteVersionFolder(string? relative)
     {
         if (VersionFolder(relative) is not { } folder) return;
         try

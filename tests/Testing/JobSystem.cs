@@ -141,6 +141,8 @@ public sealed class JobSystem : IAsyncDisposable
         var settings = ServiceSettings();
         settings["DASHBOARD_ADMIN_PASSWORD"] = adminPassword;
         settings["ASPNETCORE_ENVIRONMENT"] = "Development";
+        // Uploads land on the data volume the workers read.
+        settings["Datasets__DataRoot"] = DataRoot;
         foreach (var (key, value) in overrides ?? new Dictionary<string, string>()) settings[key] = value;
         var dashboard = new AppProcess("Dashboard", "SqueezeNext.Dashboard.dll", settings, Path.Combine(Root, $"dashboard-{processes.Count + 1}.log"));
         processes.Add(dashboard);

@@ -72,7 +72,7 @@ public sealed class DashboardSite : IAsyncLifetime
         catch (Exception e) when (e is not SkipException)
         {
             await DashboardBrowser.ScreenshotAsync(page, "failure-" + name);
-            throw new InvalidOperationException($"{e.Message}\ndashboard log:\n{Dashboard.ReadLog()}", e);
+            throw new InvalidOperationException($"{e.Message}\nbrowser:\n{DashboardBrowser.RecentLog()}\ndashboard log:\n{Dashboard.ReadLog()}", e);
         }
         finally
         {
