@@ -9,6 +9,6 @@ public static class SqnxtCommandLine
     {
         ConfigsCommand.Create(), SummaryCommand.Create(), TrainCommand.Create(), EvalCommand.Create(), PredictCommand.Create(),
         BenchCommand.Create(), PrepareImageNetCommand.Create(), ExportCommand.Create(), ImportCommand.Create(),
-        LoginCommand.Login(), LoginCommand.Logout(), RunsCommand.Create(), ModelsCommand.Create(), ClassifyCommand.Create(), SubmitCommand.Create(), BusCommand.Create(),
+        LoginCommand.Login(), LoginCommand.Logout(), RunsCommand.Create(), ModelsCommand.Create(), DatasetsCommand.Create(), ClassifyCommand.Create(), SubmitCommand.Create(), BusCommand.Create(),
     };
 }

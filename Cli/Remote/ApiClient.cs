@@ -56,6 +56,12 @@ public sealed class ApiClient : IDisposable
     public Task<T> PostAsync<T>(string path, HttpContent content) =>
         SendAsync<T>(new HttpRequestMessage(HttpMethod.Post, path.TrimStart('/')) { Content = content });
 
+    /// <summary>A DELETE that answers with no body.</summary>
+    public async Task DeleteAsync(string path)
+    {
+        using var response = await SendRawAsync(new HttpRequestMessage(HttpMethod.Delete, path.TrimStart('/')));
+    }
+
     /// <summary>A GET whose body is a file: the bytes, and the name the server gives it.</summary>
     public async Task<(byte[] Bytes, string? FileName, string? Sha256)> DownloadAsync(string path)
     {

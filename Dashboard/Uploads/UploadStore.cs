@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using SqueezeNext.ServiceDefaults.Datasets;
 
 namespace SqueezeNext.Dashboard.Uploads;
 
@@ -12,9 +13,9 @@ namespace SqueezeNext.Dashboard.Uploads;
 /// </summary>
 public sealed class UploadStore(IOptions<DatasetUploadOptions> options, TimeProvider clock, ILogger<UploadStore> logger)
 {
-    public const string FolderName = ".uploads";
-    private const string PartExtension = ".part";
-    private const string InfoExtension = ".json";
+    public const string FolderName = DataVolume.Uploads;
+    private const string PartExtension = DataVolume.UploadBytesExtension;
+    private const string InfoExtension = DataVolume.UploadRecordExtension;
     private const string TemporaryExtension = ".json.tmp";
 
     /// <summary>The bounded buffer a PATCH body is copied through on its way to the file.</summary>
@@ -33,7 +34,7 @@ public sealed class UploadStore(IOptions<DatasetUploadOptions> options, TimeProv
 
     public string Folder => Path.Combine(Path.GetFullPath(options.Value.DataRoot), FolderName);
 
-    public static bool IsValidId([NotNullWhen(true)] string? id) => id is { Length: 32 } && id.All(char.IsAsciiHexDigitLower);
+    public static bool IsValidId([NotNullWhen(true)] string? id) => DataVolume.IsUploadId(id);
 
     /// <summary>A new, empty upload of <paramref name="length"/> bytes owned by <paramref name="accountName"/>.</summary>
     /// <exception cref="UploadStoreUnavailableException">The data root is missing or cannot be written.</exception>

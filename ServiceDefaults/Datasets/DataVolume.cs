@@ -20,6 +20,9 @@ public sealed partial class DataVolume(string root)
     public const string Staging = ".staging";
     public const string Versions = ".datasets";
 
+    /// <summary>An upload's bytes and its record (the dashboard's UploadStore writes both; a worker reads the bytes and deletes both once imported).</summary>
+    public const string UploadBytesExtension = ".part", UploadRecordExtension = ".json";
+
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\z")]
     private static partial Regex NamePattern();
 
@@ -38,11 +41,11 @@ public sealed partial class DataVolume(string root)
         return null;
     }
 
-    public static bool IsUploadId(string? id) => id is not null && UploadIdPattern().IsMatch(id);
+    public static bool IsUploadId([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? id) => id is not null && UploadIdPattern().IsMatch(id);
 
     public string UploadsFolder => Path.Combine(Root, Uploads);
-    public string UploadFile(string id) => Path.Combine(UploadsFolder, $"{Checked(id)}.part");
-    public string UploadInfoFile(string id) => Path.Combine(UploadsFolder, $"{Checked(id)}.json");
+    public string UploadFile(string id) => Path.Combine(UploadsFolder, Checked(id) + UploadBytesExtension);
+    public string UploadInfoFile(string id) => Path.Combine(UploadsFolder, Checked(id) + UploadRecordExtension);
     public string IncomingFolder => Path.Combine(Root, Incoming);
     public string StagingFolder => Path.Combine(Root, Staging);
     public string VersionsFolder(string dataset) => Path.Combine(Root, Versions, dataset);

@@ -77,6 +77,10 @@ public sealed class ComposeFileTests
             Assert.DoesNotContain("ports", service.Keys);
         }
         Assert.Contains("postgres:/var/lib/postgresql/data", Strings(Service(services, "postgres")["volumes"]));
+        // Uploads land on the volume the workers import from.
+        var dashboard = Service(services, "dashboard");
+        Assert.Contains("data:/data", Strings(dashboard["volumes"]));
+        Assert.Equal("/data", Map(dashboard["environment"])["Datasets__DataRoot"]?.ToString());
     }
 
     [Fact]
