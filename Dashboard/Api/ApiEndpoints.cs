@@ -31,8 +31,8 @@ public static class ApiEndpoints
             {
                 document.Info.Title = "SqueezeNext.Jobs API";
                 document.Info.Description = "Runs, metrics, models, configurations, datasets and classification. Send a personal API token (made on the " +
-                    "dashboard's API tokens page) as 'Authorization: Bearer <token>'. Viewers read; operators also submit, cancel, resume and classify; " +
-                    "admins also register, import and promote models. Errors are RFC 9457 problem details; a submission's idempotency key is its command id.";
+                    "dashboard's API tokens page) as 'Authorization: Bearer <token>'. Viewers read; operators also submit, cancel, resume, classify and upload " +
+                    "and import datasets (tus 1.0 at /uploads, then POST /datasets/{name}/versions); admins also register, import and promote models and delete dataset versions. Errors are RFC 9457 problem details; a submission's idempotency key is its command id.";
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
                 document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme

@@ -1,13 +1,20 @@
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Tiff;
+using SixLabors.ImageSharp.Metadata;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
 namespace SqueezeNext.Vision.Data;
 
-/// <summary>An input that is not a usable image: empty, truncated, corrupt, an unknown format, or over a size limit.</summary>
-public sealed class ImageDecodeException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>An input that is not a usable image: empty, truncated, corrupt, an unknown format, or over a size limit (<see cref="OverLimit"/>).</summary>
+public sealed class ImageDecodeException(string message, Exception? inner = null, bool overLimit = false) : Exception(message, inner)
+{
+    /// <summary>The image may be fine but is larger than <see cref="ImageLimits"/> allow.</summary>
+    public bool OverLimit { get; } = overLimit;
+}
 
 /// <summary>Limits that keep hostile images (decompression bombs, huge files) from exhausting memory.</summary>
 public sealed record ImageLimits
@@ -52,6 +59,10 @@ public sealed class ImageDecoder
         });
         // Decoding in parallel inside one image fights the loader's own threads.
         configuration.MaxDegreeOfParallelism = 1;
+        // A model sees one frame: an animated GIF or multi-page TIFF would otherwise be decoded whole, every frame
+        // within the per-buffer limit but all of them together unbounded.
+        configuration.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
+        configuration.ImageFormatsManager.SetDecoder(TiffFormat.Instance, new TiffDecoder { DecodingMode = FrameDecodingMode.First });
     }
 
     public ImageLimits Limits { get; }
@@ -69,7 +80,7 @@ public sealed class ImageDecoder
             var info = new FileInfo(path);
             if (!info.Exists) throw new ImageDecodeException($"'{path}' does not exist");
             if (info.Length > Limits.MaxBytes)
-                throw new ImageDecodeException($"'{path}' is {info.Length:N0} bytes, over the {Limits.MaxBytes:N0}-byte limit");
+                throw new ImageDecodeException($"'{path}' is {info.Length:N0} bytes, over the {Limits.MaxBytes:N0}-byte limit", overLimit: true);
             bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -98,7 +109,7 @@ public sealed class ImageDecoder
         if (bytes.Length == 0)
             throw new ImageDecodeException($"{name} is empty (0 bytes)");
         if (bytes.Length > Limits.MaxBytes)
-            throw new ImageDecodeException($"{name} is {bytes.Length:N0} bytes, over the {Limits.MaxBytes:N0}-byte limit");
+            throw new ImageDecodeException($"{name} is {bytes.Length:N0} bytes, over the {Limits.MaxBytes:N0}-byte limit", overLimit: true);
 
         try
         {
@@ -110,7 +121,7 @@ public sealed class ImageDecoder
                 throw new ImageDecodeException($"{name} declares an empty size {info.Width}×{info.Height}");
             if (pixels > Limits.MaxPixels)
                 throw new ImageDecodeException(
-                    $"{name} declares {info.Width}×{info.Height} pixels ({pixels / 1e6:F0} megapixels), over the {Limits.MaxPixels / 1e6:F0}-megapixel limit");
+                    $"{name} declares {info.Width}×{info.Height} pixels ({pixels / 1e6:F0} megapixels), over the {Limits.MaxPixels / 1e6:F0}-megapixel limit", overLimit: true);
 
             var image = format is JpegFormat ? DecodeWithTurboJpeg(bytes, minimumSide, info, strict, name) : null;
             image ??= Image.Load<Rgb24>(configuration, bytes);
@@ -135,7 +146,7 @@ public sealed class ImageDecoder
         }
         catch (InvalidMemoryOperationException e)
         {
-            throw new ImageDecodeException($"{name} needs more memory to decode than the {Limits.AllocationLimitMegabytes} MB limit allows", e);
+            throw new ImageDecodeException($"{name} needs more memory to decode than the {Limits.AllocationLimitMegabytes} MB limit allows", e, overLimit: true);
         }
         catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException))
         {

@@ -82,7 +82,7 @@ public sealed partial class DatasetImporter(ImportOptions options, Action<Import
             }
             catch (ImageDecodeException e)
             {
-                failures.Add(new SkippedFile(candidate.Source, e.Message.Contains("limit", StringComparison.Ordinal) ? SkipReasons.OverLimits : SkipReasons.Undecodable, e.Message));
+                failures.Add(new SkippedFile(candidate.Source, e.OverLimit ? SkipReasons.OverLimits : SkipReasons.Undecodable, e.Message));
             }
             long now = Interlocked.Increment(ref done);
             if (now % 200 == 0) progress?.Invoke(new ImportProgress("validating", now, candidates.Count));

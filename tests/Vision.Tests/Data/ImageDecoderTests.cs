@@ -17,6 +17,24 @@ public class ImageDecoderTests
     }
 
     [Fact]
+    public void An_animated_gif_is_decoded_to_its_first_frame_only()
+    {
+        // 60 frames of 1000×1000: every frame within the per-buffer limit, all of them together a quarter of a gigabyte.
+        using var animation = new Image<Rgba32>(1000, 1000, new Rgba32(10, 20, 30));
+        for (int i = 1; i < 60; i++)
+        {
+            using var frame = new Image<Rgba32>(1000, 1000, new Rgba32((byte)(4 * i), 20, 30));
+            animation.Frames.AddFrame(frame.Frames.RootFrame);
+        }
+        using var bytes = new MemoryStream();
+        animation.SaveAsGif(bytes);
+        using var decoded = new ImageDecoder().Decode(bytes.ToArray(), "the animation");
+        Assert.Equal(1, decoded.Frames.Count);
+        Assert.Equal((1000, 1000), (decoded.Width, decoded.Height));
+        Assert.Equal(new Rgb24(10, 20, 30), decoded[500, 500]);
+    }
+
+    [Fact]
     public void An_empty_file_is_named_as_empty()
     {
         var error = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Default.Decode([], "empty.jpg"));

@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using SixLabors.ImageSharp;
 using SqueezeNext.Vision.Data.Import;
 
 namespace SqueezeNext.Vision.Tests.Data.Import;
@@ -128,6 +129,47 @@ public sealed class DatasetImporterTests : IDisposable
         Assert.All(dataset.Classes, c => Assert.Equal((6000, 1000), (c.Train, c.Validation)));
         Assert.Equal(12, Directory.GetFiles(Path.Combine(DatasetImporter.DatasetFolder(Staging()), DatasetImporter.ThumbnailFolder, "9")).Length);
         Assert.Equal(60_000, DatasetReader.Open(DatasetImporter.DatasetFolder(Staging()), DatasetSplit.Train).Count);
+    }
+
+    [Fact]
+    public void The_ilsvrc_archives_are_prepared_then_checked_like_any_upload()
+    {
+        // ILSVRC-2012's shape: one tar per synset inside the training tar, a flat validation tar labelled by the ground truth.
+        var source = Directory.CreateDirectory(Path.Combine(root, "ilsvrc")).FullName;
+        var truth = ImageNetClasses.ValidationGroundTruth;
+        string[] synsets = [truth[0], truth[1]];
+        byte[] Jpeg(int seed)
+        {
+            using var image = TestData.Gradient(48, 40, blue: (byte)seed);
+            using var bytes = new MemoryStream();
+            image.SaveAsJpeg(bytes);
+            return bytes.ToArray();
+        }
+        using (var train = new TarWriter(File.Create(Path.Combine(source, ImageNetPreparation.TrainArchive))))
+        {
+            for (int s = 0; s < synsets.Length; s++)
+            {
+                using var inner = new MemoryStream();
+                using (var writer = new TarWriter(inner, leaveOpen: true))
+                    for (int i = 0; i < 3; i++)
+                        writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, $"{synsets[s]}_{i}.JPEG") { DataStream = new MemoryStream(Jpeg(10 * s + i)) });
+                inner.Position = 0;
+                train.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, $"{synsets[s]}.tar") { DataStream = inner });
+            }
+        }
+        using (var validation = new TarWriter(File.Create(Path.Combine(source, ImageNetPreparation.ValidationArchive))))
+            for (int k = 1; k <= 3; k++)
+                validation.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, $"ILSVRC2012_val_{k:D8}.JPEG") { DataStream = new MemoryStream(Jpeg(100 + k)) });
+
+        var dataset = new DatasetImporter(new ImportOptions()).ImportImageNet(source, Staging(), CancellationToken.None);
+
+        Assert.Equal("imagenet", dataset.Layout);
+        Assert.Equal(synsets.Order(StringComparer.Ordinal), dataset.Classes.Select(c => c.Name));
+        Assert.Equal(6, dataset.TrainImages);
+        int validationOfKnownClasses = Enumerable.Range(0, 3).Count(k => synsets.Contains(truth[k]));
+        Assert.Equal(validationOfKnownClasses, dataset.ValidationImages);
+        Assert.Equal(3 - validationOfKnownClasses, dataset.Report.SkippedByReason.GetValueOrDefault(SkipReasons.UnknownClass));
+        Assert.Null(dataset.Report.SplitFraction);
     }
 
     [Fact]
