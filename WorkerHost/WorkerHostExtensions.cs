@@ -47,6 +47,7 @@ public static class WorkerHostExtensions
         services.AddHostedService<JobRunner>();
         services.AddHostedService<StaleRunMonitor>();
         services.AddHostedService<DatasetScanner>();
+        services.AddHostedService<StagingSweeper>();
         services.AddHostedService<ConfigurationPublisher>();
         services.AddHostedService<NativeHeapTrimmer>();
 

@@ -548,6 +548,63 @@ class Corpus:
             assert classes == set(case["classes"]), (case["file"], classes)
             assert len(set(kept.values())) == len(kept), case["file"]
 
+    # -- refused: found in a security review of the import ---------------------------------------------------
+
+    def review_cases(self):
+        # A name 20,000 folders deep, in a PAX header (no length limit there): every prefix of it is a folder.
+        deep = "/".join(["a"] * 20_000) + "/x.png"
+        buffer = io.BytesIO()
+        with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as compressed, \
+                tarfile.open(fileobj=compressed, mode="w", format=tarfile.PAX_FORMAT) as archive:
+            for name, data in self.valid() + [(deep, self.shape())]:
+                archive.addfile(tar_info(name, size=len(data)), io.BytesIO(data))
+        self.write("deep-name.tar.gz", buffer.getvalue())
+        assert deep in tar_names(self.path("deep-name.tar.gz"))
+        self.refused("deep-name.tar.gz", "deep-name", "name-too-long",
+                     "a PAX path 20,000 folders deep (about 40 kB), a few hundred bytes compressed")
+
+        # 200 central-directory entries that all point at one local entry of 8 MiB of zeros deflated to ~8 kB:
+        # read again for every entry, so the bytes read stay small while 1.6 GB come out.
+        blob = zip_bytes([("x.png", ZERO_CHUNK * 8)])
+        local_end = struct.unpack("<I", blob[-6:-2])[0]           # the central directory's offset
+        central = blob[local_end:blob.rfind(b"PK\x05\x06")]
+        records, names = [], []
+        for n in range(200):
+            name = f"cats/copy-{n:03d}.png".encode()
+            fixed = bytearray(central[:46])
+            struct.pack_into("<H", fixed, 28, len(name))      # name length; the local header keeps x.png
+            records.append(bytes(fixed) + name)
+            names.append(name)
+        directory = b"".join(records)
+        end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(records), len(records), len(directory), local_end, 0)
+        data = self.write("overlapping-entries.zip", blob[:local_end] + directory + end)
+        records = zip_central_records(data)
+        assert [name for name, *_ in records] == names and {local for *_, local in records} == {b"x.png"}
+        self.refused("overlapping-entries.zip", "overlapping-entries", "ratio",
+                     "200 zip entries sharing one deflated 8 MiB of zeros: 1.6 GB out of 9 kB")
+
+        # Fashion-MNIST's file names, gzipped: 1 GiB of zeros in a few hundred kilobytes, read by the IDX reader.
+        header = struct.pack(">IIII", 0x00000803, 1_000_000, 28, 28)
+        labels = struct.pack(">II", 0x00000801, 1_000_000)
+        idx = io.BytesIO()
+        with gzip.GzipFile(filename="", mode="wb", fileobj=idx, compresslevel=9, mtime=0) as images:
+            images.write(header)
+            for _ in range(750):
+                images.write(ZERO_CHUNK)
+        self.write("idx-bomb.zip", zip_bytes([
+            ("train-images-idx3-ubyte.gz", idx.getvalue()), ("train-labels-idx1-ubyte.gz", gzip_bytes(labels + bytes(1_000_000))),
+            ("t10k-images-idx3-ubyte.gz", idx.getvalue()), ("t10k-labels-idx1-ubyte.gz", gzip_bytes(labels + bytes(1_000_000))),
+        ], compression=zipfile.ZIP_STORED))
+        self.refused("idx-bomb.zip", "idx-bomb", "ratio",
+                     "gzipped IDX files of 750 MiB of zeros each, under a megabyte stored in a zip")
+
+        # A file, then a folder of the same name with a file inside: the second cannot be written.
+        shape = self.shape()
+        self.write("file-folder-clash.zip", zip_bytes(self.valid() + [("cats/clash.png", shape), ("cats/clash.png/inner.png", self.shape())]))
+        self.imported("file-folder-clash.zip", "file-folder-clash", "name-clash",
+                      "cats/clash.png is a file, then the folder of cats/clash.png/inner.png",
+                      skipped=["cats/clash.png/inner.png"], classes=["cats", "shapes"])
+
     def build(self):
         self.zip_slip()
         self.tar_slip()
@@ -559,6 +616,7 @@ class Corpus:
         self.names()
         self.skipped_files()
         self.controls()
+        self.review_cases()
         self.check_imported_cases()
         assert len({case["case"] for case in self.cases}) == len(self.cases)
         with open(self.path("cases.json"), "w", encoding="utf-8") as out:

@@ -290,7 +290,7 @@ class Sampler(threading.Thread):
     def __init__(self):
         super().__init__(daemon=True)
         self.phase, self.peaks, self.samples, self.stop = "idle", {}, [], threading.Event()
-        self.watch_run, self.stages = None, {}
+        self.watch_run, self.stages, self.last_threads = None, {}, {}
     def run(self):
         next_rss = 0.0
         while not self.stop.is_set():
@@ -304,6 +304,9 @@ class Sampler(threading.Thread):
                     key = (name, self.phase)
                     self.peaks[key] = max(self.peaks.get(key, 0), kb)
                 self.samples.append(row)
+                if self.watch_run:
+                    # The last CPU time seen of every worker thread, so that threads that end (the import's own) still count.
+                    self.last_threads.update(threads(worker_pid))
             if self.watch_run:
                 self.watch_stage()
             time.sleep(0.1)
@@ -408,6 +411,7 @@ if response.status != 202:
     sys.exit(f"POST /api/v1/datasets/bench/versions answered {response.status}: {body[:1000]!r}")
 accepted = json.loads(body)
 run_id, version = accepted["runId"], accepted["version"]
+sampler.last_threads = dict(threads0)
 sampler.watch_run = run_id.replace("-", "")
 say(f"importing as version {version} (run {run_id})")
 while True:
@@ -422,10 +426,11 @@ wall = time.time() - started
 machine1 = machine_cpu()
 top.terminate()
 worker_cpu = cpu_seconds(worker_pid) - worker_cpu0
-threads1 = threads(worker_pid)
-sampler.phase = "after-import"
-time.sleep(1)
+threads_now = threads(worker_pid)
 sampler.watch_run = None
+sampler.phase = "after-import"
+time.sleep(1)   # the sampler's last pass over the threads is over
+threads1 = {**sampler.last_threads, **threads_now}
 response, body = request("GET", f"/api/v1/runs/{run_id}")
 run = json.loads(body)["run"]
 if details["status"] != "ready":

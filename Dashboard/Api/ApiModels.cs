@@ -143,10 +143,10 @@ public sealed record DatasetVersionInfo(
     long SizeBytes, string Source, string SourceName, string? CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? ReadyAt, Guid ImportRunId, string? Error,
     ImportReportView? Report, IReadOnlyList<Guid>? Runs)
 {
-    public static DatasetVersionInfo Of(DatasetVersion version, IReadOnlyList<Guid>? runs) => new(
+    public static DatasetVersionInfo Of(DatasetVersion version, IReadOnlyList<Guid>? runs, string? reportJson = null) => new(
         version.DatasetName, version.Version, version.Status.ToString().ToLowerInvariant(), version.Digest, version.Layout, DatasetDisplay.Classes(version),
         version.TrainImages, version.ValidationImages, version.SizeBytes, version.Source, version.SourceName, version.CreatedBy, version.CreatedAt, version.ReadyAt,
-        version.ImportRunId, version.Error, DatasetDisplay.Report(version), runs);
+        version.ImportRunId, version.Error, DatasetDisplay.Report(reportJson), runs);
 }
 
 /// <summary>A dataset with its versions, newest first.</summary>

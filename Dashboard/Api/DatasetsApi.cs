@@ -38,7 +38,7 @@ public static partial class DatasetsApi
         if (await FindVersionAsync(queries, name, version, cancellationToken) is not { } found)
             return CommandResults.NotFound($"Dataset '{name}' has no version {version}.");
         var runs = await queries.RunsOfVersionAsync(found.Id, cancellationToken: cancellationToken);
-        return Results.Ok(DatasetVersionInfo.Of(found, runs.Select(r => r.Id).ToList()));
+        return Results.Ok(DatasetVersionInfo.Of(found, runs.Select(r => r.Id).ToList(), await queries.DatasetVersionReportAsync(found.Id, cancellationToken)));
     }
 
     private static async Task<IResult> ThumbnailAsync(DashboardQueries queries, DatasetFiles files, string name, int version, int classIndex, int index,

@@ -121,7 +121,7 @@ public sealed class DashboardQueries(IDbContextFactory<JobsDbContext> databases)
     {
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var datasets = await db.Datasets.AsNoTracking().OrderBy(d => d.Name).ToListAsync(cancellationToken);
-        var versions = await db.DatasetVersions.AsNoTracking().ToListAsync(cancellationToken);
+        var versions = await WithoutReports(db.DatasetVersions.AsNoTracking().Where(v => v.Status != DatasetVersionStatus.Deleted)).ToListAsync(cancellationToken);
         var byName = versions.ToLookup(v => v.DatasetName);
         return datasets.Select(d => new DatasetRow(d,
             byName[d.Name].Where(v => v.Status == DatasetVersionStatus.Ready).MaxBy(v => v.Version),
@@ -135,9 +135,23 @@ public sealed class DashboardQueries(IDbContextFactory<JobsDbContext> databases)
         await using var db = await databases.CreateDbContextAsync(cancellationToken);
         var dataset = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Name == name, cancellationToken);
         if (dataset is null) return null;
-        var versions = await db.DatasetVersions.AsNoTracking().Where(v => v.DatasetName == name).OrderByDescending(v => v.Version).ToListAsync(cancellationToken);
+        var versions = await WithoutReports(db.DatasetVersions.AsNoTracking().Where(v => v.DatasetName == name)).OrderByDescending(v => v.Version).ToListAsync(cancellationToken);
         return (dataset, versions);
     }
+
+    /// <summary>A version's import report (JSON), kept out of the lists: a report may list a thousand files.</summary>
+    public async Task<string?> DatasetVersionReportAsync(int versionId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        return await db.DatasetVersions.AsNoTracking().Where(v => v.Id == versionId).Select(v => v.ReportJson).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    private static IQueryable<DatasetVersion> WithoutReports(IQueryable<DatasetVersion> versions) => versions.Select(v => new DatasetVersion
+    {
+        Id = v.Id, DatasetName = v.DatasetName, Version = v.Version, Status = v.Status, Digest = v.Digest, Layout = v.Layout, ClassesJson = v.ClassesJson,
+        Classes = v.Classes, TrainImages = v.TrainImages, ValidationImages = v.ValidationImages, SizeBytes = v.SizeBytes, Source = v.Source,
+        SourceName = v.SourceName, CreatedBy = v.CreatedBy, CreatedAt = v.CreatedAt, ReadyAt = v.ReadyAt, Error = v.Error, ImportRunId = v.ImportRunId, Path = v.Path,
+    });
 
     /// <summary>The training and evaluation runs that read a version, newest first.</summary>
     public async Task<IReadOnlyList<Run>> RunsOfVersionAsync(int versionId, int take = 50, CancellationToken cancellationToken = default)

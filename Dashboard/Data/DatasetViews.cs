@@ -35,8 +35,8 @@ public static class DatasetDisplay
     public static IReadOnlyList<DatasetClassCount> Classes(DatasetVersion version) =>
         JsonSerializer.Deserialize<List<DatasetClassCount>>(version.ClassesJson, JsonSerializerOptions.Web) ?? [];
 
-    public static ImportReportView? Report(DatasetVersion version) =>
-        version.ReportJson is { } json ? JsonSerializer.Deserialize<ImportReportView>(json, JsonSerializerOptions.Web) : null;
+    public static ImportReportView? Report(string? reportJson) =>
+        reportJson is { } json ? JsonSerializer.Deserialize<ImportReportView>(json, JsonSerializerOptions.Web) : null;
 
     public static string Time(DateTimeOffset time) => time.ToLocalTime().ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
 

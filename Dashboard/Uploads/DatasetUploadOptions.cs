@@ -20,4 +20,11 @@ public sealed class DatasetUploadOptions
 
     /// <summary>An unfinished upload that received no bytes for this long is deleted.</summary>
     public TimeSpan IncompleteUploadExpiry { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>A finished upload that no import took (workers delete the ones they import) is deleted after this long.</summary>
+    public TimeSpan CompletedUploadExpiry { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Most bytes all uploads on the volume may hold together, finished or not: uploads past it are refused (507) until imports make room.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxStoredUploadBytes { get; set; } = 100L * 1024 * 1024 * 1024;
 }

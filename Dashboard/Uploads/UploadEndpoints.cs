@@ -138,7 +138,7 @@ public static class UploadEndpoints
             return Refuse(http, StatusCodes.Status413PayloadTooLarge, $"{length:N0} bytes; uploads up to {store.Options.MaxUploadBytes:N0} bytes are taken.");
         if (!TusProtocol.TryParseMetadata(uploadMetadata, out var metadata, out var problem))
             return Refuse(http, StatusCodes.Status400BadRequest, $"{TusProtocol.MetadataHeader}: {problem}.");
-        UploadInfo upload;
+        UploadInfo? upload;
         try
         {
             upload = store.Create(length, metadata, AccountOf(http));
@@ -147,6 +147,9 @@ public static class UploadEndpoints
         {
             return Refuse(http, StatusCodes.Status503ServiceUnavailable, $"Uploads cannot be stored: {e.Message}.");
         }
+        if (upload is null)
+            return Refuse(http, StatusCodes.Status507InsufficientStorage,
+                $"The uploads waiting on the data volume would hold more than {store.Options.MaxStoredUploadBytes:N0} bytes; try again once imports have made room.");
         if (upload.ExpiresAt is { } expires) http.Response.Headers[TusProtocol.ExpiresHeader] = TusProtocol.FormatDate(expires);
         // Under the prefix the client used, so that each route's clients stay on it.
         http.Response.Headers.Location = $"{http.Request.PathBase}{http.Request.Path.Value!.TrimEnd('/')}/{upload.Id}";

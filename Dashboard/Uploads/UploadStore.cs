@@ -36,12 +36,13 @@ public sealed class UploadStore(IOptions<DatasetUploadOptions> options, TimeProv
 
     public static bool IsValidId([NotNullWhen(true)] string? id) => DataVolume.IsUploadId(id);
 
-    /// <summary>A new, empty upload of <paramref name="length"/> bytes owned by <paramref name="accountName"/>.</summary>
+    /// <summary>A new, empty upload of <paramref name="length"/> bytes owned by <paramref name="accountName"/>; null when the uploads on the volume would hold more than <see cref="DatasetUploadOptions.MaxStoredUploadBytes"/>.</summary>
     /// <exception cref="UploadStoreUnavailableException">The data root is missing or cannot be written.</exception>
-    public UploadInfo Create(long length, IReadOnlyDictionary<string, string> metadata, string accountName)
+    public UploadInfo? Create(long length, IReadOnlyDictionary<string, string> metadata, string accountName)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         EnsureFolder();
+        if (StoredBytes() + length > options.Value.MaxStoredUploadBytes) return null;
         var info = new UploadInfo(Guid.NewGuid().ToString("N"), length, metadata, accountName, clock.GetUtcNow());
         try
         {
@@ -174,8 +175,9 @@ public sealed class UploadStore(IOptions<DatasetUploadOptions> options, TimeProv
     }
 
     /// <summary>
-    /// Deletes unfinished uploads that received nothing for <see cref="DatasetUploadOptions.IncompleteUploadExpiry"/>, and
-    /// leftovers of creations that never finished; returns how many uploads went. Links and names this store does not
+    /// Deletes unfinished uploads that received nothing for <see cref="DatasetUploadOptions.IncompleteUploadExpiry"/>,
+    /// finished ones left unimported for <see cref="DatasetUploadOptions.CompletedUploadExpiry"/>, and leftovers of
+    /// creations that never finished; returns how many uploads went. Links and names this store does not
     /// make are left alone.
     /// </summary>
     public async Task<int> DeleteExpiredAsync(CancellationToken cancellationToken)
@@ -198,8 +200,9 @@ public sealed class UploadStore(IOptions<DatasetUploadOptions> options, TimeProv
                 logger.LogWarning("Not sweeping upload {UploadId}: {Entry} is a link or a folder", upload.Key, odd.FullName);
                 continue;
             }
+            // A finished upload nobody imported (its import was refused, or never asked for) goes after a longer while.
             bool expired = Read(upload.Key) is { } info
-                ? info.IsExpiredAt(now)
+                ? info.IsExpiredAt(now) || (info.IsComplete && info.LastWriteAt + options.Value.CompletedUploadExpiry <= now)
                 : upload.All(e => new DateTimeOffset(e.LastWriteTimeUtc) + expiry <= now);
             if (!expired) continue;
             using var held = await locks.TryEnterAsync(upload.Key, TimeSpan.Zero, cancellationToken);
@@ -208,6 +211,11 @@ public sealed class UploadStore(IOptions<DatasetUploadOptions> options, TimeProv
         }
         return deleted;
     }
+
+    /// <summary>What the uploads on the volume will hold once finished: the lengths their records declare.</summary>
+    public long StoredBytes() =>
+        new DirectoryInfo(Folder).EnumerateFiles("*" + InfoExtension).Select(f => IdOf(f.Name)).Where(id => id is not null)
+            .Sum(id => Read(id!)?.Length ?? 0);
 
     private UploadInfo? Read(string id)
     {

@@ -107,13 +107,14 @@ public sealed class DatasetCatalog(JobsDbContext db)
         if (users.Count > 0)
             return new VersionDeletion(false, null,
                 $"version {number} of '{name}' is used by run{(users.Count > 1 ? "s" : "")} {string.Join(", ", users)}; a version that a run or model used is kept");
-        db.DatasetVersions.Remove(version);
+        if (version.Status == DatasetVersionStatus.Deleted) return new VersionDeletion(false, null, $"version {number} of '{name}' is already deleted", NotFound: true);
+        // The row stays, marked, so that "name@N" never comes to mean other data.
+        string? path = version.Path;
+        version.Status = DatasetVersionStatus.Deleted;
+        version.Path = null;
         await db.SaveChangesAsync(cancellationToken);
-        // A dataset whose last version goes is gone too: its name is free again.
-        if (!await db.DatasetVersions.AnyAsync(v => v.DatasetName == name, cancellationToken))
-            await db.Datasets.Where(d => d.Name == name && d.Kind == DatasetKinds.Versioned).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new VersionDeletion(true, version.Path, null);
+        return new VersionDeletion(true, path, null);
     }
 
     /// <summary>Holds a dataset name for the rest of the transaction: version numbers and deletions under one name happen one at a time.</summary>

@@ -5,6 +5,9 @@ public enum DatasetVersionStatus
     Importing,
     Ready,
     Failed,
+
+    /// <summary>Deleted by an admin: its files are gone, and the row stays so that its number is never given again.</summary>
+    Deleted,
 }
 
 /// <summary>

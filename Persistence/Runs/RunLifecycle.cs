@@ -18,6 +18,9 @@ public sealed partial class RunLifecycle(JobsDbContext db)
     /// <summary>A running run whose lease was not renewed for this long is presumed orphaned (the worker's default, and what the dashboard calls stale).</summary>
     public static readonly TimeSpan DefaultStaleAfter = TimeSpan.FromSeconds(60);
 
+    /// <summary>How many workers an import may lose before it fails: one crash may be the machine's, three are the archive's.</summary>
+    public const int MaxImportAttempts = 3;
+
     public Task<Run?> FindAsync(Guid runId, CancellationToken cancellationToken) =>
         db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken);
 
@@ -134,22 +137,41 @@ public sealed partial class RunLifecycle(JobsDbContext db)
 
     /// <summary>
     /// Queues again, each with a "requeued" event, the running runs whose lease was not renewed for
-    /// <paramref name="staleAfter"/>; returns their ids. Their attempts can write nothing more.
+    /// <paramref name="staleAfter"/>; returns their ids. Their attempts can write nothing more. An import whose worker
+    /// died <see cref="MaxImportAttempts"/> times fails instead, with its version: an archive that kills the worker
+    /// reading it would otherwise take down every worker in turn.
     /// </summary>
     public async Task<IReadOnlyList<Guid>> RequeueStaleAsync(TimeSpan staleAfter, CancellationToken cancellationToken) =>
         await db.Database.SqlQueryRaw<Guid>(
                 """
-                WITH requeued AS (
+                WITH stale AS (
+                    SELECT id, kind = 'Import' AND attempts >= @maxImportAttempts AS give_up FROM runs
+                    WHERE status = 'Running' AND heartbeat_at < now() - @stale),
+                failed AS (
+                    UPDATE runs SET status = 'Failed', worker = NULL, finished_at = now(), error = @failure
+                    FROM stale WHERE runs.id = stale.id AND stale.give_up
+                    RETURNING runs.id, runs.attempts),
+                failed_versions AS (
+                    UPDATE dataset_versions SET status = 'Failed', error = @failure
+                    WHERE import_run_id IN (SELECT id FROM failed) AND status = 'Importing'),
+                failed_logged AS (
+                    INSERT INTO run_events (run_id, time, kind, level, message, attempt)
+                    SELECT id, now(), @failedKind, 'error', @failure, attempts FROM failed),
+                requeued AS (
                     UPDATE runs SET status = 'Queued', worker = NULL
-                    WHERE status = 'Running' AND heartbeat_at < now() - @stale
-                    RETURNING id, attempts),
+                    FROM stale WHERE runs.id = stale.id AND NOT stale.give_up
+                    RETURNING runs.id, runs.attempts),
                 logged AS (
                     INSERT INTO run_events (run_id, time, kind, level, message, attempt)
                     SELECT id, now(), @kind, 'warning', @message, attempts FROM requeued)
                 SELECT id AS "Value" FROM requeued
                 """,
                 new NpgsqlParameter("stale", staleAfter),
+                new NpgsqlParameter("maxImportAttempts", MaxImportAttempts),
                 new NpgsqlParameter("kind", RunEventKinds.Name(RunEventKind.Requeued)),
+                new NpgsqlParameter("failedKind", RunEventKinds.Name(RunEventKind.Failed)),
+                new NpgsqlParameter("failure",
+                    $"the worker importing this archive stopped {MaxImportAttempts} times without a word (killed, or out of memory); the archive is not tried again"),
                 new NpgsqlParameter("message",
                     $"no heartbeat for {staleAfter.TotalSeconds:F0} s: the worker is presumed dead; queued to resume from the newest checkpoint"))
             .ToListAsync(cancellationToken);

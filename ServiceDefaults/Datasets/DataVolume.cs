@@ -60,6 +60,7 @@ public sealed partial class DataVolume(string root)
     public (string? Path, string? Problem) ResolveIncoming(string? relative)
     {
         if (string.IsNullOrWhiteSpace(relative)) return (null, "no path under incoming/ named");
+        if (relative.Any(char.IsControl)) return (null, "the path has a control character");
         var trimmed = relative.Replace('\\', '/');
         if (trimmed.StartsWith(Incoming + "/", StringComparison.Ordinal)) trimmed = trimmed[(Incoming.Length + 1)..];
         if (trimmed.StartsWith('/') || trimmed.Split('/').Any(s => s == ".."))

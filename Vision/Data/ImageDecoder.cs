@@ -34,6 +34,12 @@ public sealed record ImageLimits
     /// </summary>
     public int PoolMegabytes { get; init; } = 64;
 
+    /// <summary>
+    /// Most scans a JPEG may have: progressive encoders write about ten, and each scan is a pass over the whole image,
+    /// so a small file of thousands of scans costs minutes.
+    /// </summary>
+    public int MaxJpegScans { get; init; } = 64;
+
     public static ImageLimits Default { get; } = new();
 }
 
@@ -123,6 +129,8 @@ public sealed class ImageDecoder
                 throw new ImageDecodeException(
                     $"{name} declares {info.Width}×{info.Height} pixels ({pixels / 1e6:F0} megapixels), over the {Limits.MaxPixels / 1e6:F0}-megapixel limit", overLimit: true);
 
+            if (format is JpegFormat && CountScans(bytes) is var scans && scans > Limits.MaxJpegScans)
+                throw new ImageDecodeException($"{name} is a JPEG of {scans:N0} scans, over the limit of {Limits.MaxJpegScans}", overLimit: true);
             var image = format is JpegFormat ? DecodeWithTurboJpeg(bytes, minimumSide, info, strict, name) : null;
             image ??= Image.Load<Rgb24>(configuration, bytes);
             try
@@ -154,6 +162,19 @@ public sealed class ImageDecoder
             // zero); every one of them is a property of the input, never a reason to stop the caller.
             throw new ImageDecodeException($"{name} is corrupt or truncated: {e.Message}", e);
         }
+    }
+
+    /// <summary>Start-of-scan markers in a JPEG: entropy-coded data stuffs every 0xFF with a zero, so 0xFF 0xDA is only ever a marker.</summary>
+    private static int CountScans(ReadOnlySpan<byte> jpeg)
+    {
+        int scans = 0;
+        for (int i = jpeg.IndexOf((byte)0xFF); i >= 0 && i + 1 < jpeg.Length; )
+        {
+            if (jpeg[i + 1] == 0xDA) scans++;
+            int next = jpeg[(i + 1)..].IndexOf((byte)0xFF);
+            i = next < 0 ? -1 : i + 1 + next;
+        }
+        return scans;
     }
 
     private Image<Rgb24>? DecodeWithTurboJpeg(byte[] jpeg, int? minimumSide, IImageInfo info, bool strict, string name)

@@ -171,7 +171,9 @@ public sealed class ArchiveExtractor(ImportOptions options, Action<ImportProgres
             }
             if (!Wanted(path)) continue;
             using var data = entry.Open();
-            Keep(path, data, entry.Length, archiveBytes, cancellationToken);
+            long written = Keep(path, data, entry.Length, archiveBytes, cancellationToken);
+            if (written != entry.Length)
+                throw new ImportRefusedException(ImportRefusal.Corrupt, $"entry '{EntryNames.Printable(entry.FullName)}' holds {written:N0} bytes but declares {entry.Length:N0}");
         }
     }
 
@@ -195,6 +197,9 @@ public sealed class ArchiveExtractor(ImportOptions options, Action<ImportProgres
                     continue;
                 case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
                     break;
+                case TarEntryType.GlobalExtendedAttributes:
+                    // Metadata for the whole archive (git archive writes one): nothing to extract.
+                    continue;
                 default:
                     throw new ImportRefusedException(ImportRefusal.Device, $"entry '{EntryNames.Printable(entry.Name)}' is a {entry.EntryType} entry, which a dataset never holds");
             }
@@ -221,8 +226,10 @@ public sealed class ArchiveExtractor(ImportOptions options, Action<ImportProgres
     private bool Wanted(string path)
     {
         if (path.Length == 0) return false;
-        // A class folder may exist only through the files in it, even when none of them is kept (an empty class).
-        for (int slash = path.IndexOf('/'); slash > 0; slash = path.IndexOf('/', slash + 1))
+        // A class folder may exist only through the files in it, even when none of them is kept (an empty class). The
+        // layout reads class folders at most three levels down (a wrapping folder, train/, the class).
+        int slash = path.IndexOf('/');
+        for (int level = 0; slash > 0 && level < 3; level++, slash = path.IndexOf('/', slash + 1))
             if (!EntryNames.IsSystemFile(path[..slash])) folders.Add(path[..slash]);
         if (EntryNames.Unusable(path) is { } reason)
         {
@@ -249,15 +256,27 @@ public sealed class ArchiveExtractor(ImportOptions options, Action<ImportProgres
     {
         bool idx = IsIdxFile(Path.GetFileName(path));
         long limit = idx ? options.MaxIdxFileBytes : path.EndsWith(GroundTruthFile, StringComparison.Ordinal) ? 4L << 20 : options.Images.MaxBytes;
-        var destination = Path.GetFullPath(Path.Combine(target, path));
+        // A gzipped IDX file is unpacked here, where every byte it expands to is counted, rather than by its reader.
+        bool gunzip = idx && path.EndsWith(".gz", StringComparison.Ordinal);
+        var kept = gunzip ? path[..^3] : path;
+        var destination = Path.GetFullPath(Path.Combine(target, kept));
         if (!destination.StartsWith(target + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new ImportRefusedException(ImportRefusal.PathTraversal, $"entry '{EntryNames.Printable(path)}' resolves outside the staging folder");
-        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-        long written = 0;
-        bool tooLarge = false;
-        using (var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+        long written;
+        bool tooLarge;
+        try
         {
-            written = Copy(data, output, limit, archiveBytes, path, cancellationToken, out tooLarge);
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+            using var unpacked = gunzip ? new GZipStream(data, CompressionMode.Decompress, leaveOpen: true) : null;
+            written = Copy(unpacked ?? data, output, limit, archiveBytes, path, cancellationToken, out tooLarge);
+        }
+        catch (IOException) when (Directory.Exists(destination) || File.Exists(destination) || AnyParentIsFile(destination))
+        {
+            // A file and a folder of one name (a/x.png, then a/x.png/y.png): the first one stays.
+            Skip(path, SkipReasons.NameClash, "a file and a folder of the archive have this name; the first was kept");
+            Drain(data, archiveBytes, cancellationToken);
+            return declaredLength;
         }
         if (tooLarge)
         {
@@ -266,8 +285,15 @@ public sealed class ArchiveExtractor(ImportOptions options, Action<ImportProgres
             Drain(data, archiveBytes, cancellationToken);
             return declaredLength;
         }
-        files.Add(path);
-        return written;
+        files.Add(kept);
+        return gunzip ? declaredLength : written;
+    }
+
+    private bool AnyParentIsFile(string destination)
+    {
+        for (var parent = Path.GetDirectoryName(destination); parent is not null && parent.Length > target.Length; parent = Path.GetDirectoryName(parent))
+            if (File.Exists(parent)) return true;
+        return false;
     }
 
     private void Drain(Stream data, long? archiveBytes, CancellationToken cancellationToken) =>
@@ -293,7 +319,8 @@ public sealed class ArchiveExtractor(ImportOptions options, Action<ImportProgres
                 if (written > options.RatioCheckAfterBytes && written / (double)consumed > options.MaxCompressionRatio)
                     throw new ImportRefusedException(ImportRefusal.Ratio,
                         $"entry '{EntryNames.Printable(path ?? "(skipped)")}' expands more than {options.MaxCompressionRatio:0}-fold (an archive bomb)");
-                if (expanded > options.RatioCheckAfterBytes && expanded / (double)Math.Max(1, source.BytesRead) > options.MaxCompressionRatio)
+                // Against the whole file, not the bytes read: zip entries that share one compressed range are read again each time.
+                if (expanded > options.RatioCheckAfterBytes && expanded / (double)Math.Max(1, archiveBytes.Value) > options.MaxCompressionRatio)
                     throw new ImportRefusedException(ImportRefusal.Ratio, $"the archive expands more than {options.MaxCompressionRatio:0}-fold (an archive bomb)");
             }
             if (written > limit)

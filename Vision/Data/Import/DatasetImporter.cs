@@ -68,36 +68,47 @@ public sealed partial class DatasetImporter(ImportOptions options, Action<Import
     {
         var decoder = new ImageDecoder(options.Images);
         var candidates = layout.Images;
-        var checkedImages = new ConcurrentBag<(Candidate Candidate, string Hash, long Bytes)>();
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads), CancellationToken = cancellationToken };
+
+        // Hashed first, so that copies of one file are decoded once: a hostile archive may repeat a costly image.
+        var hashed = new (string Hash, long Bytes)[candidates.Count];
+        Parallel.For(0, candidates.Count, parallel, i =>
+        {
+            using var file = File.OpenRead(Path.Combine(extractRoot, candidates[i].Source));
+            hashed[i] = (Convert.ToHexStringLower(SHA256.HashData(file)), file.Length);
+        });
+        // Exact duplicates: the first in path order stays (training before validation).
+        var firsts = new List<(Candidate Candidate, string Hash, long Bytes)>();
+        foreach (var group in candidates.Select((c, i) => (Candidate: c, hashed[i].Hash, hashed[i].Bytes))
+                     .OrderBy(c => c.Candidate.Split, StringComparer.Ordinal).ThenBy(c => c.Candidate.Source, StringComparer.Ordinal).GroupBy(c => c.Hash))
+        {
+            var first = group.First();
+            firsts.Add(first);
+            skipped.AddRange(group.Skip(1).Select(d => new SkippedFile(d.Candidate.Source, SkipReasons.Duplicate, $"the same bytes as '{first.Candidate.Source}', which was kept")));
+        }
+
+        var decoded = new bool[firsts.Count];
         var failures = new ConcurrentBag<SkippedFile>();
         long done = 0;
-        Parallel.ForEach(candidates, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads), CancellationToken = cancellationToken }, candidate =>
+        Parallel.For(0, firsts.Count, parallel, i =>
         {
-            var bytes = File.ReadAllBytes(Path.Combine(extractRoot, candidate.Source));
+            var source = firsts[i].Candidate.Source;
             try
             {
                 // The smallest decode libjpeg-turbo offers still reads all of a JPEG's data, so damage is found at a fraction of the cost.
-                using var image = decoder.DecodeStrictly(bytes, $"'{candidate.Source}'", minimumSide: 8);
-                checkedImages.Add((candidate, Convert.ToHexStringLower(SHA256.HashData(bytes)), bytes.Length));
+                using var image = decoder.DecodeStrictly(File.ReadAllBytes(Path.Combine(extractRoot, source)), $"'{source}'", minimumSide: 8);
+                decoded[i] = true;
             }
             catch (ImageDecodeException e)
             {
-                failures.Add(new SkippedFile(candidate.Source, e.OverLimit ? SkipReasons.OverLimits : SkipReasons.Undecodable, e.Message));
+                failures.Add(new SkippedFile(source, e.OverLimit ? SkipReasons.OverLimits : SkipReasons.Undecodable, e.Message));
             }
             long now = Interlocked.Increment(ref done);
-            if (now % 200 == 0) progress?.Invoke(new ImportProgress("validating", now, candidates.Count));
+            if (now % 200 == 0) progress?.Invoke(new ImportProgress("validating", now, firsts.Count));
         });
-        progress?.Invoke(new ImportProgress("validating", candidates.Count, candidates.Count));
+        progress?.Invoke(new ImportProgress("validating", firsts.Count, firsts.Count));
         skipped.AddRange(failures);
-
-        // Exact duplicates: the first in path order stays (training before validation).
-        var kept = new List<(Candidate Candidate, string Hash, long Bytes)>();
-        foreach (var group in checkedImages.OrderBy(c => c.Candidate.Split, StringComparer.Ordinal).ThenBy(c => c.Candidate.Source, StringComparer.Ordinal).GroupBy(c => c.Hash))
-        {
-            var first = group.First();
-            kept.Add(first);
-            skipped.AddRange(group.Skip(1).Select(d => new SkippedFile(d.Candidate.Source, SkipReasons.Duplicate, $"the same bytes as '{first.Candidate.Source}', which was kept")));
-        }
+        var kept = firsts.Where((_, i) => decoded[i]).ToList();
 
         var trainClasses = kept.Where(k => k.Candidate.Split != "val").Select(k => k.Candidate.Class).ToHashSet(StringComparer.Ordinal);
         var emptyClasses = layout.DeclaredClasses.Where(c => !trainClasses.Contains(c)).Order(StringComparer.Ordinal).ToList();
@@ -117,10 +128,10 @@ public sealed partial class DatasetImporter(ImportOptions options, Action<Import
         var placed = kept.Select(k => (k.Candidate, k.Hash, k.Bytes, Split: makeSplit ? "train" : k.Candidate.Split)).ToList();
         if (makeSplit)
         {
+            var byClass = placed.Select((p, i) => (p.Candidate, i)).ToLookup(x => x.Candidate.Class, StringComparer.Ordinal);
             for (int c = 0; c < classNames.Count; c++)
             {
-                var members = placed.Select((p, i) => (p, i)).Where(x => x.p.Candidate.Class == classNames[c])
-                    .OrderBy(x => x.p.Candidate.Name, StringComparer.Ordinal).Select(x => x.i).ToList();
+                var members = byClass[classNames[c]].OrderBy(x => x.Candidate.Name, StringComparer.Ordinal).Select(x => x.i).ToList();
                 int validation = members.Count < 2 ? 0 : Math.Clamp((int)Math.Round(members.Count * options.ValidationFraction), 1, members.Count - 1);
                 var order = DeterministicRandom.Permutation(members.Count, options.Seed, c);
                 foreach (int j in order.Take(validation))
@@ -146,9 +157,9 @@ public sealed partial class DatasetImporter(ImportOptions options, Action<Import
         progress?.Invoke(new ImportProgress("writing", 0, classNames.Count));
         WriteThumbnails(output, classNames, manifest, decoder);
 
-        var classes = classNames.Select(name => new ImportedClass(name,
-            manifest.Count(m => ClassOf(m.Path) == name && !m.Path.StartsWith("val/", StringComparison.Ordinal)),
-            manifest.Count(m => ClassOf(m.Path) == name && m.Path.StartsWith("val/", StringComparison.Ordinal)))).ToList();
+        var counts = manifest.GroupBy(m => ClassOf(m.Path), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (Train: g.Count(m => !m.Path.StartsWith("val/", StringComparison.Ordinal)), Validation: g.Count(m => m.Path.StartsWith("val/", StringComparison.Ordinal))));
+        var classes = classNames.Select(name => new ImportedClass(name, counts.GetValueOrDefault(name).Train, counts.GetValueOrDefault(name).Validation)).ToList();
         bool split = layout.HasSplits || makeSplit;
         string kind = !split ? "class-folders" : classNames.All(ImageNetClasses.IsSynset) ? "imagenet" : "split-folders";
         var report = Report(extraction, skipped, emptyClasses, makeSplit);
@@ -207,10 +218,11 @@ public sealed partial class DatasetImporter(ImportOptions options, Action<Import
     private void WriteThumbnails(string output, IReadOnlyList<string> classNames, List<(string Path, string Hash, long Bytes)> manifest, ImageDecoder decoder)
     {
         var thumbnails = Path.Combine(output, ThumbnailFolder);
+        var byClass = manifest.ToLookup(m => ClassOf(m.Path), StringComparer.Ordinal);
         Parallel.For(0, classNames.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads) }, c =>
         {
             var folder = Directory.CreateDirectory(Path.Combine(thumbnails, c.ToString(System.Globalization.CultureInfo.InvariantCulture))).FullName;
-            var samples = manifest.Where(m => ClassOf(m.Path) == classNames[c]).OrderBy(m => m.Path.StartsWith("val/", StringComparison.Ordinal)).ThenBy(m => m.Path, StringComparer.Ordinal)
+            var samples = byClass[classNames[c]].OrderBy(m => m.Path.StartsWith("val/", StringComparison.Ordinal)).ThenBy(m => m.Path, StringComparer.Ordinal)
                 .Take(options.ThumbnailsPerClass).ToList();
             for (int i = 0; i < samples.Count; i++)
             {
@@ -246,7 +258,7 @@ public sealed partial class DatasetImporter(ImportOptions options, Action<Import
             ExpandedBytes = extraction.ExpandedBytes,
             Skipped = ordered.Take(options.MaxListedSkips).ToList(),
             SkippedByReason = ordered.GroupBy(s => s.Reason).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
-            EmptyClasses = emptyClasses,
+            EmptyClasses = emptyClasses.Take(options.MaxListedSkips).ToList(),
             SplitFraction = splitMade ? options.ValidationFraction : null,
             SplitSeed = splitMade ? options.Seed : null,
         };
@@ -300,12 +312,12 @@ public sealed partial class DatasetImporter(ImportOptions options, Action<Import
                     if (segments.Length < 2)
                         skipped.Add(new SkippedFile(source, SkipReasons.OutsideClassFolder, "not inside a class folder"));
                     else
-                        layout.Images.Add(new Candidate(source, "", segments[0], string.Join("__", segments[1..])));
+                        layout.Add(source, new Candidate(source, "", segments[0], string.Join("__", segments[1..])), skipped);
                     continue;
                 }
                 string? split = segments[0] == "train" ? "train" : ValidationNames.Contains(segments[0]) ? "val" : null;
                 if (split is not null && segments.Length >= 3)
-                    layout.Images.Add(new Candidate(source, split, segments[1], string.Join("__", segments[2..])));
+                    layout.Add(source, new Candidate(source, split, segments[1], string.Join("__", segments[2..])), skipped);
                 else if (split == "val" && segments.Length == 2 && LabelOfFlatValidation(segments[1], groundTruth) is { } synset)
                     layout.Images.Add(new Candidate(source, "val", synset, segments[1]));
                 else
@@ -323,6 +335,17 @@ public sealed partial class DatasetImporter(ImportOptions options, Action<Import
         }
 
         private static bool IsSplitName(string name) => name == "train" || ValidationNames.Contains(name);
+
+        /// <summary>Takes an image unless its flattened name is too long for the file system or its class would shadow the dataset's own files.</summary>
+        private void Add(string source, Candidate candidate, List<SkippedFile> skipped)
+        {
+            if (Encoding.UTF8.GetByteCount(candidate.Name) > EntryNames.MaxSegmentBytes)
+                skipped.Add(new SkippedFile(source, SkipReasons.NameTooLong, "its path inside the class folder, flattened, is too long a file name"));
+            else if (candidate.Class == ManifestFile)
+                skipped.Add(new SkippedFile(source, SkipReasons.NameClash, $"'{ManifestFile}' is the name of the dataset's manifest"));
+            else
+                Images.Add(candidate);
+        }
 
         private static string? LabelOfFlatValidation(string name, IReadOnlyList<string>? groundTruth)
         {

@@ -12,17 +12,34 @@ public static class EntryNames
     /// <summary>Longest segment in UTF-8 bytes (the file system's limit) and longest whole path in characters.</summary>
     public const int MaxSegmentBytes = 255, MaxPathLength = 1024;
 
+    /// <summary>Deepest path taken: a dataset needs a handful of levels, and a deep name costs its square in folder prefixes.</summary>
+    public const int MaxSegments = 32;
+
     private static readonly HashSet<string> SystemNames = new(StringComparer.OrdinalIgnoreCase) { ".DS_Store", "Thumbs.db", "desktop.ini" };
 
     public static string Normalise(string name)
     {
-        // Decoders put U+FFFD where bytes were not UTF-8 (the zip and tar readers are given strict UTF-8).
+        if (name.Length > MaxPathLength)
+            throw new ImportRefusedException(ImportRefusal.NameTooLong, $"entry '{Printable(name)}' has a name of {name.Length:N0} characters, over {MaxPathLength:N0}");
+        // Decoders put U+FFFD where bytes were not UTF-8 (the zip and tar readers replace invalid bytes).
         if (name.Contains('\uFFFD'))
             throw new ImportRefusedException(ImportRefusal.NotUtf8, $"entry '{Printable(name)}' has a name that is not valid UTF-8");
         foreach (char c in name)
         {
             if (c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F))
                 throw new ImportRefusedException(ImportRefusal.ControlCharacter, $"entry '{Printable(name)}' has a control character (U+{(int)c:X4}) in its name");
+            // Bidirectional overrides and zero-width characters make names that look like others.
+            if (char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format)
+                throw new ImportRefusedException(ImportRefusal.ControlCharacter, $"entry '{Printable(name)}' has an invisible formatting character (U+{(int)c:X4}) in its name");
+        }
+        // Two spellings of one name (é as one code point or two) are one name.
+        try
+        {
+            name = name.Normalize(NormalizationForm.FormC);
+        }
+        catch (ArgumentException)
+        {
+            throw new ImportRefusedException(ImportRefusal.NotUtf8, $"entry '{Printable(name)}' has a name that is not valid Unicode");
         }
         var path = name.Replace('\\', '/');
         if (path.StartsWith('/') || (path.Length >= 2 && char.IsAsciiLetter(path[0]) && path[1] == ':'))
@@ -30,6 +47,8 @@ public static class EntryNames
         var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(s => s != ".").ToList();
         if (segments.Contains(".."))
             throw new ImportRefusedException(ImportRefusal.PathTraversal, $"entry '{Printable(name)}' climbs out of the archive with '..'");
+        if (segments.Count > MaxSegments)
+            throw new ImportRefusedException(ImportRefusal.NameTooLong, $"entry '{Printable(name)}' is {segments.Count} folders deep, over {MaxSegments}");
         return string.Join('/', segments);
     }
 
@@ -53,7 +72,8 @@ public static class EntryNames
     {
         var text = new StringBuilder();
         foreach (char c in name.Length > 200 ? name[..200] + "..." : name)
-            text.Append(c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) ? $"\\u{(int)c:x4}" : c.ToString());
+            text.Append(c < 0x20 || c == 0x7F || (c >= 0x80 && c <= 0x9F) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format
+                ? $"\\u{(int)c:x4}" : c.ToString());
         return text.ToString();
     }
 }

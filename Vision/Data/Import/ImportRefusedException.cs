@@ -15,6 +15,7 @@ public enum ImportRefusal
     ControlCharacter,
     UnsupportedFormat,
     NoImages,
+    NameTooLong,
 }
 
 /// <summary>An archive or folder the import refuses as a whole, with the reason and the entry that caused it.</summary>
@@ -39,6 +40,7 @@ public sealed class ImportRefusedException(ImportRefusal reason, string message,
         ImportRefusal.ControlCharacter => "control-character",
         ImportRefusal.UnsupportedFormat => "unsupported-format",
         ImportRefusal.NoImages => "no-images",
+        ImportRefusal.NameTooLong => "name-too-long",
         _ => reason.ToString(),
     };
 }

@@ -76,7 +76,11 @@ public sealed class DatasetApiTests : IAsyncLifetime
         Assert.Contains($"used by run {runId}", used.Error);
         Assert.Contains("deleted shoes v2", Ok(Sqnxt(admin, "datasets", "delete", "shoes@2")));
         await using var db = system.Db();
-        Assert.Equal([1], await db.DatasetVersions.Where(v => v.DatasetName == "shoes").Select(v => v.Version).ToListAsync());
+        // A deleted version's row stays, marked, so that shoes@2 never names other data; its files are gone.
+        Assert.Equal([(1, DatasetVersionStatus.Ready), (2, DatasetVersionStatus.Deleted)],
+            (await db.DatasetVersions.Where(v => v.DatasetName == "shoes").OrderBy(v => v.Version).ToListAsync()).Select(v => (v.Version, v.Status)));
+        var third = Json(Sqnxt(operatorToken, "datasets", "upload", archive, "--name", "shoes", "--json"));
+        Assert.Equal(3, third.GetProperty("version").GetInt32());
         Assert.Single(Directory.GetDirectories(Path.Combine(system.DataRoot, DataVolume.Versions, "shoes")));
         // The uploads were imported and are gone from the volume.
         Assert.Empty(Directory.GetFiles(Path.Combine(system.DataRoot, DataVolume.Uploads)));

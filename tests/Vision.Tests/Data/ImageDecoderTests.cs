@@ -17,6 +17,24 @@ public class ImageDecoderTests
     }
 
     [Fact]
+    public void A_jpeg_of_many_scans_is_refused_before_it_is_decoded()
+    {
+        // A real photo's scan repeated: each copy is a pass over the whole image for a decoder that accepts it.
+        var jpeg = File.ReadAllBytes(TestData.Fixture("rocket.jpg"));
+        int scan = jpeg.AsSpan().IndexOf([(byte)0xFF, (byte)0xDA]);
+        var head = jpeg[..scan];
+        var body = jpeg[scan..^2];
+        var repeated = head.Concat(Enumerable.Repeat(body, 100).SelectMany(b => b)).Concat(new byte[] { 0xFF, 0xD9 }).ToArray();
+
+        var refusal = Assert.Throws<ImageDecodeException>(() => new ImageDecoder().Decode(repeated, "the scans"));
+
+        Assert.True(refusal.OverLimit);
+        Assert.Contains("a JPEG of 100 scans, over the limit of 64", refusal.Message);
+        using var original = new ImageDecoder().Decode(jpeg, "the photo");
+        Assert.Equal(640, original.Width);
+    }
+
+    [Fact]
     public void An_animated_gif_is_decoded_to_its_first_frame_only()
     {
         // 60 frames of 1000×1000: every frame within the per-buffer limit, all of them together a quarter of a gigabyte.

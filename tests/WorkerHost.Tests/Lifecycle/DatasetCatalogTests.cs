@@ -74,4 +74,34 @@ public sealed class DatasetCatalogTests : IAsyncLifetime
         Assert.Contains("has no version 9", (await catalog.ResolveAsync("pets@9", default)).Problem);
         Assert.True((await catalog.ResolveAsync("somefolder", default)).Dataset!.IsFolder);
     }
+
+    [Fact]
+    public async Task An_import_whose_worker_dies_three_times_fails_with_its_version_instead_of_going_round_again()
+    {
+        var runId = Guid.NewGuid();
+        await using (var db = system.Db())
+        {
+            var run = new Run { Id = runId, Kind = RunKind.Import, Dataset = "bombs", PlanJson = "{}", CreatedAt = DateTimeOffset.UtcNow };
+            var version = new DatasetVersion { DatasetName = "bombs", Source = "file", SourceName = "incoming/bomb.zip" };
+            await new RunLifecycle(db).QueueImportAsync(run, version, CommandRecorder.Accepted(runId, new { }), default);
+        }
+        for (int attempt = 1; attempt <= RunLifecycle.MaxImportAttempts; attempt++)
+        {
+            await using var db = system.Db();
+            var lifecycle = new RunLifecycle(db);
+            var claimed = await lifecycle.ClaimNextAsync("worker", [RunKind.Import], default);
+            Assert.Equal(attempt, claimed!.Lease.Attempt);
+            await db.Database.ExecuteSqlRawAsync("UPDATE runs SET heartbeat_at = now() - interval '1 hour'");
+            var requeued = await lifecycle.RequeueStaleAsync(TimeSpan.FromMinutes(1), default);
+            Guid[] expected = attempt < RunLifecycle.MaxImportAttempts ? [runId] : [];
+            Assert.Equal(expected, requeued);
+        }
+        await using var context = system.Db();
+        var failed = await context.Runs.SingleAsync(r => r.Id == runId);
+        Assert.Equal(RunStatus.Failed, failed.Status);
+        Assert.Contains("stopped 3 times", failed.Error);
+        var versionRow = await context.DatasetVersions.SingleAsync(v => v.ImportRunId == runId);
+        Assert.Equal(DatasetVersionStatus.Failed, versionRow.Status);
+        Assert.Null(await new RunLifecycle(context).ClaimNextAsync("worker", [RunKind.Import], default));
+    }
 }
