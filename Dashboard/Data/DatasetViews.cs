@@ -15,7 +15,7 @@ public sealed record DatasetRow(Dataset Dataset, DatasetVersion? Latest, Dataset
     /// <summary>What a form's picker shows: the name, and its newest version or layout.</summary>
     public string Label => IsVersioned
         ? $"{Dataset.Name} (v{Latest?.Version}, {Latest?.Classes} classes, {Latest?.TrainImages:N0} images)"
-        : $"{Dataset.Name} ({Dataset.Layout}, {Dataset.Classes} classes)";
+        : $"{Dataset.Name} ({Dataset.Layout}, {Dataset.Classes} classes, {Dataset.TrainImages:N0} images)";
 }
 
 /// <summary>The images of one class in a version.</summary>

@@ -47,7 +47,7 @@ public sealed class ApiAccessTests : IAsyncLifetime
     private static string Concrete(string template) => Regex.Replace(template, "{([^}:]+)[^}]*}", m => m.Groups[1].Value switch
     {
         "id" => Guid.NewGuid().ToString(),
-        "version" => "1",
+        "version" or "classIndex" or "index" => "1",
         _ => "anything",
     });
 
