@@ -79,9 +79,9 @@ public sealed class DatasetApiTests : IAsyncLifetime
         // A deleted version's row stays, marked, so that shoes@2 never names other data; its files are gone.
         Assert.Equal([(1, DatasetVersionStatus.Ready), (2, DatasetVersionStatus.Deleted)],
             (await db.DatasetVersions.Where(v => v.DatasetName == "shoes").OrderBy(v => v.Version).ToListAsync()).Select(v => (v.Version, v.Status)));
+        Assert.Single(Directory.GetDirectories(Path.Combine(system.DataRoot, DataVolume.Versions, "shoes")));
         var third = Json(Sqnxt(operatorToken, "datasets", "upload", archive, "--name", "shoes", "--json"));
         Assert.Equal(3, third.GetProperty("version").GetInt32());
-        Assert.Single(Directory.GetDirectories(Path.Combine(system.DataRoot, DataVolume.Versions, "shoes")));
         // The uploads were imported and are gone from the volume.
         Assert.Empty(Directory.GetFiles(Path.Combine(system.DataRoot, DataVolume.Uploads)));
     }

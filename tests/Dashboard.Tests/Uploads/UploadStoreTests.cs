@@ -19,9 +19,27 @@ public sealed class UploadStoreTests : IDisposable
         Directory.Delete(outside, recursive: true);
     }
 
-    private UploadStore Store(TimeSpan? later = null, string? dataRoot = null) =>
-        new(Options.Create(new DatasetUploadOptions { DataRoot = dataRoot ?? root, IncompleteUploadExpiry = TimeSpan.FromHours(24) }),
+    private UploadStore Store(TimeSpan? later = null, string? dataRoot = null, long maxStoredBytes = 1L << 40) =>
+        new(Options.Create(new DatasetUploadOptions { DataRoot = dataRoot ?? root, IncompleteUploadExpiry = TimeSpan.FromHours(24), MaxStoredUploadBytes = maxStoredBytes }),
             new ShiftedClock(later ?? TimeSpan.Zero), NullLogger<UploadStore>.Instance);
+
+    [Fact]
+    public async Task A_finished_upload_nobody_imported_goes_after_a_week_and_the_volume_takes_no_more_than_its_cap()
+    {
+        var store = Store(maxStoredBytes: 100);
+        var finished = store.Create(60, Named("a.tar"), "ann")!;
+        Assert.Equal(AppendOutcome.Appended, (await store.AppendAsync(finished.Id, "ann", 0, 60, new MemoryStream(new byte[60]), default)).Outcome);
+        // 60 stored and 60 more asked for: over the cap of 100, refused until the first goes.
+        Assert.Null(store.Create(60, Named("b.tar"), "bob"));
+        Assert.NotNull(store.Create(40, Named("c.tar"), "bob"));
+
+        // A day on, the unfinished upload goes; the finished one stays for a week.
+        Assert.Equal(1, await Store(TimeSpan.FromDays(6), maxStoredBytes: 100).DeleteExpiredAsync(default));
+        Assert.NotNull(store.CompletedPath(finished.Id, "ann"));
+        Assert.Equal(1, await Store(TimeSpan.FromDays(8), maxStoredBytes: 100).DeleteExpiredAsync(default));
+        Assert.Null(store.Find(finished.Id, "ann"));
+        Assert.NotNull(store.Create(60, Named("b.tar"), "bob"));
+    }
 
     private static Dictionary<string, string> Named(string name) => new() { [UploadInfo.FileNameKey] = name };
 
@@ -29,8 +47,8 @@ public sealed class UploadStoreTests : IDisposable
     public async Task An_unfinished_upload_past_its_expiry_is_gone_and_swept_and_a_finished_one_stays()
     {
         var store = Store();
-        var unfinished = store.Create(10, Named("a.tar"), "ann");
-        var finished = store.Create(10, Named("b.tar"), "ann");
+        var unfinished = store.Create(10, Named("a.tar"), "ann")!;
+        var finished = store.Create(10, Named("b.tar"), "ann")!;
         Assert.Equal(AppendOutcome.Appended, (await store.AppendAsync(unfinished.Id, "ann", 0, 4, new MemoryStream(new byte[4]), default)).Outcome);
         Assert.Equal(AppendOutcome.Appended, (await store.AppendAsync(finished.Id, "ann", 0, 10, new MemoryStream(new byte[10]), default)).Outcome);
 
@@ -56,7 +74,7 @@ public sealed class UploadStoreTests : IDisposable
     public async Task The_sweep_never_follows_or_deletes_a_link_and_leaves_names_it_does_not_make()
     {
         var store = Store();
-        var upload = store.Create(10, Named("a.tar"), "ann");
+        var upload = store.Create(10, Named("a.tar"), "ann")!;
         var precious = Path.Combine(outside, "precious.txt");
         File.WriteAllText(precious, "keep me");
         var part = Path.Combine(store.Folder, upload.Id + ".part");
@@ -105,7 +123,7 @@ public sealed class UploadStoreTests : IDisposable
     public async Task A_body_cut_off_mid_way_keeps_what_arrived()
     {
         var store = Store();
-        var upload = store.Create(2000, Named("a.tar"), "ann");
+        var upload = store.Create(2000, Named("a.tar"), "ann")!;
         var bytes = Enumerable.Range(0, 700).Select(i => (byte)i).ToArray();
 
         var result = await store.AppendAsync(upload.Id, "ann", 0, 2000, new CutStream(bytes), default);
@@ -120,7 +138,7 @@ public sealed class UploadStoreTests : IDisposable
     public async Task A_second_PATCH_while_one_is_writing_is_refused_and_the_bytes_are_the_firsts()
     {
         var store = Store();
-        var upload = store.Create(2000, Named("a.tar"), "ann");
+        var upload = store.Create(2000, Named("a.tar"), "ann")!;
         var first = new GatedStream(Enumerable.Repeat((byte)1, 1000).ToArray());
 
         var writing = store.AppendAsync(upload.Id, "ann", 0, 1000, first, default);
