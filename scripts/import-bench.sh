@@ -467,6 +467,8 @@ result["import"] = {
     "worker_cores_used": round(worker_cpu / run_seconds, 2),
     "dashboard_cpu_seconds": round(cpu_seconds(dashboard_pid) - dashboard_cpu0, 1),
     "machine_busy": round((machine1[0] - machine0[0]) / max(1, machine1[1] - machine0[1]), 3),
+    # Cores busy with anything but the worker and the dashboard: PostgreSQL, RabbitMQ, this client, and whatever else runs.
+    "other_cores": round((machine1[0] - machine0[0]) / os.sysconf("SC_CLK_TCK") / wall - (worker_cpu + cpu_seconds(dashboard_pid) - dashboard_cpu0) / wall, 2),
     "worker_io": {k: io_bytes(worker_pid)[k] - worker_io0[k] for k in worker_io0},
     "worker_peak_rss_kb": sampler.peaks.get(("worker", "import"), 0), "worker_hwm_kb": status_kb(worker_pid, "VmHWM"),
     "dashboard_peak_rss_kb": sampler.peaks.get(("dashboard", "import"), 0), "dashboard_hwm_kb": status_kb(dashboard_pid, "VmHWM"),
@@ -479,6 +481,8 @@ result["rss_samples"] = sampler.samples
 sampler.stop.set()
 json.dump(result, open(result_path, "w"), indent=2)
 i = result["import"]
+if i["other_cores"] > 0.3:
+    say(f"warning: other processes kept {i['other_cores']} cores busy during the import: its figures are not the worker's alone")
 say(f"imported {images:,} images in {run_seconds:.1f} s (run) / {wall:.1f} s (wall): {i['images_per_second']} img/s, "
     f"{i['images_per_second_per_core']} per core; worker peak {i['worker_peak_rss_kb'] / 1024:.0f} MiB resident; stages {phases}")
 PY
@@ -498,11 +502,16 @@ PY
 )
 data_runs="$state/bench-data.jsonl"
 : >"$data_runs"
+busy_jiffies() { awk '/^cpu /{idle = $5 + $6; total = 0; for (i = 2; i <= NF; i++) total += $i; print total - idle, total}' /proc/stat; }
 for i in $(seq 1 "$data_repeats"); do
+  read -r busy0 total0 < <(busy_jiffies)
   (set -a; . scripts/training-heap.env; set +a
    "${sqnxt[@]}" bench --mode data --threads "$(nproc)" --batch 32 --images "$data_images" --jpeg-size 500x375 --json "${photos[@]}") \
     >"$state/bench-data.out" 2>"$logs/bench-data.err" || { cat "$logs/bench-data.err"; fail "sqnxt bench --mode data failed"; }
-  $python -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$state/bench-data.out" >>"$data_runs"
+  read -r busy1 total1 < <(busy_jiffies)
+  # With the machine's busy share while it ran (2 threads on 2 cores: about 100 % when nothing else runs).
+  $python -c 'import json, sys; r = json.load(open(sys.argv[1])); r["machine_busy"] = round(int(sys.argv[2]) / max(1, int(sys.argv[3])), 3); print(json.dumps(r))' \
+    "$state/bench-data.out" "$((busy1 - busy0))" "$((total1 - total0))" >>"$data_runs"
   say "sqnxt bench --mode data run $i: $(tail -1 "$data_runs")"
 done
 stop_all
@@ -518,7 +527,7 @@ cpu = next((l.split(":", 1)[1].strip() for l in subprocess.run(["lscpu"], captur
 a, u, i = r["archive"], r["upload"], r["import"]
 cores = r["cores"]
 mib = lambda kb: kb / 1024
-limit = 500
+under_target = lambda kb: kb * 1024 < 500e6   # the claim: under 500 MB resident
 r["bench_data"] = {"runs": runs, "median_images_per_second": data_rate, "per_thread": data_rate / runs[0]["threads"]}
 r["ratio_import_to_data"] = i["images_per_second"] / data_rate
 r["script_seconds"] = script_seconds
@@ -531,14 +540,14 @@ stages = i["stages_seconds"]
 rows = [
     ("archive", f"{a['images']:,} JPEGs in {a['classes']} class folders, mean {a['mean_image_bytes'] / 1000:.1f} kB, {a['bytes'] / 2**30:.2f} GiB zip (stored)", ""),
     ("upload (tus, %d MiB PATCHes)" % r["chunk_mib"], f"{u['seconds']:.1f} s, {u['mb_per_second']} MB/s ({u['mib_per_second']} MiB/s); stored SHA-256 {'equal' if u['sha256_equal'] else 'DIFFERENT'}", ""),
-    ("dashboard resident, upload", f"peak {mib(u['dashboard_peak_rss_kb']):.0f} MiB (idle before: {mib(r['idle_rss_kb']['dashboard']):.0f}; VmHWM {mib(u['dashboard_hwm_kb']):.0f})", ok(mib(max(u['dashboard_peak_rss_kb'], u['dashboard_hwm_kb'])) < limit)),
+    ("dashboard resident, upload", f"peak {mib(u['dashboard_peak_rss_kb']):.0f} MiB (idle before: {mib(r['idle_rss_kb']['dashboard']):.0f}; VmHWM {mib(u['dashboard_hwm_kb']):.0f})", ok(under_target(max(u['dashboard_peak_rss_kb'], u['dashboard_hwm_kb'])))),
     ("import wall (POST to ready)", f"{i['wall_seconds']:.1f} s", ""),
     ("import run (startedAt to finishedAt)", f"{i['run_seconds']:.1f} s for {i['images']:,} images ({i['train_images']:,} train + {i['validation_images']:,} val, {i['classes']} classes); skipped {sum(skipped.values())}", ""),
     ("import stages", ", ".join(f"{k} {v:.1f} s" for k, v in stages.items()), ""),
     ("images validated per second", f"{i['images_per_second']:.1f} (validation stage alone: {i.get('validation_images_per_second', float('nan')):.1f})", ""),
     ("per core (÷ %d)" % cores, f"{i['images_per_second_per_core']:.1f}; per CPU-second the worker used: {i['images_per_cpu_second']:.1f} ({i['worker_cores_used']} cores busy)", ok(i['images_per_second_per_core'] >= 300)),
-    ("worker resident, import", f"peak {mib(i['worker_peak_rss_kb']):.0f} MiB (idle before: {mib(r['idle_rss_kb']['worker']):.0f}; VmHWM {mib(i['worker_hwm_kb']):.0f})", ok(mib(max(i['worker_peak_rss_kb'], i['worker_hwm_kb'])) < limit)),
-    ("dashboard resident, import", f"peak {mib(i['dashboard_peak_rss_kb']):.0f} MiB (VmHWM {mib(i['dashboard_hwm_kb']):.0f})", ok(mib(max(i['dashboard_peak_rss_kb'], i['dashboard_hwm_kb'])) < limit)),
+    ("worker resident, import", f"peak {mib(i['worker_peak_rss_kb']):.0f} MiB (idle before: {mib(r['idle_rss_kb']['worker']):.0f}; VmHWM {mib(i['worker_hwm_kb']):.0f})", ok(under_target(max(i['worker_peak_rss_kb'], i['worker_hwm_kb'])))),
+    ("dashboard resident, import", f"peak {mib(i['dashboard_peak_rss_kb']):.0f} MiB (VmHWM {mib(i['dashboard_hwm_kb']):.0f})", ok(under_target(max(i['dashboard_peak_rss_kb'], i['dashboard_hwm_kb'])))),
     ("`sqnxt bench --mode data`, %d threads" % runs[0]["threads"], f"{data_rate:.1f} img/s (median of {', '.join('%.1f' % x['images_per_second'] for x in runs)}), {data_rate / runs[0]['threads']:.1f} per thread", ""),
     ("import ÷ data pipeline", f"{r['ratio_import_to_data']:.2f}", ""),
 ]
@@ -547,7 +556,9 @@ lines = [f"Dataset upload and import, {gib} GiB, {cpu}, {cores} cores; script {s
 lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
 lines += ["", "Worker threads during the import (CPU seconds): " + ", ".join(f"{t['thread']} ×{t['threads']} {t['cpu_seconds']}" for t in i["worker_threads"][:6]),
           f"Worker I/O during the import: read {i['worker_io']['read_bytes'] / 2**30:.2f} GiB, wrote {i['worker_io']['write_bytes'] / 2**30:.2f} GiB from/to disk. "
-          f"Machine busy (all cores): {100 * r['machine_busy_before']:.0f} % in the 5 s before the upload, {100 * u['machine_busy']:.0f} % during it, {100 * i['machine_busy']:.0f} % during the import"]
+          f"Machine busy (all cores): {100 * r['machine_busy_before']:.0f} % in the 5 s before the upload, {100 * u['machine_busy']:.0f} % during it, {100 * i['machine_busy']:.0f} % during the import "
+          f"(the worker {i['worker_cores_used']} cores, everything else but the dashboard {i['other_cores']}), "
+          + ", ".join("%.0f %%" % (100 * x.get("machine_busy", 0)) for x in runs) + " during the data-mode runs"]
 text = "\n".join(lines)
 open(md_out, "w").write(text + "\n")
 print("\n" + text)
