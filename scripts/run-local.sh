@@ -124,7 +124,8 @@ wait_ready worker "$worker_port" "$worker_pid" "$state/logs/worker.log"
 
 (
   cd "$state/app/Dashboard"
-  Urls="http://127.0.0.1:$dashboard_port" DataProtection__KeysDirectory="$state/dashboard-keys" \
+  # Uploads land on the workers' data root, where imports read them.
+  Urls="http://127.0.0.1:$dashboard_port" DataProtection__KeysDirectory="$state/dashboard-keys" Datasets__DataRoot="$state/data" \
     exec dotnet SqueezeNext.Dashboard.dll
 ) >>"$state/logs/dashboard.log" 2>&1 &
 dashboard_pid=$!

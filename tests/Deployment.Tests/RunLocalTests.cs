@@ -66,7 +66,7 @@ public sealed class RunLocalTests
             Assert.Contains("sign-in", login);
             Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{ports.Dashboard}/_framework/blazor.web.js")).StatusCode);
 
-            await SignInAndFindTheDemoDatasetAsync(ports.Dashboard, (await File.ReadAllTextAsync(Path.Combine(state, "admin-password"))).Trim());
+            await SignInAndFindTheDemoDatasetAsync(ports.Dashboard, (await File.ReadAllTextAsync(Path.Combine(state, "admin-password"))).Trim(), state);
             await ClassifyRoundTripAsync(ports.Rabbit);
         }
         finally
@@ -95,7 +95,7 @@ public sealed class RunLocalTests
     }
 
     /// <summary>Signs in with the password the script generated and finds the demo dataset offered by the new-training form.</summary>
-    private static async Task SignInAndFindTheDemoDatasetAsync(int dashboardPort, string password)
+    private static async Task SignInAndFindTheDemoDatasetAsync(int dashboardPort, string password, string state)
     {
         using var http = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer() }) { BaseAddress = new Uri($"http://127.0.0.1:{dashboardPort}") };
         var login = await http.GetStringAsync("/login");
@@ -117,6 +117,17 @@ public sealed class RunLocalTests
             form = await http.GetStringAsync("/train/new");
         }
         Assert.Matches(offered, form);
+
+        // An upload from the pages lands in the data root the worker imports from.
+        var antiforgery = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"").Groups[1].Value;
+        using var create = new HttpRequestMessage(HttpMethod.Post, "/uploads/");
+        create.Headers.Add("Tus-Resumable", "1.0.0");
+        create.Headers.Add("Upload-Length", "10");
+        create.Headers.Add("RequestVerificationToken", antiforgery);
+        using var created = await http.SendAsync(create);
+        Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+        var upload = created.Headers.Location!.ToString().Split('/')[^1];
+        Assert.True(File.Exists(Path.Combine(state, "data", ".uploads", upload + ".part")), $"the upload is not under {state}/data");
     }
 
     /// <summary>Trains a short run on the demo dataset, registers and promotes it, and classifies a photo, all through the broker.</summary>
