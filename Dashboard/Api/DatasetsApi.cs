@@ -35,7 +35,7 @@ public static partial class DatasetsApi
 
     private static async Task<IResult> VersionAsync(DashboardQueries queries, string name, int version, CancellationToken cancellationToken)
     {
-        if (await FindVersionAsync(queries, name, version, cancellationToken) is not { } found)
+        if (await queries.DatasetVersionAsync(name, version, cancellationToken) is not { } found)
             return CommandResults.NotFound($"Dataset '{name}' has no version {version}.");
         var runs = await queries.RunsOfVersionAsync(found.Id, cancellationToken: cancellationToken);
         return Results.Ok(DatasetVersionInfo.Of(found, runs.Select(r => r.Id).ToList(), await queries.DatasetVersionReportAsync(found.Id, cancellationToken)));
@@ -44,11 +44,8 @@ public static partial class DatasetsApi
     private static async Task<IResult> ThumbnailAsync(DashboardQueries queries, DatasetFiles files, string name, int version, int classIndex, int index,
         CancellationToken cancellationToken)
     {
-        var found = await FindVersionAsync(queries, name, version, cancellationToken);
+        var found = await queries.DatasetVersionAsync(name, version, cancellationToken);
         var path = found is null ? null : files.Thumbnail(found, classIndex, index);
         return path is null ? CommandResults.NotFound($"Dataset '{name}' v{version} has no thumbnail {classIndex}/{index}.") : Results.File(path, "image/jpeg");
     }
-
-    private static async Task<DatasetVersion?> FindVersionAsync(DashboardQueries queries, string name, int version, CancellationToken cancellationToken) =>
-        await queries.DatasetAsync(name, cancellationToken) is { } dataset ? dataset.Versions.FirstOrDefault(v => v.Version == version) : null;
 }

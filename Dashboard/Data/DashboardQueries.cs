@@ -139,6 +139,13 @@ public sealed class DashboardQueries(IDbContextFactory<JobsDbContext> databases)
         return (dataset, versions);
     }
 
+    /// <summary>Version <paramref name="version"/> of the dataset <paramref name="name"/>, without its report; null when there is none.</summary>
+    public async Task<DatasetVersion?> DatasetVersionAsync(string name, int version, CancellationToken cancellationToken = default)
+    {
+        await using var db = await databases.CreateDbContextAsync(cancellationToken);
+        return await WithoutReports(db.DatasetVersions.AsNoTracking().Where(v => v.DatasetName == name && v.Version == version)).FirstOrDefaultAsync(cancellationToken);
+    }
+
     /// <summary>A version's import report (JSON), kept out of the lists: a report may list a thousand files.</summary>
     public async Task<string?> DatasetVersionReportAsync(int versionId, CancellationToken cancellationToken = default)
     {

@@ -15,7 +15,7 @@ public static class DatasetFileEndpoints
     private static async Task<IResult> ThumbnailAsync(DashboardQueries queries, DatasetFiles files, string name, int version, int classIndex, int index,
         CancellationToken cancellationToken)
     {
-        var found = await queries.DatasetAsync(name, cancellationToken) is { } dataset ? dataset.Versions.FirstOrDefault(v => v.Version == version) : null;
+        var found = await queries.DatasetVersionAsync(name, version, cancellationToken);
         return found is not null && files.Thumbnail(found, classIndex, index) is { } path
             ? Results.File(path, "image/jpeg", enableRangeProcessing: false)
             : Results.NotFound();
