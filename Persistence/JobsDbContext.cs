@@ -22,7 +22,6 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<LoginThrottle> LoginThrottles => Set<LoginThrottle>();
     public DbSet<ConfigurationEntry> Configurations => Set<ConfigurationEntry>();
-    public DbSet<RunSettingField> RunSettingFields => Set<RunSettingField>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -135,9 +134,6 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             throttle.Property(t => t.Key).HasMaxLength(400);
         });
         KeyedByName<ConfigurationEntry>(model, "configurations", 200).Property(c => c.Json).HasColumnType("jsonb");
-        var field = KeyedByName<RunSettingField>(model, "run_setting_fields", 100);
-        field.Property(f => f.Label).HasMaxLength(200);
-        field.Property(f => f.RecipeName).HasMaxLength(100);
 
         foreach (var entity in model.Model.GetEntityTypes())
         {

@@ -5,6 +5,7 @@ using SqueezeNext.ServiceDefaults.Telemetry;
 using SqueezeNext.Vision.Inference;
 using SqueezeNext.Vision.Runtime;
 using SqueezeNext.WorkerHost.Consumers;
+using SqueezeNext.WorkerHost.Catalog;
 using SqueezeNext.WorkerHost.Datasets;
 using SqueezeNext.WorkerHost.Health;
 using SqueezeNext.WorkerHost.Inference;

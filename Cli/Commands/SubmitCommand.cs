@@ -21,23 +21,15 @@ public static class SubmitCommand
     private static Command Train()
     {
         var remote = new RemoteOptions();
-        var config = new Option<string>("--config", "-c") { Description = "Configuration name, or a JSON configuration file (sent whole).", DefaultValueFactory = _ => ConfigurationCatalog.DefaultName };
-        var dataset = new Option<string>("--dataset", "-d") { Description = "Dataset name under the workers' data root.", Required = true };
-        var validation = new Option<string?>("--val-dataset") { Description = "Dataset to validate on." };
-        var name = new Option<string?>("--name") { Description = "Display name of the run." };
-        var runId = new Option<Guid?>("--run-id") { Description = "Id of the run (default: a new one); sending the same id again creates nothing new." };
-        var settings = new RunSettingOptions();
-        var command = new Command("train", "Queue a training run (operator).") { config, dataset, validation, name, runId };
-        settings.AddTo(command);
+        var submission = new TrainingSubmissionOptions();
+        var command = new Command("train", "Queue a training run (operator).");
+        submission.AddTo(command);
         remote.AddTo(command);
         command.SetAction(parse => CliErrors.Run(async () =>
         {
-            var configArgument = parse.GetValue(config)!;
-            string? json = File.Exists(configArgument) ? await File.ReadAllTextAsync(configArgument) : null;
-            var submission = settings.ApplyTo(new SubmitTraining(parse.GetValue(runId) ?? NewId.NextGuid(), configArgument, parse.GetValue(dataset)!, json,
-                parse.GetValue(validation), parse.GetValue(name)), parse);
+            var message = await submission.ReadAsync(parse);
             using var api = remote.Connect(parse);
-            return RunsCommand.Queued(await api.PostAsync<JsonElement>("api/v1/runs/training", submission), remote.WantsJson(parse));
+            return RunsCommand.Queued(await api.PostAsync<JsonElement>("api/v1/runs/training", message), remote.WantsJson(parse));
         }));
         return command;
     }
@@ -45,28 +37,15 @@ public static class SubmitCommand
     private static Command Evaluate()
     {
         var remote = new RemoteOptions();
-        var dataset = new Option<string>("--dataset", "-d") { Description = "Dataset name under the workers' data root.", Required = true };
-        var model = new Option<string?>("--model", "-m") { Description = "Registered model name." };
-        var version = new Option<int?>("--version") { Description = "Model version (default: the serving one)." };
-        var run = new Option<Guid?>("--run") { Description = "A training run whose model to evaluate (instead of --model)." };
-        var step = new Option<long?>("--step") { Description = "With --run: the checkpoint step (default: the final model)." };
-        var split = new Option<string>("--split") { Description = "val or train.", DefaultValueFactory = _ => "val" };
-        split.AcceptOnlyFromAmong("val", "train");
-        var maxImages = new Option<int?>("--max-images") { Description = "Evaluate on the first N images only." };
-        var name = new Option<string?>("--name") { Description = "Display name of the run." };
-        var runId = new Option<Guid?>("--run-id") { Description = "Id of the evaluation run (default: a new one); sending the same id again creates nothing new." };
-        var command = new Command("eval", "Queue an evaluation run of a model version or a training run's model (operator).")
-        {
-            dataset, model, version, run, step, split, maxImages, name, runId,
-        };
+        var submission = new EvaluationSubmissionOptions();
+        var command = new Command("eval", "Queue an evaluation run of a model version or a training run's model (operator).");
+        submission.AddTo(command);
         remote.AddTo(command);
         command.SetAction(parse => CliErrors.Run(async () =>
         {
-            if ((parse.GetValue(model) is null) == (parse.GetValue(run) is null)) throw new CliUsageException("give either --model or --run");
-            var submission = new SubmitEvaluation(parse.GetValue(runId) ?? NewId.NextGuid(), parse.GetValue(dataset)!, parse.GetValue(model), parse.GetValue(version),
-                parse.GetValue(run), parse.GetValue(step), parse.GetValue(split)!, parse.GetValue(maxImages), parse.GetValue(name));
+            var message = submission.Read(parse);
             using var api = remote.Connect(parse);
-            return RunsCommand.Queued(await api.PostAsync<JsonElement>("api/v1/runs/evaluation", submission), remote.WantsJson(parse));
+            return RunsCommand.Queued(await api.PostAsync<JsonElement>("api/v1/runs/evaluation", message), remote.WantsJson(parse));
         }));
         return command;
     }

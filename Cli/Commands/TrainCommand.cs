@@ -23,7 +23,7 @@ public static class TrainCommand
         {
             config, data, validation, output, keep, device, threads, loaderThreads, resume, json,
         };
-        var settings = new RunSettingOptions();
+        var settings = new TrainingSettingOptions();
         settings.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>
         {

@@ -20,9 +20,17 @@ public static class ApiEndpoints
     /// <summary>The OpenAPI extension that names the role an operation needs.</summary>
     public const string RoleExtension = "x-sqnxt-role";
 
+    /// <summary>A property path as JSON names it: each segment in camelCase.</summary>
+    private static string JsonPath(string path) => string.Join('.', path.Split('.').Select(System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName));
+
     public static IServiceCollection AddApi(this IServiceCollection services)
     {
-        services.AddProblemDetails();
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            // The validation of request bodies names C# properties (Settings.BatchSize); callers sent JSON (settings.batchSize).
+            if (context.ProblemDetails is HttpValidationProblemDetails validation)
+                validation.Errors = validation.Errors.ToDictionary(e => JsonPath(e.Key), e => e.Value);
+        });
         services.AddValidation();
         services.AddOpenApi("v1", options =>
         {

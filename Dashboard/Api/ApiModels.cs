@@ -48,7 +48,7 @@ public sealed record RunAccepted(Guid RunId, string Kind, string Configuration, 
 
 /// <summary>
 /// A training submission. <see cref="RunId"/> is the idempotency key: sending the same id twice makes one run (chosen
-/// by the server when left out). Settings left out take the configuration's recipe.
+/// by the server when left out). Settings left out take the configuration's recipe or their default.
 /// </summary>
 public sealed record TrainingRequest(
     [property: Required] string Configuration,
@@ -57,22 +57,9 @@ public sealed record TrainingRequest(
     string? ConfigurationJson = null,
     string? ValidationDataset = null,
     [property: StringLength(200)] string? Name = null,
-    [property: Range(1, 10_000)] int? Epochs = null,
-    [property: Range(1, long.MaxValue)] long? MaxSteps = null,
-    [property: Range(1, 65_536)] int? BatchSize = null,
-    [property: Range(0.0, 100.0)] double? LearningRate = null,
-    [property: Range(0, int.MaxValue)] int? WarmupSteps = null,
-    [property: Range(0.0, 1.0)] double? WeightDecay = null,
-    [property: Range(0, 100_000)] int? PreciseBatchNormBatches = null,
-    long? Seed = null,
-    [property: Range(0, int.MaxValue)] int? EvalEverySteps = null,
-    [property: Range(1, int.MaxValue)] int? EvalMaxImages = null,
-    [property: Range(0, int.MaxValue)] int? CheckpointEverySteps = null,
-    [property: Range(0.0, 100_000.0)] double? CheckpointEveryMinutes = null)
+    TrainingSettings? Settings = null)
 {
-    public SubmitTraining ToCommand() => new(RunId ?? MassTransit.NewId.NextGuid(), Configuration, Dataset, ConfigurationJson, ValidationDataset, Name,
-        Epochs, MaxSteps, BatchSize, LearningRate, WarmupSteps, WeightDecay, PreciseBatchNormBatches, Seed, EvalEverySteps, EvalMaxImages,
-        CheckpointEverySteps, CheckpointEveryMinutes);
+    public SubmitTraining ToCommand() => new(RunId ?? MassTransit.NewId.NextGuid(), Configuration, Dataset, ConfigurationJson, ValidationDataset, Name, Settings);
 }
 
 /// <summary>

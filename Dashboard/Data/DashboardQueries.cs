@@ -109,13 +109,6 @@ public sealed class DashboardQueries(IDbContextFactory<JobsDbContext> databases)
         return await db.Configurations.AsNoTracking().OrderBy(c => c.Position).ToListAsync(cancellationToken);
     }
 
-    /// <summary>The training-run settings' ranges and defaults, as the workers published them.</summary>
-    public async Task<IReadOnlyList<RunSettingField>> RunSettingFieldsAsync(CancellationToken cancellationToken = default)
-    {
-        await using var db = await databases.CreateDbContextAsync(cancellationToken);
-        return await db.RunSettingFields.AsNoTracking().OrderBy(f => f.Position).ToListAsync(cancellationToken);
-    }
-
     /// <summary>Every dataset, versioned or folder, with its newest ready version and the version importing, if any.</summary>
     public async Task<IReadOnlyList<DatasetRow>> DatasetsAsync(CancellationToken cancellationToken = default)
     {

@@ -836,55 +836,6 @@ namespace SqueezeNext.Persistence.Migrations
                     b.ToTable("run_events", (string)null);
                 });
 
-            modelBuilder.Entity("SqueezeNext.Persistence.Entities.RunSettingField", b =>
-                {
-                    b.Property<string>("Name")
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
-                        .HasColumnName("name");
-
-                    b.Property<double?>("DefaultValue")
-                        .HasColumnType("double precision")
-                        .HasColumnName("default_value");
-
-                    b.Property<string>("Description")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("description");
-
-                    b.Property<string>("Label")
-                        .IsRequired()
-                        .HasMaxLength(200)
-                        .HasColumnType("character varying(200)")
-                        .HasColumnName("label");
-
-                    b.Property<double>("Maximum")
-                        .HasColumnType("double precision")
-                        .HasColumnName("maximum");
-
-                    b.Property<double>("Minimum")
-                        .HasColumnType("double precision")
-                        .HasColumnName("minimum");
-
-                    b.Property<int>("Position")
-                        .HasColumnType("integer")
-                        .HasColumnName("position");
-
-                    b.Property<string>("RecipeName")
-                        .HasMaxLength(100)
-                        .HasColumnType("character varying(100)")
-                        .HasColumnName("recipe_name");
-
-                    b.Property<bool>("WholeNumber")
-                        .HasColumnType("boolean")
-                        .HasColumnName("whole_number");
-
-                    b.HasKey("Name")
-                        .HasName("pk_run_setting_fields");
-
-                    b.ToTable("run_setting_fields", (string)null);
-                });
-
             modelBuilder.Entity("SqueezeNext.Persistence.Entities.ApiToken", b =>
                 {
                     b.HasOne("SqueezeNext.Persistence.Entities.Account", null)

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using SqueezeNext.Contracts;
 
 namespace SqueezeNext.Vision.Configuration;
 
@@ -62,7 +64,7 @@ public sealed record TrainingRecipe
     /// </summary>
     public int PreciseBatchNormBatches { get; init; }
 
-    /// <summary>Problems with these values, each prefixed with the JSON path of its field; the values a run may override are checked against their <see cref="RunSettings"/> fields.</summary>
+    /// <summary>Problems with these values, each prefixed with the JSON path of its field; the values a run may override are checked against their settings (<see cref="TrainingSettings.Fields"/>).</summary>
     public IReadOnlyList<string> Validate(string prefix = "training")
     {
         var problems = new List<string>();
@@ -72,23 +74,18 @@ public sealed record TrainingRecipe
         }
         static bool Finite(double value) => double.IsFinite(value);
 
-        void Check(SettingField field, double value)
+        var values = JsonSerializer.SerializeToElement(this, ConfigurationJson.Options);
+        foreach (var field in TrainingSettings.Fields.Where(f => f.Recipe is not null))
         {
-            if (!field.Accepts(value)) problems.Add(field.Problem($"{prefix}.{field.RecipeName}", value));
+            double value = values.GetProperty(field.Recipe!).GetDouble();
+            if (!field.Accepts(value)) problems.Add(field.Problem(value, $"{prefix}.{field.Recipe}"));
         }
-
-        Check(RunSettings.BatchSizeField, BatchSize);
-        Check(RunSettings.EpochsField, Epochs);
-        Check(RunSettings.LearningRateField, BaseLearningRate);
         Require(Finite(EndLearningRate) && EndLearningRate >= 0 && EndLearningRate <= BaseLearningRate, "endLearningRate",
             $"{EndLearningRate} must be a number in [0, baseLearningRate]");
         Require(Finite(PolyPower) && PolyPower > 0 && PolyPower <= 10, "polyPower", $"{PolyPower} must be a number in (0, 10]");
-        Check(RunSettings.WarmupStepsField, WarmupSteps);
         Require(Finite(WarmupStartLearningRate) && WarmupStartLearningRate >= 0 && WarmupStartLearningRate <= 100,
             "warmupStartLearningRate", $"{WarmupStartLearningRate} must be a number in [0, 100]");
         Require(Finite(Momentum) && Momentum >= 0 && Momentum < 1, "momentum", $"{Momentum} must be a number in [0, 1)");
-        Check(RunSettings.WeightDecayField, WeightDecay);
-        Check(RunSettings.PreciseBatchNormField, PreciseBatchNormBatches);
         Require(Enum.IsDefined(Preprocessing), "preprocessing", $"'{Preprocessing}' is not TfSeed or Torchvision");
         Require(Enum.IsDefined(Init), "init", $"'{Init}' is not XavierUniform or KaimingNormal");
         return problems;

@@ -88,6 +88,19 @@ public sealed partial class CheckpointStore(string outputDirectory, int keep, in
 
     public string? Latest() => List() is { Count: > 0 } all ? all[^1].Directory : null;
 
+    /// <summary>The plan a checkpoint was made with, or null for one written before plans took their present form (only the changes it names are lost).</summary>
+    private static TrainingPlan? ReadPlan(string path)
+    {
+        try
+        {
+            return TrainingPlan.FromJson(File.ReadAllText(path), path);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
     public static LoadedCheckpoint Load(string directory, SqueezeNextConfiguration? expected = null)
     {
         var statePath = Path.Combine(directory, StateFileName);
@@ -96,7 +109,7 @@ public sealed partial class CheckpointStore(string outputDirectory, int keep, in
         var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(statePath), ConfigurationJson.Options)
             ?? throw new ArtifactException($"'{statePath}' is empty");
         var planPath = Path.Combine(directory, PlanFileName);
-        var plan = File.Exists(planPath) ? TrainingPlan.FromJson(File.ReadAllText(planPath), planPath) : null;
+        var plan = File.Exists(planPath) ? ReadPlan(planPath) : null;
         var model = ModelArtifact.Load(directory, expected);
         try
         {

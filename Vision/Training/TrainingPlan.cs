@@ -1,11 +1,15 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using SqueezeNext.Contracts;
+using SqueezeNext.Contracts.Settings;
 
 namespace SqueezeNext.Vision.Training;
 
 /// <summary>
 /// A training run, planned: the configuration with the user's recipe values applied and its outputs fitted to the
-/// dataset, the label order, and the run's settings with every recipe value resolved. Made once, by <see cref="Create"/>;
-/// a job system stores it with the run (<see cref="ToJson"/>) and trains from it on every attempt.
+/// dataset, the label order, and the run's own settings resolved. Each value is in one place: a recipe value in
+/// <see cref="Configuration"/>, a run setting in <see cref="Schedule"/>. Made once, by <see cref="Create"/>; a job system
+/// stores it with the run (<see cref="ToJson"/>) and trains from it on every attempt.
 /// </summary>
 public sealed record TrainingPlan
 {
@@ -17,8 +21,8 @@ public sealed record TrainingPlan
     /// <summary>Labels stored in the model; null means the 1000 ImageNet classes.</summary>
     public IReadOnlyList<string>? ModelClasses { get; init; }
 
-    /// <summary>The run's settings, recipe values included as resolved.</summary>
-    public required RunSettings Settings { get; init; }
+    /// <summary>The run's own settings (length, evaluation, checkpoints, seed), resolved.</summary>
+    public required RunSchedule Schedule { get; init; }
 
     /// <summary>Why the plan differs from what was asked (the network's outputs fitted to the dataset), or null.</summary>
     public string? Note { get; init; }
@@ -27,10 +31,12 @@ public sealed record TrainingPlan
     /// Plans a run: a pure function of the configuration, the user's settings and the dataset's classes. Throws
     /// <see cref="InvalidConfigurationException"/> naming every invalid field, recipe and run settings together.
     /// </summary>
-    public static TrainingPlan Create(SqueezeNextConfiguration configuration, RunSettings settings, IReadOnlyList<string> datasetClasses)
+    public static TrainingPlan Create(SqueezeNextConfiguration configuration, TrainingSettings settings, IReadOnlyList<string> datasetClasses)
     {
-        var resolved = settings.ApplyTo(configuration);
-        var problems = resolved.Validate().Concat(settings.ValidateRunFields()).ToList();
+        var problems = settings.Problems().ToList();
+        // A refused value is not applied, so the configuration's check does not name it a second time under its recipe name.
+        var resolved = WithRecipeValues(configuration, settings.Given.Where(v => v.Field.Recipe is not null && v.Field.Accepts(v.Value)));
+        problems.AddRange(resolved.Validate());
         if (problems.Count > 0) throw new InvalidConfigurationException(problems);
         var labels = LabelSpace.For(resolved, datasetClasses);
         return new TrainingPlan
@@ -38,13 +44,27 @@ public sealed record TrainingPlan
             Configuration = labels.Configuration,
             ClassOrder = labels.ClassOrder,
             ModelClasses = labels.ModelClasses,
-            Settings = settings.ResolvedWith(labels.Configuration.Training),
+            Schedule = RunSchedule.From(settings),
             Note = labels.Note,
         };
     }
 
+    /// <summary>The settings this plan runs with, every one resolved: recipe values from its configuration, run settings from its schedule.</summary>
+    public TrainingSettings ResolvedSettings() => TrainingSettings.Read(
+        JsonSerializer.SerializeToElement(Configuration.Training, ConfigurationJson.Options), JsonSerializer.SerializeToElement(Schedule, ConfigurationJson.Options));
+
+    /// <summary>The configuration with recipe values set by their JSON names (<c>training.X</c>), whatever the values' types.</summary>
+    private static SqueezeNextConfiguration WithRecipeValues(SqueezeNextConfiguration configuration, IEnumerable<(SettingField Field, double Value)> values)
+    {
+        var document = JsonSerializer.SerializeToNode(configuration, ConfigurationJson.Options)!.AsObject();
+        var training = document["training"]!.AsObject();
+        foreach (var (field, value) in values)
+            training[field.Recipe!] = field.WholeNumber ? JsonValue.Create((long)value) : JsonValue.Create(value);
+        return document.Deserialize<SqueezeNextConfiguration>(ConfigurationJson.Options)!;
+    }
+
     /// <summary>Total optimiser steps for a dataset of <paramref name="stepsPerEpoch"/> batches per epoch.</summary>
-    public long TotalSteps(int stepsPerEpoch) => Settings.MaxSteps ?? (long)Configuration.Training.Epochs * stepsPerEpoch;
+    public long TotalSteps(int stepsPerEpoch) => Schedule.MaxSteps ?? (long)Configuration.Training.Epochs * stepsPerEpoch;
 
     /// <summary>
     /// Names of the settings in which <paramref name="other"/> differs from this plan, and "architecture" if the network
@@ -55,18 +75,18 @@ public sealed record TrainingPlan
         var changes = new List<string>();
         if (JsonSerializer.Serialize(Configuration.Architecture, ConfigurationJson.Options) !=
             JsonSerializer.Serialize(other.Configuration.Architecture, ConfigurationJson.Options)) changes.Add("architecture");
-        var mine = JsonSerializer.SerializeToElement(Settings, ConfigurationJson.Options);
-        var theirs = JsonSerializer.SerializeToElement(other.Settings, ConfigurationJson.Options);
-        foreach (var setting in mine.EnumerateObject())
-        {
-            var before = theirs.TryGetProperty(setting.Name, out var value) ? value.GetRawText() : null;
-            if (before != setting.Value.GetRawText()) changes.Add(setting.Name);
-        }
+        TrainingSettings mine = ResolvedSettings(), theirs = other.ResolvedSettings();
+        changes.AddRange(TrainingSettings.Fields.Where(f => mine[f] != theirs[f]).Select(f => f.Name));
         return changes;
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, ConfigurationJson.Options);
 
-    public static TrainingPlan FromJson(string json, string origin) =>
-        JsonSerializer.Deserialize<TrainingPlan>(json, ConfigurationJson.Options) ?? throw new InvalidDataException($"{origin}: no training plan");
+    public static TrainingPlan FromJson(string json, string origin)
+    {
+        var plan = JsonSerializer.Deserialize<TrainingPlan>(json, ConfigurationJson.Options) ?? throw new InvalidDataException($"{origin}: no training plan");
+        return plan.ClassOrder is null
+            ? throw new InvalidDataException($"{origin}: planned by a version that did not record the dataset's classes; submit the run again")
+            : plan;
+    }
 }

@@ -35,7 +35,10 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
             var configuration = command.ConfigurationJson is { } json
                 ? ConfigurationFile.Parse(json, "configurationJson")
                 : ConfigurationCatalog.Get(command.Configuration ?? "");
-            var plan = TrainingPlan.Create(configuration, SettingsOf(command), DatasetReader.DiscoverClasses(data.Path));
+            // A checkpoint interval left out is this worker's, not the setting's general default.
+            var settings = command.Settings ?? new TrainingSettings();
+            settings = settings with { CheckpointEveryMinutes = settings.CheckpointEveryMinutes ?? options.Value.CheckpointEveryMinutes };
+            var plan = TrainingPlan.Create(configuration, settings, DatasetReader.DiscoverClasses(data.Path));
 
             return new PlannedRun(new Run
             {
@@ -101,12 +104,9 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
     /// <summary>The trainer's options for an attempt at a recorded training run: its stored plan, the data it recorded, and where this worker keeps the output.</summary>
     public TrainingOptions TrainingOptionsFor(Run run, DataSource train, DataSource? validation)
     {
-        var plan = TrainingPlan.FromJson(run.PlanJson, $"run {run.Id}");
-        // Runs queued before plans were stored had their plans written by the migration without classes: those alone are read from the data again.
-        if (plan.ClassOrder is null) plan = TrainingPlan.Create(plan.Configuration, plan.Settings, DatasetReader.DiscoverClasses(train.Path));
         return new TrainingOptions
         {
-            Plan = plan,
+            Plan = TrainingPlan.FromJson(run.PlanJson, $"run {run.Id}"),
             TrainData = train.Path,
             ValidationData = validation?.Path,
             OutputDirectory = run.OutputDirectory ?? RunDirectory(run.Id),
@@ -169,23 +169,6 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
             throw new ArtifactException($"the model of run {runId}{(step is null ? "" : $" at step {step}")} is no longer on disk (checkpoints are pruned)");
         return path;
     }
-
-    /// <summary>The command's settings; what it leaves out takes the engine's defaults, except the checkpoint interval, which this worker sets.</summary>
-    private RunSettings SettingsOf(SubmitTraining command) => new()
-    {
-        Epochs = command.Epochs,
-        MaxSteps = command.MaxSteps,
-        BatchSize = command.BatchSize,
-        LearningRate = command.LearningRate,
-        WarmupSteps = command.WarmupSteps,
-        WeightDecay = command.WeightDecay,
-        PreciseBatchNormBatches = command.PreciseBatchNormBatches,
-        EvalEverySteps = command.EvalEverySteps ?? 0,
-        EvalMaxImages = command.EvalMaxImages,
-        CheckpointEverySteps = command.CheckpointEverySteps ?? 0,
-        CheckpointEveryMinutes = command.CheckpointEveryMinutes ?? options.Value.CheckpointEveryMinutes,
-        Seed = command.Seed ?? 0,
-    };
 
     private static PlannedRun Reject(string reason) => new(null, reason);
 

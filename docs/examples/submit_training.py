@@ -62,9 +62,10 @@ def main():
     args = parser.parse_args()
 
     run_id = args.run_id or str(uuid.uuid4())
-    # Fields left out (or null) take the configuration's recipe; names are the C# record's, in camelCase.
+    # Settings left out (or null) take the configuration's recipe or their default; names are the C# records', in camelCase.
+    settings = {"epochs": args.epochs, "maxSteps": args.max_steps, "batchSize": args.batch_size}
     command = {"runId": run_id, "configuration": args.config, "dataset": args.dataset, "name": args.name,
-               "epochs": args.epochs, "maxSteps": args.max_steps, "batchSize": args.batch_size}
+               "settings": {name: value for name, value in settings.items() if value is not None}}
 
     connection = pika.BlockingConnection(pika.ConnectionParameters(
         host=args.host, port=args.port, virtual_host=args.vhost,

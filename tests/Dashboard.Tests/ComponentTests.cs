@@ -2,6 +2,8 @@ using System.ComponentModel.DataAnnotations;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using Radzen;
+using SqueezeNext.Contracts;
+using SqueezeNext.Contracts.Settings;
 using SqueezeNext.Dashboard.Components.Shared;
 using SqueezeNext.Dashboard.Data;
 using SqueezeNext.Vision.Configuration;
@@ -100,55 +102,46 @@ public sealed class ComponentTests : BunitContext
         Assert.Contains("top-5", drawn.Markup);
     }
 
-    /// <summary>The fields as a worker publishes them: the engine's one definition of the run settings.</summary>
-    private static IReadOnlyList<RunSettingField> PublishedFields() => RunSettings.Fields.Select((f, i) => new RunSettingField
-    {
-        Name = f.Name, Label = f.Label, Description = f.Description, Minimum = f.Minimum, Maximum = f.Maximum, WholeNumber = f.WholeNumber,
-        RecipeName = f.RecipeName, DefaultValue = f.Default, Position = i,
-    }).ToList();
+    private static SettingField Field(string name) => TrainingSettings.FieldOf(name);
 
     [Fact]
-    public void Every_run_setting_has_its_field_on_the_training_form()
+    public void The_training_form_names_each_refused_field_in_the_words_of_the_settings()
     {
-        Assert.All(PublishedFields(), field => Assert.NotNull(TrainingForm.PropertyOf(field)));
-    }
+        var form = new TrainingForm
+        {
+            Configuration = "", Dataset = "",
+            Settings = new TrainingSettings { Epochs = 0, BatchSize = 0, LearningRate = -1, WeightDecay = 2, CheckpointEveryMinutes = 2000 },
+        };
 
-    [Fact]
-    public void The_training_form_validates_its_fields_with_the_published_ranges()
-    {
-        var form = new TrainingForm { Fields = PublishedFields(), Configuration = "", Dataset = "", Epochs = 0, BatchSize = 0, LearningRate = -1, WeightDecay = 2, CheckpointEveryMinutes = 2000 };
-        var results = new List<ValidationResult>();
+        var problems = form.Problems();
 
-        Validator.TryValidateObject(form, new ValidationContext(form), results, validateAllProperties: true);
-
-        var messages = results.Select(r => (Member: r.MemberNames.Single(), r.ErrorMessage)).ToList();
-        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.Configuration) && m.ErrorMessage == "Choose a configuration.");
-        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.Dataset));
-        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.Epochs) && m.ErrorMessage == "Epochs must be between 1 and 10,000.");
-        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.BatchSize) && m.ErrorMessage == "Batch size must be between 1 and 65,536.");
-        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.LearningRate));
-        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.WeightDecay));
-        Assert.Contains(messages, m => m.Member == nameof(TrainingForm.CheckpointEveryMinutes) && m.ErrorMessage == "Checkpoint every N minutes must be between 0 and 1440.");
-        Assert.Equal(7, messages.Count);
+        Assert.Equal("Choose a configuration.", problems[nameof(TrainingForm.Configuration)]);
+        Assert.Equal("Choose a dataset.", problems[nameof(TrainingForm.Dataset)]);
+        Assert.Equal("epochs: 0 is outside 1..10000", problems["epochs"]);
+        Assert.Equal("batchSize: 0 is outside 1..65536", problems["batchSize"]);
+        Assert.Equal("learningRate: -1 is outside 1E-09..100", problems["learningRate"]);
+        Assert.Equal("weightDecay: 2 is outside 0..1", problems["weightDecay"]);
+        Assert.Equal("checkpointEveryMinutes: 2000 is outside 0..1440", problems["checkpointEveryMinutes"]);
+        Assert.Equal(7, problems.Count);
     }
 
     [Fact]
     public void The_training_form_prefills_from_a_configuration_and_builds_the_command()
     {
-        var form = new TrainingForm { Fields = PublishedFields(), Configuration = "v_1_0_G_SqNxt_23", Dataset = "fashion-mnist", CheckpointEveryMinutes = 3, Seed = 5 };
+        var form = new TrainingForm { Configuration = "v_1_0_G_SqNxt_23", Dataset = "fashion-mnist" };
         form.ApplyDefaults("""{ "name": "v_1_0_G_SqNxt_23", "training": { "epochs": 120, "batchSize": 256, "baseLearningRate": 0.4, "warmupSteps": 780, "weightDecay": 0, "preciseBatchNormBatches": 0 } }""");
-        form.Epochs = 3;
+        form[Field("epochs")] = 3;
 
         var command = form.ToCommand(Guid.Empty);
 
-        Assert.Equal(256, command.BatchSize);
-        Assert.Equal(0.4, command.LearningRate);
-        Assert.Equal(780, command.WarmupSteps);
-        Assert.Equal(3, command.Epochs);
-        Assert.Equal((10.0, 0L), (command.CheckpointEveryMinutes!.Value, command.Seed!.Value));
+        var settings = command.Settings!;
+        Assert.Equal((256, 0.4, 780, 3), (settings.BatchSize!.Value, settings.LearningRate!.Value, settings.WarmupSteps!.Value, settings.Epochs!.Value));
+        Assert.Equal((10.0, 0L), (settings.CheckpointEveryMinutes!.Value, settings.Seed!.Value));
+        Assert.Null(settings.MaxSteps);
         Assert.Equal("v_1_0_G_SqNxt_23", command.Configuration);
         Assert.Null(command.ConfigurationJson);
     }
+
     [Theory]
     [InlineData(true, null, null, "Model", "Name the model to evaluate.")]
     [InlineData(false, null, null, "Run", "Give the id of a training run.")]
@@ -178,15 +171,14 @@ public sealed class ComponentTests : BunitContext
     public void Clone_with_changes_starts_from_everything_the_run_was_planned_with()
     {
         var configuration = ConfigurationCatalog.Get("1.0-SqNxt-23-28px");
-        var settings = new RunSettings { MaxSteps = 80, BatchSize = 32, LearningRate = 0.05, WarmupSteps = 10, PreciseBatchNormBatches = 5, Seed = 7,
+        var settings = new TrainingSettings { MaxSteps = 80, BatchSize = 32, LearningRate = 0.05, WarmupSteps = 10, PreciseBatchNormBatches = 5, Seed = 7,
             EvalEverySteps = 40, EvalMaxImages = 300, CheckpointEverySteps = 40 };
         var plan = TrainingPlan.Create(configuration, settings, Enumerable.Range(0, 10).Select(i => $"class-{i}").ToList());
         var run = new Run { Name = "short", ConfigurationName = plan.Configuration.Name, Dataset = "fashion-mnist", PlanJson = plan.ToJson() };
 
-        var form = TrainingForm.CloneOf(run, PublishedFields());
+        var form = TrainingForm.CloneOf(run);
 
-        Assert.Equal(("short (clone)", "fashion-mnist", 80L, 32, 0.05, 10, 5), (form.Name, form.Dataset, form.MaxSteps!.Value, form.BatchSize, form.LearningRate, form.WarmupSteps, form.PreciseBatchNormBatches));
-        Assert.Equal((configuration.Training.Epochs, configuration.Training.WeightDecay, 7L, 40, 300, 40), (form.Epochs, form.WeightDecay, form.Seed, form.EvalEverySteps, form.EvalMaxImages!.Value, form.CheckpointEverySteps));
-        Assert.NotEmpty(form.Fields);
+        Assert.Equal(settings.WithRunDefaults() with { Epochs = configuration.Training.Epochs, WeightDecay = configuration.Training.WeightDecay }, form.Settings);
+        Assert.Equal(("short (clone)", "fashion-mnist"), (form.Name, form.Dataset));
     }
 }

@@ -149,8 +149,7 @@ public sealed class RunLocalTests
         try
         {
             var runId = NewId.NextGuid();
-            var queued = await bus.CreateRequestClient<SubmitTraining>().GetResponse<RunQueued, CommandRejected>(new SubmitTraining(runId, "1.0-SqNxt-23-28px", "fashion-mnist",
-                MaxSteps: 20, BatchSize: 16, WarmupSteps: 5, PreciseBatchNormBatches: 2, EvalEverySteps: 20, EvalMaxImages: 64, CheckpointEverySteps: 20));
+            var queued = await bus.CreateRequestClient<SubmitTraining>().GetResponse<RunQueued, CommandRejected>(new SubmitTraining(runId, "1.0-SqNxt-23-28px", "fashion-mnist", Settings: new TrainingSettings { MaxSteps = 20, BatchSize = 16, WarmupSteps = 5, PreciseBatchNormBatches = 2, EvalEverySteps = 20, EvalMaxImages = 64, CheckpointEverySteps = 20 }));
             Assert.True(queued.Is(out Response<RunQueued>? _), "the training run was rejected");
             var finished = await Task.WhenAny(completed.Task, failed.Task, Task.Delay(TimeSpan.FromMinutes(5)));
             Assert.True(finished == completed.Task, failed.Task.IsCompleted ? $"the run failed: {failed.Task.Result.Reason}" : "the run did not complete in 5 minutes");

@@ -34,8 +34,7 @@ public sealed partial class ContainerLogTests : IAsyncLifetime
         Assert.True(response.Is(out Response<ClassificationRejected>? _), "the request was answered without a model");
 
         var runId = NewId.NextGuid();
-        await system.Bus.Publish(new SubmitTraining(runId, "1.0-SqNxt-23-28px", "fashion-mnist", MaxSteps: 4, BatchSize: 16,
-            PreciseBatchNormBatches: 1, EvalEverySteps: 4, EvalMaxImages: 32, Seed: 2));
+        await system.Bus.Publish(new SubmitTraining(runId, "1.0-SqNxt-23-28px", "fashion-mnist", Settings: new TrainingSettings { MaxSteps = 4, BatchSize = 16, PreciseBatchNormBatches = 1, EvalEverySteps = 4, EvalMaxImages = 32, Seed = 2 }));
         await system.WaitForEventAsync<RunCompleted>(e => e.RunId == runId, TimeSpan.FromMinutes(3), "the run to complete");
         await worker.WaitForOutputAsync("completed in", TimeSpan.FromSeconds(30));
 

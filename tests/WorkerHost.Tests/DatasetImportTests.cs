@@ -36,7 +36,7 @@ public sealed class DatasetImportTests : PhotoJobSystemTests
         Assert.Equal(3, Directory.GetDirectories(Path.Combine(folder, ".thumbnails")).Length);
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(system.DataRoot, DataVolume.Staging)));
 
-        var training = new SubmitTraining(NewId.NextGuid(), "1.0-SqNxt-23-28px", "clothes", MaxSteps: 40, BatchSize: 8, CheckpointEverySteps: 4, EvalEverySteps: 1000);
+        var training = new SubmitTraining(NewId.NextGuid(), "1.0-SqNxt-23-28px", "clothes", Settings: new TrainingSettings { MaxSteps = 40, BatchSize = 8, CheckpointEverySteps = 4, EvalEverySteps = 1000 });
         Assert.True((await system.Client<SubmitTraining>().GetResponse<RunQueued, CommandRejected>(training)).Is(out Response<RunQueued>? _));
         await system.WaitForAsync(db => db.Checkpoints.FirstOrDefaultAsync(c => c.RunId == training.RunId && c.Step >= 8), TimeSpan.FromMinutes(2), "two checkpoints");
         await system.Bus.Publish(new CancelRun(NewId.NextGuid(), training.RunId, "a newer version comes"));
@@ -57,7 +57,7 @@ public sealed class DatasetImportTests : PhotoJobSystemTests
         }
 
         // A new run takes the newest version, or the one it names.
-        var newest = new SubmitTraining(NewId.NextGuid(), "1.0-SqNxt-23-28px", "clothes", MaxSteps: 1, BatchSize: 8);
+        var newest = new SubmitTraining(NewId.NextGuid(), "1.0-SqNxt-23-28px", "clothes", Settings: new TrainingSettings { MaxSteps = 1, BatchSize = 8 });
         var named = newest with { RunId = NewId.NextGuid(), Dataset = "clothes@1" };
         var missing = newest with { RunId = NewId.NextGuid(), Dataset = "clothes@7" };
         await system.Client<SubmitTraining>().GetResponse<RunQueued, CommandRejected>(newest);

@@ -66,7 +66,7 @@ public sealed class HostileMessageTests : IAsyncLifetime
         // The worker is up and still answers a real command on the same queue.
         Assert.False(worker.HasExited, worker.ReadLog());
         var rejected = await system.Client<SubmitTraining>().GetResponse<RunQueued, CommandRejected>(
-            new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", LearningRate: 1e300));
+            new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", Settings: new TrainingSettings { LearningRate = 1e300 }));
         Assert.True(rejected.Is(out Response<CommandRejected>? reason), "a learning rate of 1e300 was accepted");
         Assert.Contains("baseLearningRate", reason!.Message.Reason);
         await using var check = system.Db();
@@ -79,11 +79,11 @@ public sealed class HostileMessageTests : IAsyncLifetime
     {
         var cases = new (SubmitTraining Command, string Reason)[]
         {
-            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", BatchSize: 0), "training.batchSize"),
-            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", Epochs: 1_000_000), "training.epochs"),
-            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", LearningRate: 1e300), "training.baseLearningRate"),
-            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", WeightDecay: -1), "training.weightDecay"),
-            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", MaxSteps: -3), "maxSteps"),
+            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", Settings: new TrainingSettings { BatchSize = 0 }), "training.batchSize"),
+            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", Settings: new TrainingSettings { Epochs = 1_000_000 }), "training.epochs"),
+            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", Settings: new TrainingSettings { LearningRate = 1e300 }), "training.baseLearningRate"),
+            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", Settings: new TrainingSettings { WeightDecay = -1 }), "training.weightDecay"),
+            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", Settings: new TrainingSettings { MaxSteps = -3 }), "maxSteps"),
             (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", ".."), "is not a folder name under the data root"),
             (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos/../.."), "is not a folder name under the data root"),
             (new SubmitTraining(NewId.NextGuid(), "", "photos"), "configuration"),

@@ -8,8 +8,7 @@ public sealed class TrainingJobTests : PhotoJobSystemTests
     {
         Skip.IfNot(system.AddFashionMnist(), "dataset-fashion-mnist is not installed");
         await system.StartWorkerAsync();
-        var submit = new SubmitTraining(NewId.NextGuid(), "1.0-SqNxt-23-28px", "fashion-mnist", MaxSteps: 40, BatchSize: 32,
-            EvalMaxImages: 500, EvalEverySteps: 20, CheckpointEverySteps: 20);
+        var submit = new SubmitTraining(NewId.NextGuid(), "1.0-SqNxt-23-28px", "fashion-mnist", Settings: new TrainingSettings { MaxSteps = 40, BatchSize = 32, EvalMaxImages = 500, EvalEverySteps = 20, CheckpointEverySteps = 20 });
 
         var response = await system.Client<SubmitTraining>().GetResponse<RunQueued, CommandRejected>(submit);
 
@@ -94,9 +93,9 @@ public sealed class TrainingJobTests : PhotoJobSystemTests
         var cases = new (SubmitTraining Command, string Reason)[]
         {
             (new SubmitTraining(NewId.NextGuid(), "v_9_SqNxt_99", "photos"), "unknown configuration 'v_9_SqNxt_99'"),
-            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", Epochs: -5), "training.epochs: -5 is outside 1..10000"),
-            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", BatchSize: 1_000_000_000), "training.batchSize"),
-            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", LearningRate: -0.1), "training.baseLearningRate"),
+            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", Settings: new TrainingSettings { Epochs = -5 }), "epochs: -5 is outside 1..10000"),
+            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", Settings: new TrainingSettings { BatchSize = 1_000_000_000 }), "batchSize: 1000000000 is outside 1..65536"),
+            (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "photos", Settings: new TrainingSettings { LearningRate = -0.1 }), "learningRate: -0.1 is outside 1E-09..100"),
             (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "../../etc"), "is not a folder name under the data root"),
             (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "/etc/passwd"), "is not a folder name under the data root"),
             (new SubmitTraining(NewId.NextGuid(), "v_1_0_SqNxt_23", "no-such-dataset"), "no dataset 'no-such-dataset'"),

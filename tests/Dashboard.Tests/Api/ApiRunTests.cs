@@ -46,8 +46,8 @@ public sealed class ApiRunTests : IAsyncLifetime
         var runId = Guid.NewGuid();
         var submission = new
         {
-            runId, configuration = "1.0-SqNxt-23-28px", dataset = "fashion-mnist", name = "api run", maxSteps = 40, batchSize = 32, warmupSteps = 5,
-            preciseBatchNormBatches = 2, evalEverySteps = 40, evalMaxImages = 200, checkpointEverySteps = 40, seed = 7,
+            runId, configuration = "1.0-SqNxt-23-28px", dataset = "fashion-mnist", name = "api run",
+            settings = new { maxSteps = 40, batchSize = 32, warmupSteps = 5, preciseBatchNormBatches = 2, evalEverySteps = 40, evalMaxImages = 200, checkpointEverySteps = 40, seed = 7 },
         };
         using (var queued = await operatorClient.PostAsJsonAsync("/api/v1/runs/training", submission))
         {

@@ -64,7 +64,7 @@ public sealed class DatasetApiTests : IAsyncLifetime
 
         // A run reads v1; v1 is then kept, and v2, which nobody read, may go (admin only).
         using var api = accounts.Client(operatorToken);
-        using var submitted = await api.PostAsJsonAsync("/api/v1/runs/training", new { configuration = "1.0-SqNxt-23-28px", dataset = "shoes@1", maxSteps = 1, batchSize = 8 });
+        using var submitted = await api.PostAsJsonAsync("/api/v1/runs/training", new { configuration = "1.0-SqNxt-23-28px", dataset = "shoes@1", settings = new { maxSteps = 1, batchSize = 8 } });
         Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
         var runId = (await submitted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("runId").GetGuid();
         var run = await api.GetFromJsonAsync<JsonElement>($"/api/v1/runs/{runId}");

@@ -45,8 +45,7 @@ public sealed class DashboardSite : IAsyncLifetime
     {
         var runId = NewId.NextGuid();
         var reply = await System.Client<SubmitTraining>().GetResponse<RunQueued, CommandRejected>(new SubmitTraining(runId, "1.0-SqNxt-23-28px", "fashion-mnist",
-            Name: $"browser tests {number}", MaxSteps: 80, BatchSize: 32, WarmupSteps: 10, PreciseBatchNormBatches: 5, Seed: number,
-            EvalEverySteps: 40, EvalMaxImages: 300, CheckpointEverySteps: 40));
+            Name: $"browser tests {number}", Settings: new TrainingSettings { MaxSteps = 80, BatchSize = 32, WarmupSteps = 10, PreciseBatchNormBatches = 5, Seed = number, EvalEverySteps = 40, EvalMaxImages = 300, CheckpointEverySteps = 40 }));
         Assert.True(reply.Is(out Response<RunQueued>? _), "the training run was rejected");
         await WaitForStatusAsync(runId, RunStatus.Completed, TimeSpan.FromMinutes(5));
         return runId;

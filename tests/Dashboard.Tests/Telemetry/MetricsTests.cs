@@ -43,8 +43,8 @@ public sealed partial class MetricsTests : IAsyncLifetime
         var runId = Guid.NewGuid();
         await system.TrainToCompletionAsync(operatorClient, runId, new
         {
-            runId, configuration = Configuration, dataset = "fashion-mnist", maxSteps = Steps, batchSize = BatchSize, preciseBatchNormBatches = 1,
-            evalEverySteps = Steps, evalMaxImages = 64, checkpointEverySteps = Steps / 2, seed = 5,
+            runId, configuration = Configuration, dataset = "fashion-mnist",
+            settings = new { maxSteps = Steps, batchSize = BatchSize, preciseBatchNormBatches = 1, evalEverySteps = Steps, evalMaxImages = 64, checkpointEverySteps = Steps / 2, seed = 5 },
         });
         await ApiSteps.ServeAsync(admin, "measured", runId);
         using (var unknown = await admin.PostAsJsonAsync("/api/v1/models/measured/versions/7/promote", new { }))

@@ -44,8 +44,8 @@ public sealed class TracingTests : IAsyncLifetime
         var runId = Guid.NewGuid();
         await system.TrainToCompletionAsync(operatorClient, runId, new
         {
-            runId, configuration = "1.0-SqNxt-23-28px", dataset = "fashion-mnist", maxSteps = 40, batchSize = 32, preciseBatchNormBatches = 1,
-            evalEverySteps = 20, evalMaxImages = 100, checkpointEverySteps = 20, seed = 3,
+            runId, configuration = "1.0-SqNxt-23-28px", dataset = "fashion-mnist",
+            settings = new { maxSteps = 40, batchSize = 32, preciseBatchNormBatches = 1, evalEverySteps = 20, evalMaxImages = 100, checkpointEverySteps = 20, seed = 3 },
         });
 
         // The attempt is the root of the run's trace; the engine's spans nest in it, none per step.

@@ -192,8 +192,7 @@ public sealed class ComposeStackTests(ComposeStack stack) : IClassFixture<Compos
         stack.ComposeOrFail("stop worker", "point 6 (stop worker)");
         var pending = NewId.NextGuid();
         await using (var client = await stack.ClientAsync())
-            await client.Bus.Publish(new SubmitTraining(pending, "1.0-SqNxt-23-28px", "fashion-mnist", MaxSteps: 20, BatchSize: 16, WarmupSteps: 5,
-                PreciseBatchNormBatches: 2, EvalEverySteps: 20, EvalMaxImages: 64));
+            await client.Bus.Publish(new SubmitTraining(pending, "1.0-SqNxt-23-28px", "fashion-mnist", Settings: new TrainingSettings { MaxSteps = 20, BatchSize = 16, WarmupSteps = 5, PreciseBatchNormBatches = 2, EvalEverySteps = 20, EvalMaxImages = 64 }));
         Assert.True(await QueueDepthAsync("submit-training") == 1, "point 6: the training command is not waiting in the submit-training queue");
 
         var down = DateTime.UtcNow;
@@ -249,8 +248,7 @@ public sealed class ComposeStackTests(ComposeStack stack) : IClassFixture<Compos
 
     private static async Task SubmitAsync(RecordingBus client, Guid run, long steps, int checkpointEvery)
     {
-        var queued = await client.Client<SubmitTraining>().GetResponse<RunQueued, CommandRejected>(new SubmitTraining(run, "1.0-SqNxt-23-28px", "fashion-mnist",
-            MaxSteps: steps, BatchSize: 16, WarmupSteps: 5, PreciseBatchNormBatches: 2, EvalEverySteps: (int)steps, EvalMaxImages: 64, CheckpointEverySteps: checkpointEvery));
+        var queued = await client.Client<SubmitTraining>().GetResponse<RunQueued, CommandRejected>(new SubmitTraining(run, "1.0-SqNxt-23-28px", "fashion-mnist", Settings: new TrainingSettings { MaxSteps = steps, BatchSize = 16, WarmupSteps = 5, PreciseBatchNormBatches = 2, EvalEverySteps = (int)steps, EvalMaxImages = 64, CheckpointEverySteps = checkpointEvery }));
         Assert.True(queued.Is(out Response<RunQueued>? _), $"run {run} was rejected");
     }
 

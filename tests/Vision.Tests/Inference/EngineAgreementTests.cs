@@ -22,7 +22,7 @@ public sealed class SquaresModel : IDisposable
         var data = TestData.ImageFolder(temp.Sub("data"), 6, 12, size: 72);
         Directory = new Trainer(new TrainingOptions
         {
-            Plan = TrainingPlan.Create(configuration, new RunSettings { MaxSteps = 40, PreciseBatchNormBatches = 4, CheckpointEveryMinutes = 0, Seed = 11 },
+            Plan = TrainingPlan.Create(configuration, new TrainingSettings { MaxSteps = 40, PreciseBatchNormBatches = 4, CheckpointEveryMinutes = 0, Seed = 11 },
                 DatasetReader.DiscoverClasses(data)),
             TrainData = data,
             OutputDirectory = temp.Sub("run"),

@@ -56,7 +56,7 @@ public sealed class OnnxExportTests : IDisposable
         var data = TestData.ImageFolder(temp.Sub("data"), 3, 8, size: 36, names: classes);
         var trained = new Trainer(new TrainingOptions
         {
-            Plan = TrainingPlan.Create(configuration, new RunSettings { MaxSteps = 25, PreciseBatchNormBatches = 4, CheckpointEveryMinutes = 0, Seed = 3 }, DatasetReader.DiscoverClasses(data)),
+            Plan = TrainingPlan.Create(configuration, new TrainingSettings { MaxSteps = 25, PreciseBatchNormBatches = 4, CheckpointEveryMinutes = 0, Seed = 3 }, DatasetReader.DiscoverClasses(data)),
             TrainData = data,
             OutputDirectory = temp.Sub("run"),
             LoaderThreads = 1,

@@ -24,9 +24,9 @@ public sealed class TrainerTests : IDisposable
     public void Dispose() => temp.Dispose();
 
     /// <summary>Seed 17 unless <paramref name="settings"/> names another.</summary>
-    private TrainingOptions Options(string output, long steps = 10, RunSettings? settings = null) => new()
+    private TrainingOptions Options(string output, long steps = 10, TrainingSettings? settings = null) => new()
     {
-        Plan = TrainingPlan.Create(Small, (settings ?? new RunSettings()) with { MaxSteps = steps, CheckpointEveryMinutes = 0, Seed = settings is { Seed: not 0 } ? settings.Seed : 17 },
+        Plan = TrainingPlan.Create(Small, (settings ?? new TrainingSettings()) with { MaxSteps = steps, CheckpointEveryMinutes = 0, Seed = settings?.Seed ?? 17 },
             DatasetReader.DiscoverClasses(data)),
         TrainData = data,
         OutputDirectory = temp.Sub(output),
@@ -101,7 +101,7 @@ public sealed class TrainerTests : IDisposable
     public void Checkpoints_keep_the_newest_ones_are_complete_models_and_record_their_position()
     {
         var recorder = new Recorder();
-        var options = Options("checkpoints", steps: 10, new RunSettings { CheckpointEverySteps = 2 }) with { KeepCheckpoints = 2 };
+        var options = Options("checkpoints", steps: 10, new TrainingSettings { CheckpointEverySteps = 2 }) with { KeepCheckpoints = 2 };
 
         var result = new Trainer(options, recorder).Run();
 
@@ -143,7 +143,7 @@ public sealed class TrainerTests : IDisposable
     [Fact]
     public void Training_learns_the_toy_classes()
     {
-        var options = Options("learn", steps: 100, new RunSettings { PreciseBatchNormBatches = 5 });
+        var options = Options("learn", steps: 100, new TrainingSettings { PreciseBatchNormBatches = 5 });
 
         var result = new Trainer(options).Run();
 
@@ -160,7 +160,7 @@ public sealed class TrainerTests : IDisposable
         var stop = new Recorder { Progress = p => { if (p.Step == 2) cancellation.Cancel(); } };
         new Trainer(Options("refuse"), stop).Run(cancellation.Token);
 
-        var error = Assert.Throws<ArtifactException>(() => new Trainer(Options("refuse", settings: new RunSettings { Seed = 99 }) with { Resume = true }).Run());
+        var error = Assert.Throws<ArtifactException>(() => new Trainer(Options("refuse", settings: new TrainingSettings { Seed = 99 }) with { Resume = true }).Run());
 
         Assert.Contains("data order would not continue", error.Message);
     }
@@ -173,7 +173,7 @@ public sealed class TrainerTests : IDisposable
         new Trainer(Options("changed"), stop).Run(cancellation.Token);
 
         var resumed = new Recorder();
-        new Trainer(Options("changed", steps: 4, new RunSettings { LearningRate = 0.02 }) with { Resume = true }, resumed).Run();
+        new Trainer(Options("changed", steps: 4, new TrainingSettings { LearningRate = 0.02 }) with { Resume = true }, resumed).Run();
 
         var resumedEvent = Assert.Single(resumed.Events, e => e.Kind == TrainingEventKind.Resumed);
         Assert.EndsWith("changed since that checkpoint: maxSteps, learningRate", resumedEvent.Message);

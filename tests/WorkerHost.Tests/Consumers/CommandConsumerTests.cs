@@ -56,7 +56,7 @@ public sealed class CommandConsumerTests : IAsyncLifetime
     }
 
     private static SubmitTraining Training(Guid runId, int? batchSize = 8) =>
-        new(runId, "1.0-SqNxt-23-28px", "photos", MaxSteps: 4, BatchSize: batchSize, CheckpointEverySteps: 2);
+        new(runId, "1.0-SqNxt-23-28px", "photos", Settings: new TrainingSettings { MaxSteps = 4, BatchSize = batchSize, CheckpointEverySteps = 2 });
 
     private async Task<Response<RunQueued, CommandRejected>> SendAsync<T>(T command) where T : class =>
         await harness.GetRequestClient<T>().GetResponse<RunQueued, CommandRejected>(command);
@@ -94,7 +94,8 @@ public sealed class CommandConsumerTests : IAsyncLifetime
     {
         var runId = NewId.NextGuid();
 
-        var answer = await SendAsync(Training(runId, batchSize: 0) with { LearningRate = -1 });
+        var command = Training(runId, batchSize: 0);
+        var answer = await SendAsync(command with { Settings = command.Settings! with { LearningRate = -1 } });
 
         Assert.True(answer.Is(out Response<CommandRejected>? rejected));
         Assert.Contains("batchSize", rejected!.Message.Reason);

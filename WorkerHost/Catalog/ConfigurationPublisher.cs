@@ -3,9 +3,9 @@ using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Configuration;
 using SqueezeNext.Vision.Model;
 
-namespace SqueezeNext.WorkerHost.Datasets;
+namespace SqueezeNext.WorkerHost.Catalog;
 
-/// <summary>Writes the named configurations and the run settings' fields this worker knows into the database at start, for the dashboard's forms.</summary>
+/// <summary>Writes the named configurations this worker knows into the database at start, for the dashboard's forms and the API.</summary>
 public sealed class ConfigurationPublisher(IServiceScopeFactory scopes, ILogger<ConfigurationPublisher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -21,18 +21,11 @@ public sealed class ConfigurationPublisher(IServiceScopeFactory scopes, ILogger<
                     Json = ConfigurationJson.Serialize(configuration), Parameters = summary.Parameters, Macs = summary.Macs, Position = position,
                 };
             }).ToList();
-            var fields = RunSettings.Fields.Select((field, position) => new RunSettingField
-            {
-                Name = field.Name, Label = field.Label, Description = field.Description, Minimum = field.Minimum, Maximum = field.Maximum,
-                WholeNumber = field.WholeNumber, RecipeName = field.RecipeName, DefaultValue = field.Default, Position = position,
-            }).ToList();
             using var scope = scopes.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<JobsDbContext>();
             await using var transaction = await db.Database.BeginTransactionAsync(stoppingToken);
             await db.Configurations.ExecuteDeleteAsync(stoppingToken);
             db.Configurations.AddRange(entries);
-            await db.RunSettingFields.ExecuteDeleteAsync(stoppingToken);
-            db.RunSettingFields.AddRange(fields);
             await db.SaveChangesAsync(stoppingToken);
             await transaction.CommitAsync(stoppingToken);
         }
