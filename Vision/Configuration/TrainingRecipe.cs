@@ -64,6 +64,10 @@ public sealed record TrainingRecipe
     /// </summary>
     public int PreciseBatchNormBatches { get; init; }
 
+    /// <summary>The training objective on a batch: softmax cross-entropy of the logits against the labels, as the recipe defines it.</summary>
+    public TorchSharp.torch.Tensor Loss(TorchSharp.torch.Tensor logits, TorchSharp.torch.Tensor labels) =>
+        TorchSharp.torch.nn.functional.cross_entropy(logits, labels);
+
     /// <summary>Problems with these values, each prefixed with the JSON path of its field; the values a run may override are checked against their settings (<see cref="TrainingSettings.Fields"/>).</summary>
     public IReadOnlyList<string> Validate(string prefix = "training")
     {

@@ -169,7 +169,7 @@ internal sealed class TrainingLoop : IDisposable
         var (images, labels) = BatchTensors.ToTensors(batch, network.Architecture.InputSize, device);
         optimizer.ZeroGrad();
         var logits = network.forward(images);
-        var loss = nn.functional.cross_entropy(logits, labels);
+        var loss = recipe.Loss(logits, labels);
         loss.backward();
         FaultPoints.Reach(FaultPoints.TrainingStep);
         optimizer.Step(learningRate);
