@@ -43,6 +43,10 @@ public sealed record TrainingSettings
     [Description("L2 weight decay (default: the configuration's).")]
     public double? WeightDecay { get; init; }
 
+    [Setting(0, 0.5, Label = "Label smoothing", Option = "--label-smoothing", Recipe = "labelSmoothing")]
+    [Description("Share of each target spread evenly over all classes (default: the configuration's; the references use none).")]
+    public double? LabelSmoothing { get; init; }
+
     [Setting(0, 10_000, Label = "Precise-BN batches", Option = "--precise-bn", Recipe = "preciseBatchNormBatches")]
     [Description("Recompute BatchNorm statistics over N training batches before evaluating (default: the configuration's).")]
     public int? PreciseBatchNormBatches { get; init; }

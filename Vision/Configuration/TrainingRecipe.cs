@@ -48,6 +48,9 @@ public sealed record TrainingRecipe
     /// <summary>L2 weight decay on every learnable tensor; the TF port configures 1e-4 but never applies it.</summary>
     public double WeightDecay { get; init; }
 
+    /// <summary>Share of each one-hot target spread evenly over all classes; 0 (the references' softmax cross-entropy) turns it off.</summary>
+    public double LabelSmoothing { get; init; }
+
     /// <summary>Random horizontal flip during training (the TF port flips; Caffe does not).</summary>
     public bool HorizontalFlip { get; init; } = true;
 
@@ -64,9 +67,9 @@ public sealed record TrainingRecipe
     /// </summary>
     public int PreciseBatchNormBatches { get; init; }
 
-    /// <summary>The training objective on a batch: softmax cross-entropy of the logits against the labels, as the recipe defines it.</summary>
+    /// <summary>The training objective on a batch: softmax cross-entropy of the logits against the labels, smoothed by <see cref="LabelSmoothing"/>.</summary>
     public TorchSharp.torch.Tensor Loss(TorchSharp.torch.Tensor logits, TorchSharp.torch.Tensor labels) =>
-        TorchSharp.torch.nn.functional.cross_entropy(logits, labels);
+        TorchSharp.torch.nn.functional.cross_entropy(logits, labels, label_smoothing: LabelSmoothing);
 
     /// <summary>Problems with these values, each prefixed with the JSON path of its field; the values a run may override are checked against their settings (<see cref="TrainingSettings.Fields"/>).</summary>
     public IReadOnlyList<string> Validate(string prefix = "training")

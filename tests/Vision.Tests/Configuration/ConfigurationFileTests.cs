@@ -45,6 +45,7 @@ public class ConfigurationFileTests
     [InlineData("""{ "base": "v_1_0_SqNxt_23", "name": "x", "training": { "epochs": -3 } }""", "training.epochs: -3 is outside 1..10000")]
     [InlineData("""{ "base": "v_1_0_SqNxt_23", "name": "x", "training": { "batchSize": 0 } }""", "training.batchSize: 0 is outside 1..65536")]
     [InlineData("""{ "base": "v_1_0_SqNxt_23", "name": "x", "training": { "baseLearningRate": -0.1 } }""", "training.baseLearningRate: -0.1 is outside 1E-09..100")]
+    [InlineData("""{ "base": "v_1_0_SqNxt_23", "name": "x", "training": { "labelSmoothing": 0.6 } }""", "training.labelSmoothing: 0.6 is outside 0..0.5")]
     [InlineData("""{ "base": "v_1_0_SqNxt_23", "name": "x", "training": { "batchSize": "big" } }""", "training.batchSize: invalid value, expected a whole number")]
     [InlineData("""{ "base": "v_1_0_SqNxt_23", "name": "x", "architecture": { "firstBlockStyle": "Sideways" } }""", "architecture.firstBlockStyle: invalid value, expected one of Parallel, ProjectionFirst")]
     [InlineData("""{ "base": "v_1_0_SqNxt_23", "name": "x", "architecture": { "stageWidths": [32, 64, 130, 256] } }""", "architecture.stageWidths[2]: 130 is not a positive multiple of 4")]
