@@ -137,7 +137,7 @@ public sealed class DashboardBrowser : IAsyncDisposable
         await WaitForCircuitAsync(page);
         await SetNumberAsync(page, "steps", steps.ToString());
         await SetNumberAsync(page, "batch-size", "32");
-        await SetNumberAsync(page, "warmup", "10");
+        await SetNumberAsync(page, "warmup-steps", "10");
         await SetNumberAsync(page, "eval-every", "40");
         await SetNumberAsync(page, "eval-images", "300");
         await SetNumberAsync(page, "checkpoint-every", checkpointEvery.ToString());

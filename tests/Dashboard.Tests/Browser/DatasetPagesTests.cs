@@ -44,7 +44,7 @@ public sealed class DatasetPagesTests(DashboardSite site)
         await DashboardBrowser.WaitForPageAsync(page, "/train/new");
         await DashboardBrowser.SetNumberAsync(page, "steps", "12");
         await DashboardBrowser.SetNumberAsync(page, "batch-size", "16");
-        await DashboardBrowser.SetNumberAsync(page, "warmup", "2");
+        await DashboardBrowser.SetNumberAsync(page, "warmup-steps", "2");
         await DashboardBrowser.SetNumberAsync(page, "eval-every", "12");
         await DashboardBrowser.SetNumberAsync(page, "eval-images", "61");
         await DashboardBrowser.SetNumberAsync(page, "checkpoint-every", "0");

@@ -40,7 +40,7 @@ public sealed class TrainingPagesTests(DashboardSite site)
         Assert.Equal("32", await page.InputValueAsync("input[name='batch-size']"));
         await DashboardBrowser.SetNumberAsync(page, "batch-size", "0");
         await page.ClickAsync("#start-training");
-        await page.WaitForSelectorAsync(".field-error >> text=Batch size must be between 1 and 65,536.");
+        await page.WaitForSelectorAsync(".field-error >> text=batchSize: 0 is outside 1..65536");
         Assert.Contains("/train/new", page.Url);
         await DashboardBrowser.ScreenshotAsync(page, "new-training-validation");
 
