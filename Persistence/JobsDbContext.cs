@@ -29,6 +29,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
         {
             run.ToTable("runs");
             run.Property(r => r.Id).ValueGeneratedNever();
+            run.Property(r => r.CreatedAt).HasDefaultValueSql("now()");
             run.Property(r => r.Kind).HasConversion<string>().HasMaxLength(20);
             run.Property(r => r.Status).HasConversion<string>().HasMaxLength(20);
             run.Property(r => r.Name).HasMaxLength(200);
@@ -64,6 +65,7 @@ public sealed class JobsDbContext(DbContextOptions<JobsDbContext> options) : DbC
             runEvent.ToTable("run_events");
             runEvent.Property(e => e.Kind).HasConversion(kind => RunEventKinds.Name(kind), name => RunEventKinds.Parse(name)).HasMaxLength(50);
             runEvent.Property(e => e.Level).HasMaxLength(20);
+            runEvent.Property(e => e.Time).HasDefaultValueSql("now()");
             runEvent.HasIndex(e => new { e.RunId, e.Time });
             runEvent.HasOne<Run>().WithMany().HasForeignKey(e => e.RunId).OnDelete(DeleteBehavior.Cascade);
         });

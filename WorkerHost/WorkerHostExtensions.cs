@@ -35,7 +35,7 @@ public static class WorkerHostExtensions
             ActivitySources: [WorkerTracing.SourceName, Vision.Runtime.EngineTelemetry.Name]));
 
         services.AddSingleton<DataRoot>();
-        services.AddSingleton<RunLifecycles>();
+        services.AddRunLifecycle();
         services.AddSingleton<JobPlanner>();
         services.AddSingleton<JobWork>();
         services.AddSingleton<DatasetImportJob>();

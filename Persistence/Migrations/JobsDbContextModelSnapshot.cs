@@ -652,8 +652,10 @@ namespace SqueezeNext.Persistence.Migrations
                         .HasColumnName("configuration_name");
 
                     b.Property<DateTimeOffset>("CreatedAt")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
+                        .HasColumnName("created_at")
+                        .HasDefaultValueSql("now()");
 
                     b.Property<string>("Dataset")
                         .IsRequired()
@@ -824,8 +826,10 @@ namespace SqueezeNext.Persistence.Migrations
                         .HasColumnName("run_id");
 
                     b.Property<DateTimeOffset>("Time")
+                        .ValueGeneratedOnAdd()
                         .HasColumnType("timestamp with time zone")
-                        .HasColumnName("time");
+                        .HasColumnName("time")
+                        .HasDefaultValueSql("now()");
 
                     b.HasKey("Id")
                         .HasName("pk_run_events");

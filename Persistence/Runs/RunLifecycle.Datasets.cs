@@ -5,8 +5,8 @@ using SqueezeNext.Persistence.Entities;
 
 namespace SqueezeNext.Persistence.Runs;
 
-/// <summary>The result of queueing an import: the version it will make, or why there is none.</summary>
-public sealed record QueuedImport(int? Version, string? Conflict);
+/// <summary>The result of queueing an import: the version it will make and when its run was queued, or why there is none.</summary>
+public sealed record QueuedImport(int? Version, string? Conflict, DateTimeOffset QueuedAt = default);
 
 public sealed partial class RunLifecycle
 {
@@ -14,8 +14,9 @@ public sealed partial class RunLifecycle
     /// Records an accepted import: the command, the versioned dataset (made on its first version), the next version
     /// number in the state "importing", and the import run, in one transaction that holds the dataset's name locked,
     /// so two imports under one name never take the same number. Version null and no conflict: the command was seen before.
+    /// The run is made here, as it is named by the version's number.
     /// </summary>
-    public async Task<QueuedImport> QueueImportAsync(Run run, DatasetVersion version, ProcessedCommand accepted, CancellationToken cancellationToken)
+    public async Task<QueuedImport> QueueImportAsync(Guid runId, string planJson, DatasetVersion version, ProcessedCommand accepted, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await DatasetCatalog.LockNameAsync(db, version.DatasetName, cancellationToken);
@@ -24,21 +25,27 @@ public sealed partial class RunLifecycle
             return new QueuedImport(null, $"'{version.DatasetName}' is a folder dataset under the data root; a versioned dataset needs a name of its own");
         if (!await new Commands.CommandLog(db).TryRecordAsync(accepted, cancellationToken)) return new QueuedImport(null, null);
         if (existing is null)
-            db.Datasets.Add(new Dataset { Name = version.DatasetName, Kind = DatasetKinds.Versioned, CreatedBy = version.CreatedBy, CreatedAt = DateTimeOffset.UtcNow, SeenAt = DateTimeOffset.UtcNow });
+        {
+            var now = await DatabaseNowAsync(cancellationToken);
+            db.Datasets.Add(new Dataset { Name = version.DatasetName, Kind = DatasetKinds.Versioned, CreatedBy = version.CreatedBy, CreatedAt = now, SeenAt = now });
+        }
         version.Version = 1 + (await db.DatasetVersions.Where(v => v.DatasetName == version.DatasetName).MaxAsync(v => (int?)v.Version, cancellationToken) ?? 0);
         version.Status = DatasetVersionStatus.Importing;
-        version.ImportRunId = run.Id;
-        version.CreatedAt = DateTimeOffset.UtcNow;
+        version.ImportRunId = runId;
+        version.CreatedAt = await DatabaseNowAsync(cancellationToken);
         db.DatasetVersions.Add(version);
-        run.Status = RunStatus.Queued;
-        run.Name = $"import {version.DatasetName} v{version.Version}";
+        var run = new Run
+        {
+            Id = runId, Kind = RunKind.Import, Status = RunStatus.Queued, Name = $"import {version.DatasetName} v{version.Version}",
+            Dataset = version.DatasetName, PlanJson = planJson,
+        };
         db.Runs.Add(run);
         await db.SaveChangesAsync(cancellationToken);
         db.RunEvents.Add(Event(run.Id, RunEventKind.Queued, $"queued: {run.Name} from {version.Source} '{version.SourceName}'"));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         db.ChangeTracker.Clear();
-        return new QueuedImport(version.Version, null);
+        return new QueuedImport(version.Version, null, run.CreatedAt);
     }
 
     /// <summary>The dataset version an import run makes.</summary>
@@ -61,7 +68,7 @@ public sealed partial class RunLifecycle
                 .SetProperty(v => v.SizeBytes, imported.SizeBytes)
                 .SetProperty(v => v.ReportJson, imported.ReportJson)
                 .SetProperty(v => v.Path, imported.Path)
-                .SetProperty(v => v.ReadyAt, DateTimeOffset.UtcNow), cancellationToken);
+                .SetProperty(v => v.ReadyAt, v => DateTimeOffset.UtcNow), cancellationToken);
             return;
         }
         await db.DatasetVersions.Where(v => v.ImportRunId == lease.RunId && v.Status == DatasetVersionStatus.Importing).ExecuteUpdateAsync(u => u

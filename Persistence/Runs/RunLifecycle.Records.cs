@@ -22,7 +22,7 @@ public sealed partial class RunLifecycle
             foreach (var checkpoint in records.Checkpoints) await UpsertCheckpointAsync(lease, checkpoint, cancellationToken);
             if (records.Events.Count > 0)
             {
-                db.RunEvents.AddRange(records.Events.Select(e => Event(lease.RunId, e.Kind, e.Message, e.Level, lease.Attempt, e.Time)));
+                db.RunEvents.AddRange(records.Events.Select(e => Event(lease.RunId, e.Kind, e.Message, e.Level, lease.Attempt)));
                 await db.SaveChangesAsync(cancellationToken);
             }
         }, cancellationToken);
@@ -36,8 +36,8 @@ public sealed partial class RunLifecycle
         await db.Database.ExecuteSqlRawAsync(
             """
             INSERT INTO metric_points (run_id, step, epoch, name, value, time, attempt)
-            SELECT @run, x.step, x.epoch, x.name, x.value, x.time, @attempt
-            FROM unnest(@steps, @epochs, @names, @values, @times) AS x(step, epoch, name, value, time)
+            SELECT @run, x.step, x.epoch, x.name, x.value, now(), @attempt
+            FROM unnest(@steps, @epochs, @names, @values) AS x(step, epoch, name, value)
             ON CONFLICT (run_id, name, step) DO UPDATE
                 SET value = excluded.value, epoch = excluded.epoch, time = excluded.time, attempt = excluded.attempt
             """,
@@ -48,7 +48,6 @@ public sealed partial class RunLifecycle
                 new NpgsqlParameter("epochs", unique.Select(p => p.Epoch).ToArray()),
                 new NpgsqlParameter("names", unique.Select(p => p.Name).ToArray()),
                 new NpgsqlParameter("values", unique.Select(p => p.Value).ToArray()),
-                new NpgsqlParameter("times", unique.Select(p => p.Time.ToUniversalTime()).ToArray()),
             ],
             cancellationToken);
     }

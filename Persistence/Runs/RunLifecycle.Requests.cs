@@ -19,7 +19,7 @@ public sealed partial class RunLifecycle
                 .SetProperty(r => r.Status, RunStatus.Cancelled)
                 .SetProperty(r => r.CancelRequested, true)
                 .SetProperty(r => r.CancelReason, reason)
-                .SetProperty(r => r.FinishedAt, DateTimeOffset.UtcNow), cancellationToken);
+                .SetProperty(r => r.FinishedAt, r => DateTimeOffset.UtcNow), cancellationToken);
         string message = reason;
         if (cancelledWhileQueued > 0)
         {

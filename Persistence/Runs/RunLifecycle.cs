@@ -10,11 +10,16 @@ namespace SqueezeNext.Persistence.Runs;
 /// queueing to the end. A claim is a lease whose fencing token is the attempt number: each write of an attempt names
 /// it and is refused, in the same transaction that would make it, once a later attempt holds the run or the run is no
 /// longer running. Claims use <c>FOR UPDATE SKIP LOCKED</c>, so any number of workers share one database; times
-/// come from the database clock. An attempt's records are written in RunLifecycle.Records.cs, and the requests that
+/// come from the database clock (now(), in SQL and in the column defaults). An attempt's records are written in RunLifecycle.Records.cs, and the requests that
 /// come from outside any attempt (cancel, resume) in RunLifecycle.Requests.cs.
 /// </summary>
-public sealed partial class RunLifecycle(JobsDbContext db)
+public sealed partial class RunLifecycle
 {
+    private readonly JobsDbContext db;
+
+    // Made only by the scoped registration (RunLifecycleServices), so a lifecycle always shares its scope's context.
+    internal RunLifecycle(JobsDbContext db) => this.db = db;
+
     /// <summary>A running run whose lease was not renewed for this long is presumed orphaned (the worker's default, and what the dashboard calls stale).</summary>
     public static readonly TimeSpan DefaultStaleAfter = TimeSpan.FromSeconds(60);
 
@@ -112,7 +117,7 @@ public sealed partial class RunLifecycle(JobsDbContext db)
             }
             await db.Runs.Where(r => r.Id == lease.RunId).ExecuteUpdateAsync(u => u
                 .SetProperty(r => r.Status, ending.Status)
-                .SetProperty(r => r.FinishedAt, DateTimeOffset.UtcNow)
+                .SetProperty(r => r.FinishedAt, r => DateTimeOffset.UtcNow)
                 .SetProperty(r => r.Error, ending.Error)
                 .SetProperty(r => r.EtaSeconds, (double?)null)
                 .SetProperty(r => r.Worker, (string?)null), cancellationToken);
@@ -199,11 +204,16 @@ public sealed partial class RunLifecycle(JobsDbContext db)
         return true;
     }
 
-    private static RunEvent Event(Guid runId, RunEventKind kind, string message, string level = "info", int? attempt = null, DateTimeOffset? time = null) => new()
+    /// <summary>An event to add; its time is the database's, by the column's default.</summary>
+    private static RunEvent Event(Guid runId, RunEventKind kind, string message, string level = "info", int? attempt = null) => new()
     {
-        RunId = runId, Kind = kind, Level = level, Attempt = attempt, Time = time ?? DateTimeOffset.UtcNow,
+        RunId = runId, Kind = kind, Level = level, Attempt = attempt,
         Message = message.Length > 4000 ? message[..4000] : message,
     };
+
+    /// <summary>The database clock, for a time that an entity added through the change tracker must carry.</summary>
+    private async Task<DateTimeOffset> DatabaseNowAsync(CancellationToken cancellationToken) =>
+        await db.Database.SqlQueryRaw<DateTimeOffset>("SELECT now() AS \"Value\"").SingleAsync(cancellationToken);
 
     private static IEnumerable<NpgsqlParameter> ProgressParameters(RunProgress? progress) =>
     [

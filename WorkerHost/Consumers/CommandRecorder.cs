@@ -27,11 +27,10 @@ public static class CommandRecorder
     /// <paramref name="refusal"/> names a reason, else records it as accepted. Returns the run to act on; null when the
     /// command was refused or had already been processed.
     /// </summary>
-    public static async Task<Run?> AcceptForRunAsync<T>(ConsumeContext<T> context, JobsDbContext db, Guid commandId, Guid runId,
+    public static async Task<Run?> AcceptForRunAsync<T>(ConsumeContext<T> context, RunLifecycle lifecycle, CommandLog commands, Guid commandId, Guid runId,
         Func<Run?, string?> refusal, ILogger logger) where T : class
     {
-        var commands = new CommandLog(db);
-        var run = await new RunLifecycle(db).FindAsync(runId, context.CancellationToken);
+        var run = await lifecycle.FindAsync(runId, context.CancellationToken);
         if (refusal(run) is { } reason)
         {
             await RejectAsync(context, commands, commandId, reason, logger);

@@ -10,13 +10,12 @@ namespace SqueezeNext.WorkerHost.Consumers;
 /// imports it later. Idempotent on the run id. The source is checked here (an upload id, or a path inside incoming/
 /// that is no link), so a refused command never reaches a runner.
 /// </summary>
-public sealed class ImportDatasetConsumer(JobsDbContext db, DataRoot dataRoot, IOptions<WorkerOptions> options, JobSignal signal,
+public sealed class ImportDatasetConsumer(JobsDbContext db, RunLifecycle lifecycle, DataRoot dataRoot, IOptions<WorkerOptions> options, JobSignal signal,
     ILogger<ImportDatasetConsumer> logger) : IConsumer<ImportDataset>
 {
     public async Task Consume(ConsumeContext<ImportDataset> context)
     {
         var command = context.Message;
-        var lifecycle = new RunLifecycle(db);
         var commands = new CommandLog(db);
         if (await lifecycle.FindAsync(command.RunId, context.CancellationToken) is { } existing)
         {
@@ -31,14 +30,6 @@ public sealed class ImportDatasetConsumer(JobsDbContext db, DataRoot dataRoot, I
 
         var plan = new DatasetImportPlan(command.Source, command.Path, Truncate(command.FileName ?? Path.GetFileName(command.Path), 1000),
             command.ValidationFraction ?? options.Value.Datasets.ValidationFraction, command.Seed ?? 0);
-        var run = new Run
-        {
-            Id = command.RunId,
-            Kind = RunKind.Import,
-            Dataset = command.Dataset,
-            PlanJson = plan.ToJson(),
-            CreatedAt = DateTimeOffset.UtcNow,
-        };
         var version = new DatasetVersion
         {
             DatasetName = command.Dataset,
@@ -46,7 +37,7 @@ public sealed class ImportDatasetConsumer(JobsDbContext db, DataRoot dataRoot, I
             SourceName = plan.Source == "upload" ? plan.FileName : Truncate($"{DataVolume.Incoming}/{command.Path}", 1000),
             CreatedBy = command.RequestedBy is { } by ? Truncate(by, 100) : null,
         };
-        var queued = await lifecycle.QueueImportAsync(run, version, CommandRecorder.Accepted(command.RunId, command), context.CancellationToken);
+        var queued = await lifecycle.QueueImportAsync(command.RunId, plan.ToJson(), version, CommandRecorder.Accepted(command.RunId, command), context.CancellationToken);
         if (queued.Conflict is { } conflict)
         {
             await CommandRecorder.RejectAsync(context, commands, command.RunId, conflict, logger);
@@ -60,9 +51,9 @@ public sealed class ImportDatasetConsumer(JobsDbContext db, DataRoot dataRoot, I
                 await context.RespondAsync(new CommandRejected(command.RunId, nameof(ImportDataset), recorded?.Reason ?? "this id was already used"));
             return;
         }
-        logger.LogInformation("Queued import {RunId}: {Dataset} v{Version} from {Source} '{Name}'", run.Id, command.Dataset, queued.Version, command.Source, version.SourceName);
+        logger.LogInformation("Queued import {RunId}: {Dataset} v{Version} from {Source} '{Name}'", command.RunId, command.Dataset, queued.Version, command.Source, version.SourceName);
         signal.Wake();
-        var answer = new DatasetImportQueued(run.Id, command.Dataset, queued.Version.Value, false, run.CreatedAt);
+        var answer = new DatasetImportQueued(command.RunId, command.Dataset, queued.Version.Value, false, queued.QueuedAt);
         await context.Publish(answer);
         if (context.ResponseAddress is not null) await context.RespondAsync(answer);
     }
@@ -93,7 +84,7 @@ public sealed class ImportDatasetConsumer(JobsDbContext db, DataRoot dataRoot, I
     private async Task AnswerAsync(ConsumeContext<ImportDataset> context, Run run, bool duplicate)
     {
         if (context.ResponseAddress is null) return;
-        var version = await new RunLifecycle(db).ImportedVersionAsync(run.Id, context.CancellationToken);
+        var version = await lifecycle.ImportedVersionAsync(run.Id, context.CancellationToken);
         await context.RespondAsync(new DatasetImportQueued(run.Id, run.Dataset, version?.Version ?? 0, duplicate, run.CreatedAt));
     }
 

@@ -7,7 +7,7 @@ namespace SqueezeNext.WorkerHost.Jobs;
 /// Watches over one attempt while it runs on its own thread: renews its lease from the claim on, flushes its records,
 /// and stops it when the lease is lost or the run's cancellation is requested.
 /// </summary>
-public sealed class AttemptSupervisor(RunLease lease, RunningJob job, RunRecorder recorder, LeaseClock leaseClock, RunLifecycles lifecycles,
+public sealed class AttemptSupervisor(RunLease lease, RunningJob job, RunRecorder recorder, LeaseClock leaseClock, IServiceScopeFactory scopes,
     WorkerOptions settings, ILogger logger)
 {
     /// <summary>
@@ -30,7 +30,7 @@ public sealed class AttemptSupervisor(RunLease lease, RunningJob job, RunRecorde
                 long startedAt = Stopwatch.GetTimestamp();
                 try
                 {
-                    var state = await lifecycles.UseAsync(lifecycle => lifecycle.RenewAsync(lease, recorder.Progress, CancellationToken.None));
+                    var state = await scopes.UseRunLifecycleAsync(lifecycle => lifecycle.RenewAsync(lease, recorder.Progress, CancellationToken.None));
                     var took = Stopwatch.GetElapsedTime(startedAt);
                     if (took > settings.StaleAfter / 2)
                         logger.LogWarning("Renewing the lease on run {RunId} took {Seconds:F1} s of the {Stale:F0} s it lasts", lease.RunId, took.TotalSeconds, settings.StaleAfter.TotalSeconds);

@@ -44,7 +44,6 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
             {
                 Id = command.RunId,
                 Kind = RunKind.Training,
-                Status = RunStatus.Queued,
                 Name = string.IsNullOrWhiteSpace(command.Name) ? $"{plan.Configuration.Name} on {Describe(data)}" : Truncate(command.Name, 200),
                 ConfigurationName = plan.Configuration.Name,
                 ConfigurationJson = ConfigurationJson.Serialize(plan.Configuration),
@@ -54,7 +53,6 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
                 DatasetDigest = data.Version?.Digest,
                 ValidationDataset = validation?.Name,
                 ValidationDatasetVersionId = validation?.Version?.Id,
-                CreatedAt = DateTimeOffset.UtcNow,
                 OutputDirectory = RunDirectory(command.RunId),
             }, null);
         }
@@ -78,7 +76,6 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
             {
                 Id = command.RunId,
                 Kind = RunKind.Evaluation,
-                Status = RunStatus.Queued,
                 Name = string.IsNullOrWhiteSpace(command.Name)
                     ? $"evaluate {(version is null ? $"run {sourceRun:N}"[..12] : $"{version.Name} v{version.Version}")} on {Describe(data)}"
                     : Truncate(command.Name, 200),
@@ -88,7 +85,6 @@ public sealed class JobPlanner(DataRoot dataRoot, IOptions<WorkerOptions> option
                 Dataset = data.Name,
                 DatasetVersionId = data.Version?.Id,
                 DatasetDigest = data.Version?.Digest,
-                CreatedAt = DateTimeOffset.UtcNow,
                 OutputDirectory = modelPath,
                 ModelVersionId = version?.Id,
                 SourceRunId = sourceRun,

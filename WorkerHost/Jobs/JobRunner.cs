@@ -12,7 +12,7 @@ namespace SqueezeNext.WorkerHost.Jobs;
 /// and resumes from its newest checkpoint on whichever worker claims it next.
 /// </summary>
 public sealed class JobRunner(
-    RunLifecycles lifecycles,
+    IServiceScopeFactory scopes,
     IOptions<WorkerOptions> options,
     JobWork work,
     JobSignal signal,
@@ -31,7 +31,7 @@ public sealed class JobRunner(
         logger.LogInformation("Job runner {Worker} started", identity.Name);
         try
         {
-            await lifecycles.UseAsync(async lifecycle => { await lifecycle.WarmUpAsync(stoppingToken); return true; });
+            await scopes.UseRunLifecycleAsync(async lifecycle => { await lifecycle.WarmUpAsync(stoppingToken); return true; });
         }
         catch (Exception e) when (!stoppingToken.IsCancellationRequested)
         {
@@ -43,7 +43,7 @@ public sealed class JobRunner(
             long claimStartedAt = Stopwatch.GetTimestamp();
             try
             {
-                claimed = await lifecycles.UseAsync(lifecycle => lifecycle.ClaimNextAsync(identity.Name, Kinds, stoppingToken));
+                claimed = await scopes.UseRunLifecycleAsync(lifecycle => lifecycle.ClaimNextAsync(identity.Name, Kinds, stoppingToken));
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -72,8 +72,8 @@ public sealed class JobRunner(
         logger.LogInformation("Claimed {Kind} run {RunId} (attempt {Attempt})", run.Kind, run.Id, lease.Attempt);
         metrics.RecordQueueTime(run);
         var job = running.Start(run.Id, stoppingToken);
-        var recorder = new RunRecorder(lease, leaseClock, lifecycles, bus, logger);
-        var supervisor = new AttemptSupervisor(lease, job, recorder, leaseClock, lifecycles, settings, logger);
+        var recorder = new RunRecorder(lease, leaseClock, scopes, bus, logger);
+        var supervisor = new AttemptSupervisor(lease, job, recorder, leaseClock, scopes, settings, logger);
         job.CurrentStep = () => recorder.Progress?.Step ?? run.Step;
         var clock = Stopwatch.StartNew();
         // The lease is renewed from the claim on, beside the start-up work and the flushes, so that neither a slow
@@ -85,7 +85,7 @@ public sealed class JobRunner(
             string? resumeFrom;
             try
             {
-                resumeFrom = await lifecycles.UseAsync(lifecycle => lifecycle.NewestCheckpointAsync(run.Id, CancellationToken.None));
+                resumeFrom = await scopes.UseRunLifecycleAsync(lifecycle => lifecycle.NewestCheckpointAsync(run.Id, CancellationToken.None));
                 await bus.Publish(new RunStarted(run.Id, identity.Name, lease.Attempt, run.Step, DateTimeOffset.UtcNow), CancellationToken.None);
             }
             catch (Exception e)
@@ -149,7 +149,7 @@ public sealed class JobRunner(
         var progress = recorder.Progress;
         long step = progress?.Step ?? run.Step;
         var now = DateTimeOffset.UtcNow;
-        bool recorded = await lifecycles.UseAsync(async lifecycle =>
+        bool recorded = await scopes.UseRunLifecycleAsync(async lifecycle =>
         {
             switch (outcome)
             {

@@ -15,7 +15,7 @@ namespace SqueezeNext.WorkerHost.Jobs;
 /// the bus in batches from <see cref="FlushAsync"/>, so the training loop never waits on I/O. Everything goes out
 /// under the attempt's lease: once it is lost, nothing more is written or published, and no file is put in place.
 /// </summary>
-public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, RunLifecycles lifecycles, IPublishEndpoint publisher, ILogger logger)
+public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, IServiceScopeFactory scopes, IPublishEndpoint publisher, ILogger logger)
     : ITrainingObserver
 {
     private readonly Guid runId = lease.RunId;
@@ -158,15 +158,15 @@ public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, RunLifecy
         CancellationToken cancellationToken)
     {
         var records = new AttemptRecords(
-            metricPoints.Select(m => new MetricRow { RunId = runId, Step = m.Step, Epoch = m.Epoch, Name = m.Name, Value = m.Value, Time = m.Time }).ToList(),
+            metricPoints.Select(m => new MetricRow { RunId = runId, Step = m.Step, Epoch = m.Epoch, Name = m.Name, Value = m.Value }).ToList(),
             checkpointInfos.Select(c => new CheckpointRow
             {
                 RunId = runId, Step = c.Step, Epoch = c.Epoch, Path = c.Directory,
                 MetricsJson = JsonSerializer.Serialize(c.Metrics.Where(p => double.IsFinite(p.Value)).ToDictionary()),
             }).ToList(),
-            trainingEvents.Select(e => new RunEventRow { RunId = runId, Time = e.Time, Kind = KindOf(e.Kind), Level = e.Level, Message = e.Message }).ToList());
+            trainingEvents.Select(e => new RunEventRow { RunId = runId, Kind = KindOf(e.Kind), Level = e.Level, Message = e.Message }).ToList());
         if (records.IsEmpty) return true;
-        bool held = await lifecycles.UseAsync(lifecycle => lifecycle.RecordAsync(lease, records, cancellationToken));
+        bool held = await scopes.UseRunLifecycleAsync(lifecycle => lifecycle.RecordAsync(lease, records, cancellationToken));
         if (held && metricPoints.Count > 0) FaultPoints.Reach(FaultPoints.MetricsFlush);
         return held;
     }

@@ -6,7 +6,7 @@ namespace SqueezeNext.WorkerHost.Jobs;
 /// Queues again the runs whose worker stopped heart-beating (it crashed or lost its connection), so another worker
 /// resumes them from their newest checkpoint. Any worker may do this; the update is one atomic statement.
 /// </summary>
-public sealed class StaleRunMonitor(RunLifecycles lifecycles, IOptions<WorkerOptions> options, JobSignal signal, WorkerMetrics metrics,
+public sealed class StaleRunMonitor(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, JobSignal signal, WorkerMetrics metrics,
     ILogger<StaleRunMonitor> logger)
     : BackgroundService
 {
@@ -21,7 +21,7 @@ public sealed class StaleRunMonitor(RunLifecycles lifecycles, IOptions<WorkerOpt
             {
                 try
                 {
-                    var requeued = await lifecycles.UseAsync(lifecycle => lifecycle.RequeueStaleAsync(settings.StaleAfter, stoppingToken));
+                    var requeued = await scopes.UseRunLifecycleAsync(lifecycle => lifecycle.RequeueStaleAsync(settings.StaleAfter, stoppingToken));
                     foreach (var runId in requeued)
                         logger.LogWarning("Run {RunId} lost its worker (no heartbeat for {Stale}); queued to resume", runId, settings.StaleAfter);
                     metrics.CountRequeuedStale(requeued.Count);

@@ -2,6 +2,7 @@ using MassTransit.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SqueezeNext.Persistence;
+using SqueezeNext.Persistence.Runs;
 using SqueezeNext.WorkerHost.Consumers;
 using SqueezeNext.WorkerHost.Datasets;
 using SqueezeNext.WorkerHost.Jobs;
@@ -26,6 +27,7 @@ public sealed class CommandConsumerTests : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddDbContext<JobsDbContext>(options => options.UseNpgsql(system.ConnectionString));
+        services.AddRunLifecycle();
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new WorkerOptions { DataRoot = system.DataRoot, ArtifactRoot = system.ArtifactRoot }));
         services.AddSingleton<DataRoot>();
         services.AddSingleton<JobPlanner>();

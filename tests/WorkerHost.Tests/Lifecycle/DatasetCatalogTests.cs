@@ -57,9 +57,8 @@ public sealed class DatasetCatalogTests : IAsyncLifetime
         {
             await using var db = system.Db();
             var runId = Guid.NewGuid();
-            var run = new Run { Id = runId, Kind = RunKind.Import, Dataset = "pets", PlanJson = "{}", CreatedAt = DateTimeOffset.UtcNow };
             var version = new DatasetVersion { DatasetName = "pets", Source = "file", SourceName = "incoming/pets.zip" };
-            return (await new RunLifecycle(db).QueueImportAsync(run, version, CommandRecorder.Accepted(runId, new { }), default)).Version;
+            return (await new RunLifecycle(db).QueueImportAsync(runId, "{}", version, CommandRecorder.Accepted(runId, new { }), default)).Version;
         }
         var numbers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => QueueAsync()));
         Assert.Equal(Enumerable.Range(1, 8).Cast<int?>(), numbers.Order());
@@ -81,9 +80,8 @@ public sealed class DatasetCatalogTests : IAsyncLifetime
         var runId = Guid.NewGuid();
         await using (var db = system.Db())
         {
-            var run = new Run { Id = runId, Kind = RunKind.Import, Dataset = "bombs", PlanJson = "{}", CreatedAt = DateTimeOffset.UtcNow };
             var version = new DatasetVersion { DatasetName = "bombs", Source = "file", SourceName = "incoming/bomb.zip" };
-            await new RunLifecycle(db).QueueImportAsync(run, version, CommandRecorder.Accepted(runId, new { }), default);
+            await new RunLifecycle(db).QueueImportAsync(runId, "{}", version, CommandRecorder.Accepted(runId, new { }), default);
         }
         for (int attempt = 1; attempt <= RunLifecycle.MaxImportAttempts; attempt++)
         {
