@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Radzen;
 using SqueezeNext.Dashboard.Accounts;
 using SqueezeNext.Dashboard.Api;
-using SqueezeNext.Dashboard.Commands;
+using SqueezeNext.Dashboard.Messaging;
 using SqueezeNext.Dashboard.Components;
 using SqueezeNext.Dashboard.Data;
 using SqueezeNext.Dashboard.Datasets;

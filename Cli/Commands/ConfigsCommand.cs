@@ -18,7 +18,7 @@ public static class ConfigsCommand
     {
         var rows = ConfigurationCatalog.All.Select(configuration =>
         {
-            var summary = ModelSummary.For(NetworkPlan.For(configuration.Architecture));
+            var summary = NetworkSummary.For(NetworkPlan.For(configuration.Architecture));
             return (Configuration: configuration, Summary: summary);
         }).ToList();
 

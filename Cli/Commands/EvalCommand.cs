@@ -51,7 +51,7 @@ public static class EvalCommand
         return command;
     }
 
-    private static void Print(EvaluationResult result, string dataset, string config, bool perClass, bool json)
+    private static void Print(EvaluationReport result, string dataset, string config, bool perClass, bool json)
     {
         if (json)
         {

@@ -25,7 +25,7 @@ public static class SummaryCommand
         var configuration = ConfigurationCatalog.Resolve(configName);
         if (inputSize is { } size && size is < 16 or > 1024)
             throw new CliUsageException($"--input-size {size} is outside 16..1024");
-        var summary = ModelSummary.For(NetworkPlan.For(configuration.Architecture), inputSize);
+        var summary = NetworkSummary.For(NetworkPlan.For(configuration.Architecture), inputSize);
 
         if (csvPath is not null)
             AtomicFile.WriteAllText(csvPath, ToCsv(summary));
@@ -54,7 +54,7 @@ public static class SummaryCommand
         return 0;
     }
 
-    private static string ToCsv(ModelSummary summary)
+    private static string ToCsv(NetworkSummary summary)
     {
         var csv = new StringBuilder("name,type,kernel,stride,groups,in_channels,out_channels,output_height,output_width,params,macs\n");
         foreach (var l in summary.Layers)

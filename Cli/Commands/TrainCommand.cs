@@ -89,7 +89,7 @@ public static class TrainCommand
         public void OnEvent(TrainingEvent e) =>
             line.WriteLine(e.Level == "info" ? e.Message : $"{e.Level}: {e.Message}");
 
-        public void OnCheckpoint(CheckpointInfo checkpoint) =>
+        public void OnCheckpoint(SavedCheckpoint checkpoint) =>
             line.WriteLine($"checkpoint {checkpoint.Directory}");
     }
 }

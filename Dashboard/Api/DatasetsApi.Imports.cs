@@ -2,7 +2,7 @@ using System.Security.Claims;
 using MassTransit;
 using SqueezeNext.Contracts;
 using SqueezeNext.Dashboard.Accounts;
-using SqueezeNext.Dashboard.Commands;
+using SqueezeNext.Dashboard.Messaging;
 using SqueezeNext.Dashboard.Datasets;
 using SqueezeNext.Dashboard.Uploads;
 using SqueezeNext.ServiceDefaults.Datasets;

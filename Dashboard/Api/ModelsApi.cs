@@ -1,6 +1,6 @@
 using SqueezeNext.Contracts;
 using SqueezeNext.Dashboard.Accounts;
-using SqueezeNext.Dashboard.Commands;
+using SqueezeNext.Dashboard.Messaging;
 using SqueezeNext.Dashboard.Data;
 
 namespace SqueezeNext.Dashboard.Api;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using SqueezeNext.Contracts;
 using SqueezeNext.Dashboard.Accounts;
-using SqueezeNext.Dashboard.Commands;
+using SqueezeNext.Dashboard.Messaging;
 using SqueezeNext.Dashboard.Data;
 using SqueezeNext.Persistence.Entities;
 

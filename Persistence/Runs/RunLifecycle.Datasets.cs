@@ -23,7 +23,7 @@ public sealed partial class RunLifecycle
         var existing = await db.Datasets.AsNoTracking().FirstOrDefaultAsync(d => d.Name == version.DatasetName, cancellationToken);
         if (existing is { Kind: DatasetKinds.Folder })
             return new QueuedImport(null, $"'{version.DatasetName}' is a folder dataset under the data root; a versioned dataset needs a name of its own");
-        if (!await new Commands.CommandLog(db).TryRecordAsync(accepted, cancellationToken)) return new QueuedImport(null, null);
+        if (!await new Idempotency.CommandLog(db).TryRecordAsync(accepted, cancellationToken)) return new QueuedImport(null, null);
         if (existing is null)
         {
             var now = await DatabaseNowAsync(cancellationToken);

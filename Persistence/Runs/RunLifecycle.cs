@@ -36,7 +36,7 @@ public sealed partial class RunLifecycle
     public async Task<bool> QueueAsync(Run run, ProcessedCommand accepted, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (!await new Commands.CommandLog(db).TryRecordAsync(accepted, cancellationToken)) return false;
+        if (!await new Idempotency.CommandLog(db).TryRecordAsync(accepted, cancellationToken)) return false;
         run.Status = RunStatus.Queued;
         db.Runs.Add(run);
         await db.SaveChangesAsync(cancellationToken);

@@ -15,7 +15,7 @@ public static class Evaluator
     /// <param name="maxImages">Evaluate at most this many images (the first ones in dataset order); null for all.</param>
     /// <param name="onBatch">Called after each batch with the images done so far.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
-    public static EvaluationResult Evaluate(SqueezeNextNetwork network, BatchLoader loader, Device device,
+    public static EvaluationReport Evaluate(SqueezeNextNetwork network, BatchLoader loader, Device device,
         int? maxImages = null, Action<int>? onBatch = null, CancellationToken cancellationToken = default)
     {
         int inputSize = network.Architecture.InputSize;
@@ -42,12 +42,12 @@ public static class Evaluator
     }
 
     /// <summary>Evaluates through a forward pass of either engine (<see cref="IForwardPass"/>).</summary>
-    public static EvaluationResult Evaluate(IForwardPass forwardPass, int numClasses, BatchLoader loader,
+    public static EvaluationReport Evaluate(IForwardPass forwardPass, int numClasses, BatchLoader loader,
         int? maxImages = null, Action<int>? onBatch = null, CancellationToken cancellationToken = default) =>
         Evaluate(loader, numClasses, (batch, take) => forwardPass.Logits(batch.ImageList(take)), maxImages, onBatch, cancellationToken);
 
     /// <param name="logitsOf">The logits of the first <c>take</c> images of a batch, [take × classes] row by row.</param>
-    private static EvaluationResult Evaluate(BatchLoader loader, int numClasses, Func<Batch, int, float[]> logitsOf,
+    private static EvaluationReport Evaluate(BatchLoader loader, int numClasses, Func<Batch, int, float[]> logitsOf,
         int? maxImages, Action<int>? onBatch, CancellationToken cancellationToken)
     {
         var classes = loader.Dataset.Classes;
@@ -84,8 +84,8 @@ public static class Evaluator
         }
         clock.Stop();
         double seconds = clock.Elapsed.TotalSeconds;
-        var perClass = classes.Select((name, i) => new ClassAccuracy(i, name, correct[i], total[i])).ToArray();
-        return new EvaluationResult(
+        var perClass = classes.Select((name, i) => new ClassMetrics(i, name, correct[i], total[i])).ToArray();
+        return new EvaluationReport(
             images,
             images == 0 ? double.NaN : lossSum / images,
             images == 0 ? 0 : (double)top1 / images,

@@ -31,7 +31,7 @@ public sealed record EvaluationOptions
 }
 
 /// <summary>An evaluation's result, with what was evaluated on what.</summary>
-public sealed record ModelEvaluationResult(EvaluationResult Result, string DatasetDescription, string ConfigurationName);
+public sealed record ModelEvaluationResult(EvaluationReport Result, string DatasetDescription, string ConfigurationName);
 
 /// <summary>
 /// Evaluates a saved model on a dataset split (the engine's entry point beside <see cref="Trainer"/>, used by the
@@ -56,7 +56,7 @@ public static class ModelEvaluation
         var device = DeviceSelector.Resolve(options.Device);
         long total = Math.Min(dataset.Count, options.MaxImages ?? int.MaxValue);
         Action<int> progress = done => onProgress?.Invoke(done, total);
-        EvaluationResult result;
+        EvaluationReport result;
         if (options.Engine == InferenceEngine.OnnxRuntime)
         {
             using var forwardPass = new OnnxRuntimeForwardPass(OnnxModelFile.For(model, options.ModelDirectory), model.Configuration.Architecture.InputSize,

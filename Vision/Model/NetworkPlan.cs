@@ -106,7 +106,7 @@ public sealed class NetworkPlan
         var head = new ConvSpec("head", inChannels, architecture.HeadChannels, 1, 1, 1, 0, 0, 1, Relu: true, bias);
         var plan = new NetworkPlan(architecture, stem, stages, head);
         // Fails, naming the layer, when the input size is too small for this network.
-        ModelSummary.For(plan);
+        NetworkSummary.For(plan);
         return plan;
     }
 

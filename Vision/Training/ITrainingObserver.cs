@@ -15,7 +15,7 @@ public sealed record TrainingProgress(
     TimeSpan? Remaining);
 
 /// <summary>One named measurement at a step ("train_loss", "lr", "images_per_second", "val_top1", ...).</summary>
-public sealed record MetricPoint(long Step, int Epoch, string Name, double Value, DateTimeOffset Time);
+public sealed record TrainingMetric(long Step, int Epoch, string Name, double Value, DateTimeOffset Time);
 
 /// <summary>What a <see cref="TrainingEvent"/> records. The job system stores these under the same names.</summary>
 public enum TrainingEventKind
@@ -34,7 +34,7 @@ public enum TrainingEventKind
 public sealed record TrainingEvent(TrainingEventKind Kind, string Message, DateTimeOffset Time, string Level = "info");
 
 /// <summary>A checkpoint that is complete on disk.</summary>
-public sealed record CheckpointInfo(long Step, int Epoch, string Directory, IReadOnlyDictionary<string, double> Metrics);
+public sealed record SavedCheckpoint(long Step, int Epoch, string Directory, IReadOnlyDictionary<string, double> Metrics);
 
 /// <summary>
 /// Receives a training run's progress, metrics, events and checkpoints. Calls come from the training thread and
@@ -44,11 +44,11 @@ public interface ITrainingObserver
 {
     void OnProgress(TrainingProgress progress) { }
 
-    void OnMetrics(IReadOnlyList<MetricPoint> points) { }
+    void OnMetrics(IReadOnlyList<TrainingMetric> points) { }
 
     void OnEvent(TrainingEvent trainingEvent) { }
 
-    void OnCheckpoint(CheckpointInfo checkpoint) { }
+    void OnCheckpoint(SavedCheckpoint checkpoint) { }
 
     /// <summary>
     /// Whether the run may still put files in its output directory, asked right before each checkpoint or model is

@@ -38,7 +38,7 @@ internal sealed class TrainingLoop : IDisposable
     private double? bestTop1;
     private long? bestStep;
     private long? evaluatedAtStep;
-    private EvaluationResult? lastEvaluation;
+    private EvaluationReport? lastEvaluation;
     private string? lastCheckpoint;
     private TimeSpan lastCheckpointTime;
 
@@ -213,10 +213,10 @@ internal sealed class TrainingLoop : IDisposable
         var now = DateTimeOffset.UtcNow;
         observer.OnMetrics(
         [
-            new MetricPoint(step, epoch, TrainingMetrics.TrainLoss, meanLoss, now),
-            new MetricPoint(step, epoch, TrainingMetrics.TrainTop1, correct / intervalImages, now),
-            new MetricPoint(step, epoch, TrainingMetrics.LearningRate, learningRate, now),
-            new MetricPoint(step, epoch, TrainingMetrics.ImagesPerSecond, imagesPerSecond, now),
+            new TrainingMetric(step, epoch, TrainingMetrics.TrainLoss, meanLoss, now),
+            new TrainingMetric(step, epoch, TrainingMetrics.TrainTop1, correct / intervalImages, now),
+            new TrainingMetric(step, epoch, TrainingMetrics.LearningRate, learningRate, now),
+            new TrainingMetric(step, epoch, TrainingMetrics.ImagesPerSecond, imagesPerSecond, now),
         ]);
         intervalImages = 0;
         intervalClock.Reset();
@@ -287,9 +287,9 @@ internal sealed class TrainingLoop : IDisposable
         var now = DateTimeOffset.UtcNow;
         observer.OnMetrics(
         [
-            new MetricPoint(step, epoch, TrainingMetrics.ValidationLoss, result.Loss, now),
-            new MetricPoint(step, epoch, TrainingMetrics.ValidationTop1, result.Top1, now),
-            new MetricPoint(step, epoch, TrainingMetrics.ValidationTop5, result.Top5, now),
+            new TrainingMetric(step, epoch, TrainingMetrics.ValidationLoss, result.Loss, now),
+            new TrainingMetric(step, epoch, TrainingMetrics.ValidationTop1, result.Top1, now),
+            new TrainingMetric(step, epoch, TrainingMetrics.ValidationTop5, result.Top5, now),
         ]);
         Emit(TrainingEventKind.Evaluated, $"step {step}: validation top-1 {result.Top1:P2}, top-5 {result.Top5:P2}, loss {result.Loss:F4} on {result.Images:N0} images");
         if (bestTop1 is null || result.Top1 > bestTop1)
@@ -329,7 +329,7 @@ internal sealed class TrainingLoop : IDisposable
             metrics[TrainingMetrics.ValidationTop5] = lastEvaluation.Top5;
             metrics[TrainingMetrics.ValidationLoss] = lastEvaluation.Loss;
         }
-        observer.OnCheckpoint(new CheckpointInfo(step, epoch, lastCheckpoint, metrics));
+        observer.OnCheckpoint(new SavedCheckpoint(step, epoch, lastCheckpoint, metrics));
     }
 
     private TrainingResult Cancel()

@@ -15,7 +15,7 @@ public sealed record TrainingResult(
     long TotalSteps,
     int Epoch,
     double? BestTop1,
-    EvaluationResult? LastEvaluation,
+    EvaluationReport? LastEvaluation,
     string? ModelDirectory,
     string? BestModelDirectory,
     string? LastCheckpoint,

@@ -14,7 +14,7 @@ public sealed class ConfigurationPublisher(IServiceScopeFactory scopes, ILogger<
         {
             var entries = ConfigurationCatalog.All.Select((configuration, position) =>
             {
-                var summary = ModelSummary.For(NetworkPlan.For(configuration.Architecture));
+                var summary = NetworkSummary.For(NetworkPlan.For(configuration.Architecture));
                 return new ConfigurationEntry
                 {
                     Name = configuration.Name, Description = configuration.Description, Source = configuration.Source,

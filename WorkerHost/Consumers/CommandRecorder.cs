@@ -1,5 +1,5 @@
 using System.Text.Json;
-using SqueezeNext.Persistence.Commands;
+using SqueezeNext.Persistence.Idempotency;
 using SqueezeNext.Persistence.Entities;
 
 namespace SqueezeNext.WorkerHost.Consumers;

@@ -1,5 +1,5 @@
 using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Persistence.Commands;
+using SqueezeNext.Persistence.Idempotency;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Artifacts;
 using SqueezeNext.Vision.Configuration;

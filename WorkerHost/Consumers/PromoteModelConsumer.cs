@@ -1,5 +1,5 @@
 using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Persistence.Commands;
+using SqueezeNext.Persistence.Idempotency;
 
 namespace SqueezeNext.WorkerHost.Consumers;
 

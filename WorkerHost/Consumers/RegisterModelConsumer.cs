@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
-using SqueezeNext.Persistence.Commands;
+using SqueezeNext.Persistence.Idempotency;
 using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Artifacts;
 

@@ -1,4 +1,4 @@
-using SqueezeNext.Persistence.Commands;
+using SqueezeNext.Persistence.Idempotency;
 
 namespace SqueezeNext.WorkerHost.Consumers;
 

@@ -1,6 +1,6 @@
 using SqueezeNext.Persistence.Datasets;
+using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Data;
-using DatasetRow = SqueezeNext.Persistence.Entities.Dataset;
 
 namespace SqueezeNext.WorkerHost.Datasets;
 
@@ -42,7 +42,7 @@ public sealed class DatasetScanner(DataRoot dataRoot, IServiceScopeFactory scope
             try
             {
                 var description = DatasetReader.Describe(Path.Combine(dataRoot.Root, name));
-                return new DatasetRow
+                return new Dataset
                 {
                     Name = name, Layout = description.Kind, Classes = description.Classes, TrainImages = description.TrainImages ?? 0,
                     ValidationImages = description.ValidationImages,
@@ -50,7 +50,7 @@ public sealed class DatasetScanner(DataRoot dataRoot, IServiceScopeFactory scope
             }
             catch (Exception e) when (e is DatasetException or IOException or UnauthorizedAccessException)
             {
-                return new DatasetRow { Name = name, Layout = "invalid", Error = e.Message };
+                return new Dataset { Name = name, Layout = "invalid", Error = e.Message };
             }
         }).ToList();
 

@@ -6,7 +6,7 @@ namespace SqueezeNext.WorkerHost.Jobs;
 public abstract record JobOutcome
 {
     /// <summary>The work ran to its end.</summary>
-    public sealed record Completed(double? Top1, double? Top5, double? BestTop1, EvaluationResult? Evaluation, ImportEnding? Imported = null) : JobOutcome;
+    public sealed record Completed(double? Top1, double? Top5, double? BestTop1, EvaluationReport? Evaluation, ImportEnding? Imported = null) : JobOutcome;
 
     /// <summary>The work stopped early, at a checkpoint (a training run) or between batches.</summary>
     public sealed record Stopped : JobOutcome;

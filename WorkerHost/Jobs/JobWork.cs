@@ -6,7 +6,6 @@ using SqueezeNext.Vision.Evaluation;
 using SqueezeNext.Vision.Data.Import;
 using SqueezeNext.Vision.Training;
 using SqueezeNext.WorkerHost.Datasets;
-using EvaluationRow = SqueezeNext.Persistence.Entities.EvaluationResult;
 
 namespace SqueezeNext.WorkerHost.Jobs;
 
@@ -48,7 +47,7 @@ public sealed class JobWork(JobPlanner planner, DatasetImportJob imports, IOptio
     }
 
     /// <summary>The row that keeps an evaluation's result.</summary>
-    public static EvaluationRow EvaluationRow(Run run, Vision.Evaluation.EvaluationResult evaluation) => new()
+    public static EvaluationResult EvaluationRow(Run run, EvaluationReport evaluation) => new()
     {
         RunId = run.Id,
         ModelVersionId = run.ModelVersionId,

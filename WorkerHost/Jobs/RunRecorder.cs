@@ -1,12 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using RunEventKind = SqueezeNext.Persistence.Entities.RunEventKind;
+using SqueezeNext.Persistence.Entities;
 using SqueezeNext.Vision.Runtime;
 using SqueezeNext.Vision.Training;
-using CheckpointRow = SqueezeNext.Persistence.Entities.Checkpoint;
-using MetricRow = SqueezeNext.Persistence.Entities.MetricPoint;
-using RunEventRow = SqueezeNext.Persistence.Entities.RunEvent;
 
 namespace SqueezeNext.WorkerHost.Jobs;
 
@@ -19,9 +16,9 @@ public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, IServiceS
     : ITrainingObserver
 {
     private readonly Guid runId = lease.RunId;
-    private readonly ConcurrentQueue<MetricPoint> metrics = new();
+    private readonly ConcurrentQueue<TrainingMetric> metrics = new();
     private readonly ConcurrentQueue<TrainingEvent> events = new();
-    private readonly ConcurrentQueue<CheckpointInfo> checkpoints = new();
+    private readonly ConcurrentQueue<SavedCheckpoint> checkpoints = new();
     private readonly Dictionary<string, double> latest = [];
     private readonly object gate = new();
     private TrainingProgress? progress;
@@ -48,7 +45,7 @@ public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, IServiceS
         lock (gate) progress = trainingProgress;
     }
 
-    public void OnMetrics(IReadOnlyList<MetricPoint> points)
+    public void OnMetrics(IReadOnlyList<TrainingMetric> points)
     {
         lock (gate)
         {
@@ -70,7 +67,7 @@ public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, IServiceS
         logger.Log(level, "Run {RunId} {Event}: {Message}", runId, trainingEvent.Kind, trainingEvent.Message);
     }
 
-    public void OnCheckpoint(CheckpointInfo checkpoint) => checkpoints.Enqueue(checkpoint);
+    public void OnCheckpoint(SavedCheckpoint checkpoint) => checkpoints.Enqueue(checkpoint);
 
     public bool MayWriteOutput => leaseClock.IsHeld;
 
@@ -154,17 +151,17 @@ public sealed class RunRecorder(RunLease lease, LeaseClock leaseClock, IServiceS
         }
     }
 
-    private async Task<bool> WriteAsync(List<MetricPoint> metricPoints, List<TrainingEvent> trainingEvents, List<CheckpointInfo> checkpointInfos,
+    private async Task<bool> WriteAsync(List<TrainingMetric> metricPoints, List<TrainingEvent> trainingEvents, List<SavedCheckpoint> checkpointInfos,
         CancellationToken cancellationToken)
     {
         var records = new AttemptRecords(
-            metricPoints.Select(m => new MetricRow { RunId = runId, Step = m.Step, Epoch = m.Epoch, Name = m.Name, Value = m.Value }).ToList(),
-            checkpointInfos.Select(c => new CheckpointRow
+            metricPoints.Select(m => new MetricPoint { RunId = runId, Step = m.Step, Epoch = m.Epoch, Name = m.Name, Value = m.Value }).ToList(),
+            checkpointInfos.Select(c => new Checkpoint
             {
                 RunId = runId, Step = c.Step, Epoch = c.Epoch, Path = c.Directory,
                 MetricsJson = JsonSerializer.Serialize(c.Metrics.Where(p => double.IsFinite(p.Value)).ToDictionary()),
             }).ToList(),
-            trainingEvents.Select(e => new RunEventRow { RunId = runId, Kind = KindOf(e.Kind), Level = e.Level, Message = e.Message }).ToList());
+            trainingEvents.Select(e => new RunEvent { RunId = runId, Kind = KindOf(e.Kind), Level = e.Level, Message = e.Message }).ToList());
         if (records.IsEmpty) return true;
         bool held = await scopes.UseRunLifecycleAsync(lifecycle => lifecycle.RecordAsync(lease, records, cancellationToken));
         if (held && metricPoints.Count > 0) FaultPoints.Reach(FaultPoints.MetricsFlush);

@@ -33,7 +33,7 @@ public class PublishedCountsTests
     [MemberData(nameof(Expected))]
     public void Summary_reports_the_published_parameters_and_macs(string name, long parameters, double megaMacs)
     {
-        var summary = ModelSummary.For(NetworkPlan.For(ConfigurationCatalog.Get(name).Architecture));
+        var summary = NetworkSummary.For(NetworkPlan.For(ConfigurationCatalog.Get(name).Architecture));
 
         Assert.Equal(parameters, summary.Parameters);
         Assert.InRange(summary.Macs / 1e6, megaMacs - 0.01, megaMacs + 0.01);
@@ -53,7 +53,7 @@ public class PublishedCountsTests
     [Fact]
     public void One_point_zero_SqNxt_23_matches_the_reference_to_the_last_mac()
     {
-        var summary = ModelSummary.For(NetworkPlan.For(ConfigurationCatalog.Get("1.0-SqNxt-23").Architecture));
+        var summary = NetworkSummary.For(NetworkPlan.For(ConfigurationCatalog.Get("1.0-SqNxt-23").Architecture));
 
         Assert.Equal(277_999_808, summary.Macs);
         Assert.Equal(705_728, summary.Weights);
@@ -63,7 +63,7 @@ public class PublishedCountsTests
     [Fact]
     public void Per_stage_weights_and_macs_of_1_0_SqNxt_23_match_the_reference_breakdown()
     {
-        var summary = ModelSummary.For(NetworkPlan.For(ConfigurationCatalog.Get("1.0-SqNxt-23").Architecture));
+        var summary = NetworkSummary.For(NetworkPlan.For(ConfigurationCatalog.Get("1.0-SqNxt-23").Architecture));
         var convs = summary.Layers.Where(l => l.Type.StartsWith("conv", StringComparison.Ordinal)).ToList();
         long Weights(string prefix) => convs.Where(l => l.Name.StartsWith(prefix, StringComparison.Ordinal)).Sum(l => l.Parameters - 2L * l.OutChannels);
         double Macs(string prefix) => convs.Where(l => l.Name.StartsWith(prefix, StringComparison.Ordinal)).Sum(l => l.Macs) / 1e6;
@@ -88,7 +88,7 @@ public class PublishedCountsTests
     [InlineData("v_1_0_SqNxt_23_v5", 55, 28, 14, 7)]
     public void Spatial_sizes_follow_the_reference_rounding(string name, int pooled, int stage2, int stage3, int stage4)
     {
-        var layers = ModelSummary.For(NetworkPlan.For(ConfigurationCatalog.Get(name).Architecture)).Layers;
+        var layers = NetworkSummary.For(NetworkPlan.For(ConfigurationCatalog.Get(name).Architecture)).Layers;
 
         Assert.Equal(pooled, layers.Single(l => l.Name == "stem.pool").OutputHeight);
         Assert.Equal(stage2, layers.Last(l => l.Name.StartsWith("stage2.", StringComparison.Ordinal)).OutputHeight);

@@ -37,9 +37,9 @@ public sealed class TrainerTests : IDisposable
     private sealed class Recorder : ITrainingObserver
     {
         public Action<TrainingProgress>? Progress { get; init; }
-        public List<MetricPoint> Metrics { get; } = [];
+        public List<TrainingMetric> Metrics { get; } = [];
         public List<TrainingEvent> Events { get; } = [];
-        public List<CheckpointInfo> Checkpoints { get; } = [];
+        public List<SavedCheckpoint> Checkpoints { get; } = [];
         public List<long> LiveTensors { get; } = [];
 
         public void OnProgress(TrainingProgress progress)
@@ -48,9 +48,9 @@ public sealed class TrainerTests : IDisposable
             Progress?.Invoke(progress);
         }
 
-        public void OnMetrics(IReadOnlyList<MetricPoint> points) => Metrics.AddRange(points);
+        public void OnMetrics(IReadOnlyList<TrainingMetric> points) => Metrics.AddRange(points);
         public void OnEvent(TrainingEvent trainingEvent) => Events.Add(trainingEvent);
-        public void OnCheckpoint(CheckpointInfo checkpoint) => Checkpoints.Add(checkpoint);
+        public void OnCheckpoint(SavedCheckpoint checkpoint) => Checkpoints.Add(checkpoint);
     }
 
     [Fact]

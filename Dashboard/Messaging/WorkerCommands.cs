@@ -4,7 +4,7 @@ using SqueezeNext.Contracts;
 using SqueezeNext.Dashboard.Telemetry;
 using SqueezeNext.ServiceDefaults.Messaging;
 
-namespace SqueezeNext.Dashboard.Commands;
+namespace SqueezeNext.Dashboard.Messaging;
 
 /// <summary>
 /// The dashboard's one way to send commands to the workers. Every page gets the answer, the worker's rejection or the

@@ -3,7 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using SqueezeNext.Persistence.Entities;
 
-namespace SqueezeNext.Persistence.Commands;
+namespace SqueezeNext.Persistence.Idempotency;
 
 /// <summary>The commands the worker has handled, by their client-chosen ids: what makes every command idempotent.</summary>
 public sealed class CommandLog(JobsDbContext db)

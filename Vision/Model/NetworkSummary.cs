@@ -18,9 +18,9 @@ public sealed record LayerSummary(
 /// Per-layer shapes, trainable parameters (weights, biases, BN scale and shift; running statistics are not trained) and
 /// multiply-accumulates (k_h·k_w·(Cin/g)·Cout·H_out·W_out for convolutions, Cin·Cout for the classifier).
 /// </summary>
-public sealed record ModelSummary(int InputSize, IReadOnlyList<LayerSummary> Layers, long Parameters, long Weights, long Macs)
+public sealed record NetworkSummary(int InputSize, IReadOnlyList<LayerSummary> Layers, long Parameters, long Weights, long Macs)
 {
-    public static ModelSummary For(NetworkPlan plan, int? inputSize = null)
+    public static NetworkSummary For(NetworkPlan plan, int? inputSize = null)
     {
         int size = inputSize ?? plan.Architecture.InputSize;
         var rows = new List<LayerSummary>();
@@ -73,7 +73,7 @@ public sealed record ModelSummary(int InputSize, IReadOnlyList<LayerSummary> Lay
         rows.Add(new LayerSummary("classifier", "linear", "-", 1, 1, plan.ClassifierInputs, plan.NumClasses, 1, 1,
             plan.ClassifierParameters, plan.ClassifierWeights));
 
-        return new ModelSummary(size, rows, rows.Sum(r => r.Parameters), plan.Weights, rows.Sum(r => r.Macs));
+        return new NetworkSummary(size, rows, rows.Sum(r => r.Parameters), plan.Weights, rows.Sum(r => r.Macs));
     }
 
     private static int PooledSize(int size, bool ceil)
