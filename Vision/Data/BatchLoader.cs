@@ -13,6 +13,7 @@ public sealed class BatchLoader
     private readonly IImageDataset dataset;
     private readonly ImagePreprocessor preprocessor;
     private readonly ConcurrentBag<float[]> buffers = [];
+    private int runningThreads;
 
     public BatchLoader(IImageDataset dataset, ImagePreprocessor preprocessor, LoaderOptions options)
     {
@@ -31,6 +32,9 @@ public sealed class BatchLoader
     public LoaderOptions Options { get; }
 
     public IImageDataset Dataset => dataset;
+
+    /// <summary>This loader's decoding threads that are running now: none once a read has ended or was abandoned.</summary>
+    public int RunningThreads => Volatile.Read(ref runningThreads);
 
     public int BatchesPerEpoch => Options.DropLast
         ? dataset.Count / Options.BatchSize
@@ -153,6 +157,7 @@ public sealed class BatchLoader
 
         private void Work()
         {
+            Interlocked.Increment(ref loader.runningThreads);
             try
             {
                 while (!stop.IsCancellationRequested)
@@ -178,6 +183,10 @@ public sealed class BatchLoader
                     failure ??= e;
                     Monitor.PulseAll(gate);
                 }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref loader.runningThreads);
             }
         }
 

@@ -178,7 +178,10 @@ public sealed class ComponentTests : BunitContext
 
         var form = TrainingForm.CloneOf(run);
 
-        Assert.Equal(settings.WithRunDefaults() with { Epochs = configuration.Training.Epochs, WeightDecay = configuration.Training.WeightDecay }, form.Settings);
+        Assert.Equal(settings.WithRunDefaults() with
+        {
+            Epochs = configuration.Training.Epochs, WeightDecay = configuration.Training.WeightDecay, LabelSmoothing = configuration.Training.LabelSmoothing,
+        }, form.Settings);
         Assert.Equal(("short (clone)", "fashion-mnist"), (form.Name, form.Dataset));
     }
 }

@@ -166,20 +166,12 @@ public sealed class JobSystem : IAsyncDisposable
     public IEnumerable<T> EventsOf<T>() => Client().EventsOf<T>();
 
     /// <summary>Polls until <paramref name="probe"/> returns a value, failing with the workers' logs after <paramref name="timeout"/>.</summary>
-    public async Task<T> WaitForAsync<T>(Func<JobsDbContext, Task<T?>> probe, TimeSpan timeout, string what) where T : class
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+    public Task<T> WaitForAsync<T>(Func<JobsDbContext, Task<T?>> probe, TimeSpan timeout, string what) where T : class =>
+        Poll.ForAsync(async () =>
         {
-            await using (var db = Db())
-            {
-                if (await probe(db) is { } value) return value;
-            }
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{what} did not happen within {timeout}.\n{string.Join("\n---\n", processes.Select(w => w.ReadLog()))}");
-            await Task.Delay(200);
-        }
-    }
+            await using var db = Db();
+            return await probe(db);
+        }, what, timeout, Logs);
 
     public Task WaitForEventAsync<T>(Func<T, bool> match, TimeSpan timeout, string what) => Client().WaitForEventAsync(match, timeout, what, Logs);
 
@@ -226,27 +218,68 @@ public sealed class JobSystem : IAsyncDisposable
     /// </summary>
     public async Task<int> QueueDepthWhenDrainedAsync(string queue, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        int depth = 0;
+        try
+        {
+            await Poll.UntilAsync(async () => (depth = await QueueDepthAsync(queue)) == 0, $"{queue} draining", timeout);
+        }
+        catch (TimeoutException)
+        {
+        }
+        return depth;
+    }
+
+    /// <summary>
+    /// The messages waiting in <paramref name="queue"/> now (ready, not yet delivered), from the broker itself rather
+    /// than the management API's sampled counts; 0 for a queue that does not exist.
+    /// </summary>
+    public async Task<uint> ReadyMessagesAsync(string queue)
+    {
+        var factory = new RabbitMQ.Client.ConnectionFactory
+        {
+            HostName = services.Host, Port = services.RabbitPort, VirtualHost = VirtualHost, UserName = services.RabbitUser, Password = services.RabbitPassword,
+        };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        try
+        {
+            return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+        }
+        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// Waits until every one of <paramref name="queues"/> is empty and what <paramref name="observe"/> reads (counts of
+    /// rows, events, set-aside messages) has stayed the same for <paramref name="stableFor"/> (3 s by default: longer
+    /// than a worker's redelivery of a message it failed on), and returns that reading. Whatever a test asserts did
+    /// not happen after that had its chance to happen.
+    /// </summary>
+    public async Task<string> WaitUntilSettledAsync(IReadOnlyList<string> queues, Func<Task<string>> observe, string what, TimeSpan? stableFor = null, TimeSpan? timeout = null)
+    {
+        async Task<string> ReadAsync()
+        {
+            var waiting = new List<string>();
+            foreach (var queue in queues)
+                if (await ReadyMessagesAsync(queue) is > 0 and var count) waiting.Add($"{queue}: {count}");
+            return waiting.Count > 0 ? $"waiting {string.Join(", ", waiting)}" : await observe();
+        }
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(2));
         while (true)
         {
-            int depth = await QueueDepthAsync(queue);
-            if (depth == 0 || DateTime.UtcNow >= deadline) return depth;
-            await Task.Delay(500);
+            var reading = await Poll.UntilStableAsync(ReadAsync, what, stableFor ?? TimeSpan.FromSeconds(3), deadline - DateTime.UtcNow, Logs);
+            if (!reading.StartsWith("waiting ", StringComparison.Ordinal)) return reading;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{what}: the queues did not empty ({reading}).\n{Logs()}");
         }
     }
 
     public string Logs() => string.Join("\n---\n", processes.Select(w => w.ReadLog()));
 
     /// <summary>Polls <paramref name="done"/> every half second until it holds; fails after the timeout (a minute) with the processes' logs.</summary>
-    public async Task WaitUntilAsync(Func<Task<bool>> done, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(1));
-        while (!await done())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"waiting for {what}\n{Logs()}");
-            await Task.Delay(500);
-        }
-    }
+    public Task WaitUntilAsync(Func<Task<bool>> done, string what, TimeSpan? timeout = null) =>
+        Poll.UntilAsync(done, what, timeout ?? TimeSpan.FromMinutes(1), Logs);
 
     public async ValueTask DisposeAsync()
     {

@@ -67,13 +67,7 @@ public sealed class RecordingBus : IAsyncDisposable
     /// <param name="context">What to add to the failure message (the workers' logs).</param>
     public async Task WaitForEventAsync<T>(Func<T, bool> match, TimeSpan timeout, string what, Func<string>? context = null)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!Events.OfType<T>().Any(match))
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{what} did not arrive within {timeout}.\n{context?.Invoke()}");
-            await Task.Delay(100);
-        }
+        await Poll.UntilAsync(() => Task.FromResult(Events.OfType<T>().Any(match)), what, timeout, context);
     }
 
     public async ValueTask DisposeAsync() => await bus.StopAsync(TimeSpan.FromSeconds(10));

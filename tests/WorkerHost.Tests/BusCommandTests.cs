@@ -65,14 +65,15 @@ public sealed class BusCommandTests(ServingWorker serving)
     /// <summary>The first message on classify-image, looked for until <paramref name="until"/> has ended and once after.</summary>
     private static async Task<System.Text.Json.JsonElement> TakeOneAsync(JobSystem system, Task until)
     {
-        var clock = Stopwatch.StartNew();
-        while (true)
+        System.Text.Json.JsonElement? taken = null;
+        bool last = false;
+        await Poll.UntilAsync(async () =>
         {
-            bool last = until.IsCompleted;
-            if (await system.TakeMessagesAsync("classify-image", 1) is [var message]) return message;
-            if (last) throw new TimeoutException($"nothing reached classify-image in {clock.Elapsed.TotalSeconds:F1} s");
-            await Task.Delay(100);
-        }
+            last = until.IsCompleted;
+            if (await system.TakeMessagesAsync("classify-image", 1) is [var message]) taken = message;
+            return taken is not null || last;
+        }, "a message on classify-image", TimeSpan.FromMinutes(2));
+        return taken ?? throw new TimeoutException("nothing reached classify-image before the command gave up");
     }
 
     [Fact]

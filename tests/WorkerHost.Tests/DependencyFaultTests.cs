@@ -100,17 +100,25 @@ public sealed class DependencyFaultTests(ITestOutputHelper output) : IDisposable
             }
         })).ToArray();
 
-        await Task.Delay(TimeSpan.FromSeconds(8));
+        // Requests go through before the restart and after it, however fast this machine serves them.
+        await system.WaitUntilAsync(() => Task.FromResult(answered.Count >= 10), "ten answers before the restart");
         await RestartAsync(worker, services!.StopRabbitMq, readyAgainWithin: TimeSpan.FromSeconds(90));
-        await Task.Delay(TimeSpan.FromSeconds(10));
+        int acceptedBeforeRestart = accepted.Count;
+        await system.WaitUntilAsync(() => Task.FromResult(accepted.Count >= acceptedBeforeRestart + 10 && answered.Count >= acceptedBeforeRestart + 10),
+            "ten more requests accepted and answered after the restart", TimeSpan.FromMinutes(2));
         await stop.CancelAsync();
         await Task.WhenAll(callers);
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (accepted.Any(id => !answered.ContainsKey(id)) && DateTime.UtcNow < deadline) await Task.Delay(500);
+        try
+        {
+            await system.WaitUntilAsync(() => Task.FromResult(accepted.All(answered.ContainsKey)), "an answer to every accepted request", TimeSpan.FromMinutes(2));
+        }
+        catch (TimeoutException)
+        {
+            // Reported below, with the count of those lost.
+        }
         var lost = accepted.Where(id => !answered.ContainsKey(id)).ToList();
         output.WriteLine($"{accepted.Count} requests accepted, {refused} publishes refused while the broker was down, {lost.Count} accepted requests unanswered");
-        Assert.True(accepted.Count >= 50, $"only {accepted.Count} requests were accepted");
         Assert.True(lost.Count == 0, $"{lost.Count} of {accepted.Count} accepted requests were never answered ({refused} publishes refused while the broker was down)\n{worker.ReadLog()}");
         Assert.All(accepted, id => Assert.True(answered[id], $"request {id} was rejected"));
         Assert.False(worker.HasExited);
@@ -143,21 +151,19 @@ public sealed class DependencyFaultTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>Like JobSystem.WaitForAsync, but a database that is still coming back is a reason to try again, not to fail.</summary>
-    private static async Task<T> WaitTolerantlyAsync<T>(JobSystem system, Func<SqueezeNext.Persistence.JobsDbContext, Task<T?>> probe, TimeSpan timeout, string what) where T : class
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+    private static Task<T> WaitTolerantlyAsync<T>(JobSystem system, Func<SqueezeNext.Persistence.JobsDbContext, Task<T?>> probe, TimeSpan timeout, string what) where T : class =>
+        Poll.ForAsync(async () =>
         {
             try
             {
-                return await system.WaitForAsync(probe, TimeSpan.FromSeconds(5), what);
+                await using var db = system.Db();
+                return await probe(db);
             }
-            catch (Exception e) when (e is TimeoutException or Npgsql.NpgsqlException or InvalidOperationException && DateTime.UtcNow < deadline)
+            catch (Exception e) when (e is Npgsql.NpgsqlException or InvalidOperationException)
             {
-                await Task.Delay(500);
+                return null;
             }
-        }
-    }
+        }, what, timeout, system.Logs);
 
     /// <summary>Stops a dependency, sees the worker report not ready, starts it again after 3 s and sees the worker ready.</summary>
     private async Task RestartAsync(AppProcess worker, Action stop, TimeSpan readyAgainWithin)
@@ -172,23 +178,20 @@ public sealed class DependencyFaultTests(ITestOutputHelper output) : IDisposable
     private static async Task WaitForReadinessAsync(AppProcess worker, bool ready, TimeSpan timeout)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var deadline = DateTime.UtcNow + timeout;
         string last = "";
-        while (DateTime.UtcNow < deadline)
+        await Poll.UntilAsync(async () =>
         {
             try
             {
                 var response = await http.GetAsync(new Uri(worker.BaseAddress, "/health/ready"));
                 last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
-                if (response.IsSuccessStatusCode == ready) return;
+                return response.IsSuccessStatusCode == ready;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
                 last = e.Message;
-                if (!ready) return;
+                return !ready;
             }
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"/health/ready did not become {(ready ? "ready" : "not ready")} within {timeout}; last answer: {last}\n{worker.ReadLog()}");
+        }, $"/health/ready becoming {(ready ? "ready" : "not ready")}", timeout, () => $"last answer: {last}\n{worker.ReadLog()}");
     }
 }

@@ -40,7 +40,12 @@ public sealed class DuplicateCommandTests : PhotoJobSystemTests
         await system.WaitForAsync(db => db.Runs.FirstOrDefaultAsync(r => r.Id == longRun.RunId && r.Attempts >= 2), TimeSpan.FromMinutes(1), "the resumed attempt");
         await system.Bus.Publish(new CancelRun(NewId.NextGuid(), longRun.RunId));
         await system.WaitForAsync(db => db.Runs.FirstOrDefaultAsync(r => r.Id == longRun.RunId && r.Status == RunStatus.Cancelled), TimeSpan.FromMinutes(1), "the second cancellation");
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await system.WaitUntilSettledAsync(["submit-training", "submit-evaluation", "register-model", "promote-model", "cancel-run", "resume-run"], async () =>
+        {
+            await using var counts = system.Db();
+            return $"{await counts.Runs.CountAsync()} runs, {await counts.ProcessedCommands.CountAsync()} commands, {await counts.ModelVersions.CountAsync()} versions, " +
+                   $"{await counts.RunEvents.CountAsync()} events, {system.EventsOf<RunCancelled>().Count()} cancelled";
+        }, "every copy of every command");
 
         await using var check = system.Db();
         Assert.Equal(2, await check.Runs.CountAsync(r => r.Kind == RunKind.Training));

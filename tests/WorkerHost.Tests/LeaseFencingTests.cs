@@ -33,8 +33,9 @@ public sealed class LeaseFencingTests : PhotoJobSystemTests
         Assert.Equal(2, run.Attempts);
         Assert.Equal(240, run.Step);
         await system.WaitForEventAsync<RunCompleted>(e => e.RunId == submit.RunId, TimeSpan.FromSeconds(30), "RunCompleted");
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        Assert.Single(system.EventsOf<RunCompleted>(), e => e.RunId == submit.RunId);
+        var completions = await system.WaitUntilSettledAsync([], () => Task.FromResult($"{system.EventsOf<RunCompleted>().Count(e => e.RunId == submit.RunId)} completed"),
+            "the attempts' ends");
+        Assert.Equal("1 completed", completions);
         Assert.False(first.HasExited, "the frozen worker crashed after it resumed");
         AssertWroteNothing(beforeResume, (await FirstAttemptTraceAsync(submit.RunId)) with { Files = [] });
         await using var db = system.Db();
@@ -61,9 +62,8 @@ public sealed class LeaseFencingTests : PhotoJobSystemTests
         Assert.True(stoppedAfter >= StaleAfter - TimeSpan.FromSeconds(1), $"the job stopped {stoppedAfter.TotalSeconds:F1} s after the cut, before its lease could have expired");
 
         // Stopped: while the database is still out of reach, no checkpoint is written any more.
-        var files = CheckpointFiles(submit.RunId);
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        Assert.Equal(files, CheckpointFiles(submit.RunId));
+        var files = string.Join(", ", CheckpointFiles(submit.RunId));
+        Assert.Equal(files, await system.WaitUntilSettledAsync([], () => Task.FromResult(string.Join(", ", CheckpointFiles(submit.RunId))), "the stopped job's files"));
 
         proxy.Restore();
         var run = await system.WaitForAsync(db => db.Runs.FirstOrDefaultAsync(r => r.Id == submit.RunId && r.Status != RunStatus.Running && r.Status != RunStatus.Queued),

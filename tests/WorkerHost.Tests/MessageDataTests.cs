@@ -101,9 +101,8 @@ public sealed class MessageDataTests(ServingWorker serving) : IDisposable
         var reference = await system.MessageData.PutBytes(await File.ReadAllBytesAsync(TestServices.Fixture("tabby_cat.jpg")));
         await system.Bus.Publish(new ClassifyImage(NewId.NextGuid(), [], ImageData: reference));
 
-        var copy = await system.TakeMessagesAsync("classify-image-copy", 1, payloadChars: 100_000);
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); copy.Count == 0 && DateTime.UtcNow < deadline; await Task.Delay(200))
-            copy = await system.TakeMessagesAsync("classify-image-copy", 1, payloadChars: 100_000);
+        var copy = await Poll.ForAsync(async () => await system.TakeMessagesAsync("classify-image-copy", 1, payloadChars: 100_000) is { Count: > 0 } taken ? taken : null,
+            "the copy of the message", TimeSpan.FromSeconds(30));
         using var envelope = System.Text.Json.JsonDocument.Parse(copy.Single().GetProperty("payload").GetString()!);
         var imageData = envelope.RootElement.GetProperty("message").GetProperty("imageData");
 

@@ -53,13 +53,16 @@ public sealed class TrainingJobTests : PhotoJobSystemTests
         var again = await system.Client<SubmitTraining>().GetResponse<RunQueued, CommandRejected>(submit);
 
         Assert.True(again.Is(out Response<RunQueued>? queued));
-        await system.WaitForAsync(db => db.Runs.FirstOrDefaultAsync(r => r.Id == submit.RunId), TimeSpan.FromSeconds(30), "the run");
-        await Task.Delay(1000);
-        await using var db = system.Db();
-        Assert.Equal(1, await db.Runs.CountAsync());
-        Assert.Equal(1, await db.ProcessedCommands.CountAsync(c => c.Id == submit.RunId));
-        Assert.Single(system.EventsOf<RunQueued>(), e => e.RunId == submit.RunId && !e.Duplicate);
-        Assert.True(queued!.Message.Duplicate || system.EventsOf<RunQueued>().Count() == 1);
+        // All four deliveries handled: one run, one recorded command, one published RunQueued, and the answer names that run.
+        var settled = await system.WaitUntilSettledAsync(["submit-training"], async () =>
+        {
+            await using var db = system.Db();
+            return $"{await db.Runs.CountAsync()} runs, {await db.ProcessedCommands.CountAsync(c => c.Id == submit.RunId)} commands, " +
+                   $"{system.EventsOf<RunQueued>().Count(e => e.RunId == submit.RunId)} published";
+        }, "the four deliveries");
+        Assert.Equal("1 runs, 1 commands, 1 published", settled);
+        Assert.Equal(submit.RunId, queued!.Message.RunId);
+        Assert.False(system.EventsOf<RunQueued>().Single().Duplicate);
     }
 
     [Fact]
@@ -108,7 +111,11 @@ public sealed class TrainingJobTests : PhotoJobSystemTests
             Assert.Contains(reason, rejected!.Message.Reason);
         }
 
-        await Task.Delay(2000);
+        await system.WaitUntilSettledAsync(["submit-training"], async () =>
+        {
+            await using var counts = system.Db();
+            return $"{await counts.Runs.CountAsync()} runs, {await counts.ProcessedCommands.CountAsync()} commands, {system.EventsOf<CommandRejected>().Count()} rejected";
+        }, "the rejections");
         await using var db = system.Db();
         Assert.Equal(0, await db.Runs.CountAsync());
         foreach (var (command, reason) in cases)

@@ -102,15 +102,8 @@ public sealed class SqnxtRemoteTests : IAsyncLifetime
         Assert.Equal(1, Sqnxt(viewer, "runs", "wait", longRun, "--timeout", "300").ExitCode);
     }
 
-    private async Task WaitForDatasetAsync(string token)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (!(await DatasetsAsync(token)).Contains("fashion-mnist"))
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the worker did not list its datasets\n{system.Logs()}");
-            await Task.Delay(500);
-        }
-    }
+    private Task WaitForDatasetAsync(string token) =>
+        system.WaitUntilAsync(async () => (await DatasetsAsync(token)).Contains("fashion-mnist"), "the worker's list of its datasets");
 
     private async Task<string> DatasetsAsync(string token)
     {
