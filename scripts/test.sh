@@ -3,8 +3,21 @@
 # run for real with Docker), and prints "N passed, N failed" over both as the last line.
 # Exits non-zero when the build fails, a test fails, a test host aborts, or no test ran.
 # Extra arguments go to `dotnet test` and leave the stack test out (for example:
-# scripts/test.sh --filter "FullyQualifiedName~Artifacts"); so does SQNXT_SKIP_COMPOSE_TEST=1.
+# scripts/test.sh --filter "FullyQualifiedName~Artifacts"); so does SQNXT_SKIP_COMPOSE_TEST=1. `--level L` first runs one level.
 set -uo pipefail
+
+# --level L runs the tests of one level only: unit, in-process, processes, browser or containers (the trait each test
+# class carries; containers adds the compose stack test).
+level=""
+if [ "${1:-}" = "--level" ]; then
+  level="${2:-}"
+  case "$level" in
+    unit|in-process|processes|browser|containers) ;;
+    *) echo "--level: '$level' is not one of unit, in-process, processes, browser, containers"; echo "0 passed, 1 failed"; exit 2 ;;
+  esac
+  shift 2
+  set -- --filter "Level=$level" "$@"
+fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -101,7 +114,7 @@ failed=0
 . scripts/dotnet-test-counts.sh
 add_dotnet_test_counts "$log" "$status"
 
-if [ $# -eq 0 ] && [ "${SQNXT_SKIP_COMPOSE_TEST:-}" != 1 ]; then
+if { [ $# -eq 0 ] || [ "$level" = containers ]; } && [ "${SQNXT_SKIP_COMPOSE_TEST:-}" != 1 ]; then
   echo "== compose stack test"
   scripts/services.sh stop >/dev/null 2>&1 || true
   scripts/compose-test.sh 2>&1 | tee "$results/compose-test.out"

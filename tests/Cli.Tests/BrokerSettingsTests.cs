@@ -1,6 +1,7 @@
 namespace SqueezeNext.Cli.Tests;
 
 /// <summary><c>sqnxt bus</c> takes the hosts' broker options and refuses what the hosts refuse, before connecting.</summary>
+[Trait("Level", "processes")]
 public sealed class BrokerSettingsTests
 {
     [Fact]

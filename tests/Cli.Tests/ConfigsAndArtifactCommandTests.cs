@@ -5,6 +5,7 @@ using System.Text.Json;
 
 namespace SqueezeNext.Cli.Tests;
 
+[Trait("Level", "processes")]
 public sealed class ConfigsAndArtifactCommandTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("sqnxt-cli-").FullName;

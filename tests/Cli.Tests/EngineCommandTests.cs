@@ -8,6 +8,7 @@ using SqueezeNext.Testing;
 namespace SqueezeNext.Cli.Tests;
 
 /// <summary>train, eval and predict as a user runs them, on real photos and real Fashion-MNIST. Over 200 lines as the one place the three engine commands are tried end to end, on one temporary root.</summary>
+[Trait("Level", "processes")]
 public sealed class EngineCommandTests : IDisposable
 {
     private const string FashionMnist = "/usr/share/datasets/fashion-mnist";

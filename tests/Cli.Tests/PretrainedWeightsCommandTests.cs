@@ -7,6 +7,7 @@ namespace SqueezeNext.Cli.Tests;
 /// pytorchcv's weights from a terminal: a state dict written by PyTorch itself (tests/Vision.Tests/Pytorchcv, Debian's
 /// python3-torch) is imported, predicts, evaluates, and exports back into a file PyTorch loads strictly.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class PretrainedWeightsCommandTests : IDisposable
 {
     private const string Python = "/usr/bin/python3";

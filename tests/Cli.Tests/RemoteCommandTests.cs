@@ -4,6 +4,7 @@ using System.Net.Sockets;
 namespace SqueezeNext.Cli.Tests;
 
 /// <summary>The remote commands' own refusals, before and without a dashboard: each one line naming the problem.</summary>
+[Trait("Level", "processes")]
 public sealed class RemoteCommandTests : IDisposable
 {
     private readonly string configFolder = Directory.CreateTempSubdirectory("sqnxt-config-").FullName;

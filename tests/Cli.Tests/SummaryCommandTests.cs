@@ -2,6 +2,7 @@ using System.Text.Json;
 
 namespace SqueezeNext.Cli.Tests;
 
+[Trait("Level", "processes")]
 public class SummaryCommandTests
 {
     [Theory]

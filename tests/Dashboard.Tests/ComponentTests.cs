@@ -11,6 +11,7 @@ using SqueezeNext.Vision.Training;
 
 namespace SqueezeNext.Dashboard.Tests;
 
+[Trait("Level", "unit")]
 public sealed class ComponentTests : BunitContext
 {
     public ComponentTests()

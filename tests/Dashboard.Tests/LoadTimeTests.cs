@@ -10,6 +10,7 @@ namespace SqueezeNext.Dashboard.Tests;
 /// written to artifacts/performance/dashboard-load.json and reported in docs/performance.md.
 /// </summary>
 [Collection(DashboardSiteCollection.Name)]
+[Trait("Level", "browser")]
 public sealed class LoadTimeTests(DashboardSite site)
 {
     [SkippableFact]

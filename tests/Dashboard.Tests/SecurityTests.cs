@@ -8,6 +8,7 @@ namespace SqueezeNext.Dashboard.Tests;
 /// The login's defences over plain HTTP, against a dashboard of its own: hashed password, antiforgery on the form
 /// post, backoff for whoever fails (never a lockout for everyone), no page or endpoint without login.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class SecurityTests : IAsyncLifetime
 {
     private const string Password = "security-test-password";

@@ -5,6 +5,7 @@ using YamlDotNet.Serialization;
 namespace SqueezeNext.Deployment.Tests;
 
 /// <summary>compose.yaml, checked without a Docker engine: by docker-compose's own validation and by its structure.</summary>
+[Trait("Level", "processes")]
 public sealed class ComposeFileTests
 {
     private static readonly string ComposePath = Path.Combine(TestServices.RepositoryRoot, "compose.yaml");

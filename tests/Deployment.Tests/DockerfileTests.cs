@@ -10,6 +10,7 @@ namespace SqueezeNext.Deployment.Tests;
 /// and the runtime stage runs the published assembly as a non-root user.
 /// Over 200 lines as one set of checks on the two Dockerfiles, which share their parsing.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class DockerfileTests
 {
     private static string Root => TestServices.RepositoryRoot;

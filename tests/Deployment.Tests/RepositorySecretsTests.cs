@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 namespace SqueezeNext.Deployment.Tests;
 
 /// <summary>No credential is committed: no key files, no tokens of well-known services, no literal passwords in configuration.</summary>
+[Trait("Level", "processes")]
 public sealed partial class RepositorySecretsTests
 {
     // Development defaults that are documented as such: RabbitMQ's guest (refused beyond loopback), the .env.example

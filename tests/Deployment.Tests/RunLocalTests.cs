@@ -10,6 +10,7 @@ namespace SqueezeNext.Deployment.Tests;
 /// and the dashboard; a model trains on the demo dataset, is promoted and answers a classify request sent through
 /// the broker; Ctrl-C (SIGINT) stops everything.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class RunLocalTests
 {
     [SkippableFact]

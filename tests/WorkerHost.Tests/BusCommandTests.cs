@@ -4,6 +4,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary><c>sqnxt bus</c> against a real worker through the real broker.</summary>
 [Collection(ServingWorkerCollection.Name)]
+[Trait("Level", "processes")]
 public sealed class BusCommandTests(ServingWorker serving)
 {
     private (int ExitCode, string Output, string Error) Sqnxt(params string[] args) => SqnxtOn(serving.System.VirtualHost, args);

@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>One worker serving a model, shared by the classification tests (a worker takes seconds to start).</summary>
+[Trait("Level", "processes")]
 public sealed class ServingWorker : IAsyncLifetime
 {
     public JobSystem System { get; private set; } = null!;
@@ -25,6 +26,7 @@ public sealed class ServingWorker : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
+[Trait("Level", "processes")]
 public sealed class ServingWorkerCollection : ICollectionFixture<ServingWorker>
 {
     public const string Name = "serving worker";
@@ -32,6 +34,7 @@ public sealed class ServingWorkerCollection : ICollectionFixture<ServingWorker>
 
 /// <summary>Batched classification through request/response on the real broker.</summary>
 [Collection(ServingWorkerCollection.Name)]
+[Trait("Level", "processes")]
 public sealed class ClassificationTests(ServingWorker serving)
 {
     private readonly JobSystem system = serving.System;

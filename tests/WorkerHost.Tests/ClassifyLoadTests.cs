@@ -14,6 +14,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// and docs/performance.md.
 /// Over 200 lines as one load test and the measurements it reports.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class ClassifyLoadTests(ITestOutputHelper output) : IAsyncLifetime
 {
     /// <summary>The concurrency levels, 1, 4, 16, 32 and 64 unless `SQNXT_LOAD_CONCURRENCY` lists others (e.g. "64" to profile saturation).</summary>

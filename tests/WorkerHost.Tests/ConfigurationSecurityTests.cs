@@ -5,6 +5,7 @@ using SqueezeNext.ServiceDefaults.Messaging;
 namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>Credentials come from configuration, stay out of the log, and RabbitMQ's guest account is refused beyond loopback.</summary>
+[Trait("Level", "processes")]
 public sealed class ConfigurationSecurityTests
 {
     [Theory]

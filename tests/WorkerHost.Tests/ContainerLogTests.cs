@@ -8,6 +8,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// training run's lines and a classify request's lines carry their scopes: RunId or RequestId, and the TraceId and
 /// SpanId of the span they were written in.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed partial class ContainerLogTests : IAsyncLifetime
 {
     private JobSystem system = null!;

@@ -4,6 +4,7 @@ using SqueezeNext.Vision.Training;
 namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>Runs outlive their workers and the broker's acknowledgement timeout.</summary>
+[Trait("Level", "processes")]
 public sealed class CrashRecoveryTests : PhotoJobSystemTests
 {
     /// <summary>

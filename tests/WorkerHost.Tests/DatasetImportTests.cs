@@ -3,6 +3,7 @@ using SqueezeNext.ServiceDefaults.Datasets;
 namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>Dataset imports as runs on a real worker: versions, their digests, and runs that keep reading the version they recorded.</summary>
+[Trait("Level", "processes")]
 public sealed class DatasetImportTests : PhotoJobSystemTests
 {
     private string Incoming => Directory.CreateDirectory(Path.Combine(system.DataRoot, DataVolume.Incoming)).FullName;

@@ -8,6 +8,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// disturbed): the worker reports not ready while a dependency is down, reconnects, and the run completes with its
 /// metrics intact, or every classify request the broker accepted is answered. Chaos tests: they run with scripts/chaos-test.sh (SQNXT_CHAOS=1), not in the default test run.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class DependencyFaultTests(ITestOutputHelper output) : IDisposable
 {
     private static readonly string? NotChaosRun = Environment.GetEnvironmentVariable("SQNXT_CHAOS") == "1"

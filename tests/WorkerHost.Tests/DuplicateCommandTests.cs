@@ -4,6 +4,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// At-least-once delivery means any command can arrive more than once, at the same moment: each must have exactly
 /// one effect. Every command here is published three times concurrently with the same id.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class DuplicateCommandTests : PhotoJobSystemTests
 {
     private async Task PublishThriceAsync<T>(T command) where T : class =>

@@ -7,6 +7,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// and refuses datasets named as paths: it writes only under its artifact root and the shared message data store, and
 /// reads only those and its data root besides its own program files and the system's.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed partial class FileAccessTests : PhotoJobSystemTests
 {
     [SkippableFact]

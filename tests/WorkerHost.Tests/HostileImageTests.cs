@@ -8,6 +8,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// is lost, and the worker's memory stays bounded.
 /// </summary>
 [Collection(ServingWorkerCollection.Name)]
+[Trait("Level", "in-process")]
 public sealed class HostileImageTests(ServingWorker serving) : IDisposable
 {
     private readonly JobSystem system = serving.System;

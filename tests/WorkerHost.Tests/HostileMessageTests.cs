@@ -8,6 +8,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// Messages no well-behaved client sends, written straight to the worker's queues: they are set aside (error or
 /// skipped queue, or a recorded rejection) once, never redelivered in a loop, and the worker keeps serving.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class HostileMessageTests : IAsyncLifetime
 {
     private JobSystem system = null!;

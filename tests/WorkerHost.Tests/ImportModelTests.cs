@@ -5,6 +5,7 @@ using SqueezeNext.Vision.Model;
 namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>A worker of its own: the imported model serves, which must not disturb the other classification tests.</summary>
+[Trait("Level", "processes")]
 public sealed class ImportingWorker : IAsyncLifetime
 {
     public JobSystem System { get; private set; } = null!;
@@ -31,6 +32,7 @@ public sealed class ImportingWorker : IAsyncLifetime
 }
 
 /// <summary>Pretrained weights from outside: imported through the broker, promoted, and answering the classify queue.</summary>
+[Trait("Level", "processes")]
 public sealed class ImportModelTests(ImportingWorker worker) : IClassFixture<ImportingWorker>
 {
     private readonly JobSystem system = worker.System;

@@ -4,6 +4,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// A claim is a lease fenced by its attempt number: a worker that loses it, frozen or cut off from the database,
 /// stops its job and writes nothing more for the run, while another attempt completes it once.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class LeaseFencingTests : PhotoJobSystemTests
 {
     private static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(4);

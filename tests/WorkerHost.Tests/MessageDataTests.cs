@@ -10,6 +10,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// the store is refused.
 /// </summary>
 [Collection(ServingWorkerCollection.Name)]
+[Trait("Level", "in-process")]
 public sealed class MessageDataTests(ServingWorker serving) : IDisposable
 {
     private const int BrokerMaxMessageBytes = 16 * 1024 * 1024;

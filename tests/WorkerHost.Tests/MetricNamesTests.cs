@@ -4,6 +4,7 @@ using SqueezeNext.Vision.Training;
 
 namespace SqueezeNext.WorkerHost.Tests;
 
+[Trait("Level", "unit")]
 public sealed class MetricNamesTests
 {
     private static Dictionary<string, string> Constants(Type type) =>

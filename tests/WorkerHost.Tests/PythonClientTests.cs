@@ -7,6 +7,7 @@ namespace SqueezeNext.WorkerHost.Tests;
 /// ClassifyImage and SubmitTraining to the workers and get the answers both through a response address and as events.
 /// </summary>
 [Collection(ServingWorkerCollection.Name)]
+[Trait("Level", "processes")]
 public sealed class PythonClientTests(ServingWorker serving)
 {
     private readonly JobSystem system = serving.System;

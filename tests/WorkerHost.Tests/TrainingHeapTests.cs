@@ -3,6 +3,7 @@ using SqueezeNext.Vision.Runtime;
 namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>The worker is launched with glibc set up for training, and says which set-up it runs with.</summary>
+[Trait("Level", "processes")]
 public sealed class TrainingHeapTests
 {
     [Fact]

@@ -1,6 +1,7 @@
 namespace SqueezeNext.WorkerHost.Tests;
 
 /// <summary>Training and evaluation jobs through the real broker and database, with a real worker process.</summary>
+[Trait("Level", "processes")]
 public sealed class TrainingJobTests : PhotoJobSystemTests
 {
     [SkippableFact]

@@ -8,6 +8,7 @@ namespace SqueezeNext.Cli.Tests.Uploads;
 /// A folder packed on the fly: the length known beforehand is the length produced, System.Formats.Tar reads back the
 /// same files and bytes, and the stream opened at any offset is the tail of the whole.
 /// </summary>
+[Trait("Level", "unit")]
 public sealed class FolderArchiveTests : IDisposable
 {
     private const UnixFileMode FileMode644 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;

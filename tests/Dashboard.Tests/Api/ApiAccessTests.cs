@@ -10,6 +10,7 @@ namespace SqueezeNext.Dashboard.Tests.Api;
 /// Every route of the OpenAPI document, as the document itself lists it, refuses a request without a token, with an
 /// expired or revoked token, and with a token whose account has a lower role than the route names.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class ApiAccessTests : IAsyncLifetime
 {
     private JobSystem system = null!;

@@ -12,6 +12,7 @@ namespace SqueezeNext.Dashboard.Tests.Api;
 /// A whole run over HTTP only, each step with a token of the role it needs: submit, wait, metrics, events, register,
 /// promote, classify, and download as ONNX and safetensors.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class ApiRunTests : IAsyncLifetime
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

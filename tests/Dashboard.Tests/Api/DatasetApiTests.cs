@@ -7,6 +7,7 @@ using SqueezeNext.ServiceDefaults.Datasets;
 namespace SqueezeNext.Dashboard.Tests.Api;
 
 /// <summary>Datasets through the API and sqnxt: upload (tus), import, read, roles, and deletion only of what no run read.</summary>
+[Trait("Level", "processes")]
 public sealed class DatasetApiTests : IAsyncLifetime
 {
     private JobSystem system = null!;

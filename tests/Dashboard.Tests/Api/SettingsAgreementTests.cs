@@ -14,6 +14,7 @@ namespace SqueezeNext.Dashboard.Tests.Api;
 /// bounds is refused with the same message by the API, by the bus (the worker's planner) and by the dashboard's form,
 /// and the OpenAPI document states the same bounds.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class SettingsAgreementTests : IAsyncLifetime
 {
     private const string Configuration = "1.0-SqNxt-23-28px";

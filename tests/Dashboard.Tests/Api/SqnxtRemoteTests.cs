@@ -8,6 +8,7 @@ namespace SqueezeNext.Dashboard.Tests.Api;
 /// submit train/eval/register, runs list/show/wait/logs/metrics/cancel/resume, models list/versions/download/promote,
 /// and classify, each read back through --json.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class SqnxtRemoteTests : IAsyncLifetime
 {
     private JobSystem system = null!;

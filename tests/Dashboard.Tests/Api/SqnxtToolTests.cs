@@ -6,6 +6,7 @@ namespace SqueezeNext.Dashboard.Tests.Api;
 /// sqnxt as a .NET tool: packed from this clone, installed with `dotnet tool install`, signed in with an API token, and
 /// reading the running system with `sqnxt runs list --json`.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class SqnxtToolTests : IAsyncLifetime
 {
     private JobSystem system = null!;

@@ -7,6 +7,7 @@ namespace SqueezeNext.Dashboard.Tests.Browser;
 
 /// <summary>The API tokens page and the admin's accounts page, in a real browser, checked against the API.</summary>
 [Collection(DashboardSiteCollection.Name)]
+[Trait("Level", "browser")]
 public sealed class AccountPagesTests(DashboardSite site)
 {
     private HttpClient Api(string token)

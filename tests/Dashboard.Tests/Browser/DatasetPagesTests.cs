@@ -4,6 +4,7 @@ namespace SqueezeNext.Dashboard.Tests.Browser;
 
 /// <summary>A user's own photos, from the upload in the browser (tus-js-client against the dashboard's tus server) to a finished run that names the version.</summary>
 [Collection(DashboardSiteCollection.Name)]
+[Trait("Level", "browser")]
 public sealed class DatasetPagesTests(DashboardSite site)
 {
     [SkippableFact]

@@ -1,6 +1,7 @@
 namespace SqueezeNext.Dashboard.Tests.Browser;
 
 [Collection(DashboardSiteCollection.Name)]
+[Trait("Level", "browser")]
 public sealed class LoginTests(DashboardSite site)
 {
     [SkippableFact]

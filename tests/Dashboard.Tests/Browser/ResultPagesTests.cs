@@ -2,6 +2,7 @@ namespace SqueezeNext.Dashboard.Tests.Browser;
 
 /// <summary>What the browser does with finished runs: evaluate, compare, register, promote, import and classify.</summary>
 [Collection(DashboardSiteCollection.Name)]
+[Trait("Level", "browser")]
 public sealed class ResultPagesTests(DashboardSite site)
 {
     [SkippableFact]

@@ -2,6 +2,7 @@ namespace SqueezeNext.Dashboard.Tests.Browser;
 
 /// <summary>Starting, watching, cloning and cancelling training runs from the browser.</summary>
 [Collection(DashboardSiteCollection.Name)]
+[Trait("Level", "browser")]
 public sealed class TrainingPagesTests(DashboardSite site)
 {
     [SkippableFact]

@@ -9,6 +9,7 @@ namespace SqueezeNext.Dashboard.Tests.Telemetry;
 /// After a training run and a few classify requests through the API, each host's /metrics shows the product's own
 /// metrics with the values the work implies, beside the runtime's and ASP.NET Core's.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed partial class MetricsTests : IAsyncLifetime
 {
     private const string Configuration = "1.0-SqNxt-23-28px";

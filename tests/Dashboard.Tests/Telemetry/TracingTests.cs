@@ -9,6 +9,7 @@ namespace SqueezeNext.Dashboard.Tests.Telemetry;
 /// evaluation and checkpoint spans, and a classify request through the API as one trace across the dashboard, the
 /// broker and the worker.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class TracingTests : IAsyncLifetime
 {
     private OtlpReceiver receiver = null!;

@@ -8,6 +8,7 @@ namespace SqueezeNext.Dashboard.Tests.Uploads;
 /// another site could send (no Tus-Resumable, no antiforgery token of this account) and answering 401 and 403 rather
 /// than the login page's redirect.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class PageUploadTests(UploadSite site) : IClassFixture<UploadSite>
 {
     private const string Prefix = "/uploads";

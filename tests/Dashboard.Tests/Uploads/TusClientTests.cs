@@ -9,6 +9,7 @@ namespace SqueezeNext.Dashboard.Tests.Uploads;
 /// sqnxt's tus client against the dashboard: an upload whose connection is cut half-way goes on from the server's
 /// offset, an upload run again after a crash resumes, and one that cannot go on says which upload to resume.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class TusClientTests(UploadSite site) : IClassFixture<UploadSite>, IDisposable
 {
     private static readonly TimeSpan[] QuickRetries = [.. Enumerable.Repeat(TimeSpan.FromMilliseconds(200), 5)];

@@ -9,6 +9,7 @@ namespace SqueezeNext.Dashboard.Tests.Uploads;
 /// The tus 1.0 server of /api/v1/uploads against the dashboard process, as a tus client meets it: OPTIONS, creation,
 /// HEAD, PATCH and its refusals, termination, and who may touch an upload.
 /// </summary>
+[Trait("Level", "processes")]
 public sealed class TusProtocolTests(UploadSite site) : IClassFixture<UploadSite>
 {
     private const string Prefix = "/api/v1/uploads";

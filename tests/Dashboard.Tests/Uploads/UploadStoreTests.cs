@@ -8,6 +8,7 @@ namespace SqueezeNext.Dashboard.Tests.Uploads;
 /// The upload files' one owner, in process on a folder of the test's: expiry and the sweep (which never follows a
 /// link nor deletes what it did not make), a body cut off mid-way, and two PATCHes at once.
 /// </summary>
+[Trait("Level", "unit")]
 public sealed class UploadStoreTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("sqnxt-uploads-").FullName;

@@ -16,6 +16,7 @@ namespace SqueezeNext.Deployment.Tests.ComposeStack;
 /// Over 200 lines as one ordered scenario whose steps build on each other.
 /// </summary>
 [TestCaseOrderer(StepOrderer.Name, StepOrderer.Assembly)]
+[Trait("Level", "containers")]
 public sealed class ComposeStackTests(ComposeStack stack) : IClassFixture<ComposeStack>
 {
     /// <summary>From `up -d` on clean volumes to every service healthy (docs/deployment.md has the measured times).</summary>

@@ -1,6 +1,7 @@
 namespace SqueezeNext.Vision.Tests.Artifacts;
 
 /// <summary>Saving, loading, importing and exporting models.</summary>
+[Trait("Level", "unit")]
 public sealed class ModelArtifactTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("sqnxt-artifact-").FullName;

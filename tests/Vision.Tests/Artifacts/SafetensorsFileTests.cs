@@ -1,6 +1,7 @@
 namespace SqueezeNext.Vision.Tests.Artifacts;
 
 /// <summary>The safetensors format: what is written, and what a damaged file is refused with.</summary>
+[Trait("Level", "unit")]
 public sealed class SafetensorsFileTests : IDisposable
 {
     private readonly TemporaryDirectory temp = new();

@@ -1,5 +1,6 @@
 namespace SqueezeNext.Vision.Tests.Configuration;
 
+[Trait("Level", "unit")]
 public class ConfigurationFileTests
 {
     [Fact]

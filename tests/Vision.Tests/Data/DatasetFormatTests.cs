@@ -1,5 +1,6 @@
 namespace SqueezeNext.Vision.Tests.Data;
 
+[Trait("Level", "unit")]
 public sealed class DatasetFormatTests : IDisposable
 {
     private readonly TemporaryDirectory temp = new();

@@ -3,6 +3,7 @@ using SixLabors.ImageSharp.PixelFormats;
 
 namespace SqueezeNext.Vision.Tests.Data;
 
+[Trait("Level", "unit")]
 public class ImageDecoderTests
 {
     [Theory]

@@ -3,6 +3,7 @@ using System.Formats.Tar;
 namespace SqueezeNext.Vision.Tests.Data;
 
 /// <summary>Builds small archives with the structure of ILSVRC-2012's and prepares them.</summary>
+[Trait("Level", "unit")]
 public sealed class ImageNetPreparationTests : IDisposable
 {
     private static readonly string[] Synsets = ["n01440764", "n01443537", "n02123045"];

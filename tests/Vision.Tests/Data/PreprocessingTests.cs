@@ -5,6 +5,7 @@ using SixLabors.ImageSharp.Processing;
 
 namespace SqueezeNext.Vision.Tests.Data;
 
+[Trait("Level", "unit")]
 public class PreprocessingTests
 {
     private static readonly ImagePreprocessor Tf = new(PreprocessingKind.TfSeed, 227, horizontalFlip: true);

@@ -9,6 +9,7 @@ namespace SqueezeNext.Vision.Tests.Data;
 /// The pre-processor resizes and crops in one pass of its own; these hold it to what it replaced: ImageSharp's
 /// triangle resize to a whole image of bytes, then the crop.
 /// </summary>
+[Trait("Level", "unit")]
 public class TriangleResamplerTests
 {
     [Theory]

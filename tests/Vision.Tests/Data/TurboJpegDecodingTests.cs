@@ -5,6 +5,7 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace SqueezeNext.Vision.Tests.Data;
 
 /// <summary>JPEGs through libjpeg-turbo: in full, and at a reduced size for a transform that shrinks them anyway.</summary>
+[Trait("Level", "unit")]
 public class TurboJpegDecodingTests
 {
     private static readonly ImagePreprocessor Evaluation = ImagePreprocessor.For(ConfigurationCatalog.Get("v_1_0_SqNxt_23"));

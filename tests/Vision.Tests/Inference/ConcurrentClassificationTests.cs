@@ -7,6 +7,7 @@ namespace SqueezeNext.Vision.Tests.Inference;
 /// its own thread with one thread of the engine: the answers must be those of the same images classified one call at a
 /// time, on either engine.
 /// </summary>
+[Trait("Level", "unit")]
 public class ConcurrentClassificationTests
 {
     [Theory]

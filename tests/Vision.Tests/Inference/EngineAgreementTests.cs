@@ -5,6 +5,7 @@ using SqueezeNext.Vision.Training;
 namespace SqueezeNext.Vision.Tests.Inference;
 
 /// <summary>A model trained for a few dozen steps on six classes of coloured squares, shared by the engine tests.</summary>
+[Trait("Level", "unit")]
 public sealed class SquaresModel : IDisposable
 {
     private readonly TemporaryDirectory temp = new();
@@ -39,6 +40,7 @@ public sealed class SquaresModel : IDisposable
 /// ONNX Runtime and TorchSharp give the same answers: the same top-5 classes in the same order, and probabilities within
 /// 1e-4, for the test photos and for every image of the hostile corpus that decodes.
 /// </summary>
+[Trait("Level", "unit")]
 public sealed class EngineAgreementTests(SquaresModel model) : IClassFixture<SquaresModel>, IDisposable
 {
     private readonly TemporaryDirectory temp = new();

@@ -1,5 +1,6 @@
 namespace SqueezeNext.Vision.Tests.Model;
 
+[Trait("Level", "unit")]
 public class ArchitectureTests
 {
     public static TheoryData<string> AllConfigurations => new(ConfigurationCatalog.Names);

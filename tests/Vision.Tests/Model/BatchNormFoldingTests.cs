@@ -3,6 +3,7 @@ using TorchSharp.Modules;
 namespace SqueezeNext.Vision.Tests.Model;
 
 /// <summary>Inference folds each BatchNorm into the convolution before it; the logits must stay those of the two layers.</summary>
+[Trait("Level", "unit")]
 public class BatchNormFoldingTests
 {
     [Theory]

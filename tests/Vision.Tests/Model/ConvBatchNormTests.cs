@@ -1,6 +1,7 @@
 namespace SqueezeNext.Vision.Tests.Model;
 
 /// <summary>ConvBatchNorm runs BatchNorm itself (to count batches with a kept scalar, see KeptScalars); it must equal BatchNorm2d.</summary>
+[Trait("Level", "unit")]
 public class ConvBatchNormTests
 {
     [Fact]

@@ -4,6 +4,7 @@ namespace SqueezeNext.Vision.Tests.Model;
 /// Channels-last (NHWC) against NCHW: the same logits and gradients in evaluation mode, differences that only
 /// batch statistics amplify in training mode, and the layout conversion itself.
 /// </summary>
+[Trait("Level", "unit")]
 public sealed class MemoryFormatTests
 {
     private static readonly SqueezeNextArchitecture Small = TestData.SmallArchitecture(64);

@@ -1,6 +1,7 @@
 namespace SqueezeNext.Vision.Tests.Model;
 
 /// <summary>Trainable parameters and MACs at each configuration's input size against SQUEEZENEXT.md §3 and §9.</summary>
+[Trait("Level", "unit")]
 public class PublishedCountsTests
 {
     public static TheoryData<string, long, double> Expected => new()

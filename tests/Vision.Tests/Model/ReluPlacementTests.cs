@@ -6,6 +6,7 @@ namespace SqueezeNext.Vision.Tests.Model;
 /// Checks each block against a reference written with plain functional ops from the weights, for both ReLU layouts
 /// and for projection-first blocks, so a ReLU in the wrong place cannot hide behind equal parameter counts.
 /// </summary>
+[Trait("Level", "unit")]
 public class ReluPlacementTests
 {
     private static readonly SqueezeNextArchitecture Small = TestData.SmallArchitecture(64);

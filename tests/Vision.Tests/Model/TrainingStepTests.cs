@@ -1,6 +1,7 @@
 namespace SqueezeNext.Vision.Tests.Model;
 
 /// <summary>Training steps on a small network: every trainable tensor moves, the loss falls, and no tensor is left alive.</summary>
+[Trait("Level", "unit")]
 public sealed class TrainingStepTests
 {
     private static readonly SqueezeNextArchitecture Small = TestData.SmallArchitecture(32);

@@ -11,6 +11,7 @@ namespace SqueezeNext.Vision.Tests.Onnx;
 /// The ONNX export: every named configuration and a trained model of a user's own configuration, run in ONNX Runtime
 /// beside TorchSharp; the graph's interface and metadata; and what a failed export leaves behind.
 /// </summary>
+[Trait("Level", "unit")]
 public sealed class OnnxExportTests : IDisposable
 {
     private readonly TemporaryDirectory temp = new();

@@ -7,6 +7,7 @@ namespace SqueezeNext.Vision.Tests.Pytorchcv;
 /// The import of pytorchcv's state dicts, proven against an independent PyTorch implementation of the layout: the
 /// imported network must give PyTorch's logits for the same inputs.
 /// </summary>
+[Trait("Level", "unit")]
 public sealed class PytorchcvImportTests(PytorchReference reference, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<PytorchReference>, IDisposable
 {
     private readonly TemporaryDirectory temp = new();

@@ -2,6 +2,7 @@ using SqueezeNext.Vision.Runtime;
 
 namespace SqueezeNext.Vision.Tests.Runtime;
 
+[Trait("Level", "unit")]
 public sealed class NativeHeapTests
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace SqueezeNext.Vision.Tests.Training;
 /// It runs alone: its continuous collection would expose other tests, and TorchSharp's own optimisers, to the race.
 /// </summary>
 [Collection(nameof(CollectorPressureTests))]
+[Trait("Level", "unit")]
 public class CollectorPressureTests
 {
     private static readonly SqueezeNextArchitecture Small = TestData.SmallArchitecture(32);
@@ -61,4 +62,5 @@ public class CollectorPressureTests
 }
 
 [CollectionDefinition(nameof(CollectorPressureTests), DisableParallelization = true)]
+[Trait("Level", "unit")]
 public sealed class CollectorPressureCollection;

@@ -2,6 +2,7 @@ using SqueezeNext.Vision.Training;
 
 namespace SqueezeNext.Vision.Tests.Training;
 
+[Trait("Level", "unit")]
 public class LearningRateScheduleTests
 {
     // v_1_0_SqNxt_23 at batch 256: 5,004 steps per epoch × 120 epochs.

@@ -2,6 +2,7 @@ using SqueezeNext.Vision.Training;
 
 namespace SqueezeNext.Vision.Tests.Training;
 
+[Trait("Level", "unit")]
 public sealed class TrainerTests : IDisposable
 {
     private readonly TemporaryDirectory temp = new();

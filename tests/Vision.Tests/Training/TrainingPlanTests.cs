@@ -3,6 +3,7 @@ using SqueezeNext.Vision.Training;
 namespace SqueezeNext.Vision.Tests.Training;
 
 /// <summary>Planning: the settings land where the loop reads them, once, and a refused one is named in the settings' words.</summary>
+[Trait("Level", "unit")]
 public sealed class TrainingPlanTests
 {
     private static readonly IReadOnlyList<string> Classes = ["cat", "dog"];

@@ -14,6 +14,7 @@ namespace SqueezeNext.WorkerHost.Tests.Consumers;
 /// The command consumers and the planner in process, on MassTransit's test harness and the real PostgreSQL: what each
 /// command answers, what it records, and that a duplicate is answered before any planning. No broker, no worker process.
 /// </summary>
+[Trait("Level", "in-process")]
 public sealed class CommandConsumerTests : IAsyncLifetime
 {
     private JobSystem system = null!;

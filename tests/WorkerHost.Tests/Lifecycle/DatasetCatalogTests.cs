@@ -6,6 +6,7 @@ using SqueezeNext.WorkerHost.Consumers;
 namespace SqueezeNext.WorkerHost.Tests.Lifecycle;
 
 /// <summary>The dataset catalog in process on the real PostgreSQL: folders from several data roots, version numbers under concurrency, and what a name resolves to.</summary>
+[Trait("Level", "in-process")]
 public sealed class DatasetCatalogTests : IAsyncLifetime
 {
     private JobSystem system = null!;

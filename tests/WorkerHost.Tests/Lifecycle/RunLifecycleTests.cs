@@ -6,6 +6,7 @@ using SqueezeNext.WorkerHost.Jobs;
 namespace SqueezeNext.WorkerHost.Tests.Lifecycle;
 
 /// <summary>The run lifecycle in process on the real PostgreSQL: every state change, and the fencing of each write by its attempt.</summary>
+[Trait("Level", "in-process")]
 public sealed class RunLifecycleTests : IAsyncLifetime
 {
     private JobSystem system = null!;

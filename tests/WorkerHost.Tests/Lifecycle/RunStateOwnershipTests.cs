@@ -7,6 +7,7 @@ namespace SqueezeNext.WorkerHost.Tests.Lifecycle;
 /// Persistence/Runs (RunLifecycle). The compiler keeps Run's setters there; this reads every other source file of the
 /// product for a write that goes around it, through the change tracker, a bulk update or SQL.
 /// </summary>
+[Trait("Level", "unit")]
 public sealed partial class RunStateOwnershipTests
 {
     private static readonly string[] ProductFolders = ["Contracts", "Vision", "Persistence", "ServiceDefaults", "WorkerHost", "Dashboard", "Cli"];

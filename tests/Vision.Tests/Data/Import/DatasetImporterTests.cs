@@ -6,6 +6,7 @@ using SqueezeNext.Vision.Data.Import;
 
 namespace SqueezeNext.Vision.Tests.Data.Import;
 
+[Trait("Level", "unit")]
 public sealed class DatasetImporterTests : IDisposable
 {
     private readonly string root = Directory.CreateTempSubdirectory("sqnxt-import-").FullName;

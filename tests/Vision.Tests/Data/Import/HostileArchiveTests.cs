@@ -4,6 +4,7 @@ using SqueezeNext.Vision.Data.Import;
 namespace SqueezeNext.Vision.Tests.Data.Import;
 
 /// <summary>Every case of scripts/hostile-archives.py against the importer: the documented refusal or report, and nothing written outside staging.</summary>
+[Trait("Level", "unit")]
 public sealed class HostileArchiveTests : IDisposable
 {
     private static readonly string[] RequiredCases =
