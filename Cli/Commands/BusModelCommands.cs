@@ -43,17 +43,15 @@ public static class BusModelCommands
     public static Command Register()
     {
         var broker = new Broker();
-        var run = new Option<Guid>("--run") { Description = "Training run whose model to register.", Required = true };
-        var name = new Option<string>("--name", "-n") { Description = "Model name.", Required = true };
-        var step = new Option<long?>("--step") { Description = "Checkpoint step (default: the final model)." };
-        var description = new Option<string?>("--description");
-        var command = new Command("register", "Register a run's model as the next version of a model name.") { run, name, step, description };
+        var registration = new RegistrationOptions();
+        var command = new Command("register", "Register a run's model as the next version of a model name.");
+        registration.AddTo(command);
         broker.AddTo(command);
         command.SetAction(parse => CliErrors.Run(async () =>
         {
+            var message = registration.Read(parse);
             await using var bus = await broker.ConnectAsync(parse);
-            return Registered(await bus.RequestAsync<RegisterModel, ModelRegistered>(
-                new RegisterModel(NewId.NextGuid(), parse.GetValue(name)!, parse.GetValue(run), parse.GetValue(step), parse.GetValue(description)), prefix: ""));
+            return Registered(await bus.RequestAsync<RegisterModel, ModelRegistered>(message, prefix: ""));
         }));
         return command;
     }

@@ -61,3 +61,20 @@ public sealed class EvaluationSubmissionOptions
             parse.GetValue(run), parse.GetValue(step), parse.GetValue(split)!, parse.GetValue(maxImages), parse.GetValue(name));
     }
 }
+
+/// <summary>The options of a registration and the <see cref="RegisterModel"/> they make, shared by <c>sqnxt submit register</c> and <c>sqnxt bus register</c>.</summary>
+public sealed class RegistrationOptions
+{
+    private readonly Option<Guid> run = new("--run") { Description = "Training run whose model to register.", Required = true };
+    private readonly Option<string> name = new("--name", "-n") { Description = "Model name.", Required = true };
+    private readonly Option<long?> step = new("--step") { Description = "Checkpoint step (default: the final model)." };
+    private readonly Option<string?> description = new("--description");
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { run, name, step, description }) command.Options.Add(option);
+    }
+
+    public RegisterModel Read(ParseResult parse) =>
+        new(NewId.NextGuid(), parse.GetValue(name)!, parse.GetValue(run), parse.GetValue(step), parse.GetValue(description));
+}

@@ -53,17 +53,16 @@ public static class SubmitCommand
     private static Command Register()
     {
         var remote = new RemoteOptions();
-        var run = new Option<Guid>("--run") { Description = "Training run whose model to register.", Required = true };
-        var name = new Option<string>("--name", "-n") { Description = "Model name.", Required = true };
-        var step = new Option<long?>("--step") { Description = "Checkpoint step (default: the final model)." };
-        var description = new Option<string?>("--description");
-        var command = new Command("register", "Register a run's model as the next version of a model name (admin).") { run, name, step, description };
+        var registration = new RegistrationOptions();
+        var command = new Command("register", "Register a run's model as the next version of a model name (admin).");
+        registration.AddTo(command);
         remote.AddTo(command);
         command.SetAction(parse => CliErrors.Run(async () =>
         {
+            var message = registration.Read(parse);
             using var api = remote.Connect(parse);
-            var registered = await api.PostAsync<JsonElement>($"api/v1/models/{Uri.EscapeDataString(parse.GetValue(name)!)}/versions",
-                new { runId = parse.GetValue(run), checkpointStep = parse.GetValue(step), description = parse.GetValue(description), commandId = NewId.NextGuid() });
+            var registered = await api.PostAsync<JsonElement>($"api/v1/models/{Uri.EscapeDataString(message.ModelName)}/versions",
+                new { runId = message.SourceRunId, checkpointStep = message.CheckpointStep, description = message.Description, commandId = message.CommandId });
             return Registered(registered, remote.WantsJson(parse));
         }));
         return command;

@@ -112,12 +112,8 @@ public sealed class RunLocalTests
         // The worker lists its datasets just after it starts; give it a moment.
         var offered = new System.Text.RegularExpressions.Regex(@"fashion-mnist \([^,]+, 10 classes, 60,000 images\)");
         var form = await signIn.Content.ReadAsStringAsync();
-        for (int attempt = 0; attempt < 30 && !offered.IsMatch(form); attempt++)
-        {
-            await Task.Delay(1000);
-            form = await http.GetStringAsync("/train/new");
-        }
-        Assert.Matches(offered, form);
+        await Poll.UntilAsync(async () => offered.IsMatch(form) || offered.IsMatch(form = await http.GetStringAsync("/train/new")),
+            "fashion-mnist offered on the New training form", TimeSpan.FromSeconds(30));
 
         // An upload from the pages lands in the data root the worker imports from.
         var antiforgery = System.Text.RegularExpressions.Regex.Match(form, "name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"").Groups[1].Value;

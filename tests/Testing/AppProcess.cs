@@ -68,40 +68,34 @@ public sealed class AppProcess : IDisposable
     public async Task WaitUntilReadyAsync(TimeSpan timeout)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+        await Poll.UntilAsync(async () =>
         {
             if (process.HasExited)
                 throw new InvalidOperationException($"the process exited with {process.ExitCode}; log: {ReadLogAfterExit()}");
             try
             {
-                if ((await http.GetAsync(new Uri(BaseAddress, "/health/ready"))).IsSuccessStatusCode) return;
+                return (await http.GetAsync(new Uri(BaseAddress, "/health/ready"))).IsSuccessStatusCode;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
+                return false;
             }
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"the process was not ready within {timeout}; log: {ReadLog()}");
+        }, "the process's readiness", timeout, ReadLog);
     }
 
     /// <summary>Waits until the process writes a line containing <paramref name="text"/> to its output.</summary>
-    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+    public Task WaitForOutputAsync(string text, TimeSpan timeout) =>
+        Poll.UntilAsync(() =>
         {
             lock (log)
             {
                 using var reader = new StreamReader(new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
-                if (reader.ReadToEnd().Contains(text, StringComparison.Ordinal)) return;
+                if (reader.ReadToEnd().Contains(text, StringComparison.Ordinal)) return Task.FromResult(true);
             }
             if (process.HasExited)
                 throw new InvalidOperationException($"the process exited with {process.ExitCode} before writing '{text}'; log: {ReadLogAfterExit()}");
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"the process did not write '{text}' within {timeout}; log: {ReadLog()}");
-    }
+            return Task.FromResult(false);
+        }, $"the line '{text}' in the process's output", timeout, ReadLog);
 
     /// <summary>SIGKILL: no shutdown code runs, exactly as if the machine lost power.</summary>
     public void Kill()

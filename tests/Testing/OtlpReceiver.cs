@@ -66,15 +66,10 @@ public sealed class OtlpReceiver : IAsyncDisposable
     /// <summary>Waits until <paramref name="found"/> holds of the spans received, and returns them.</summary>
     public async Task<IReadOnlyList<ReceivedSpan>> WaitForAsync(Func<IReadOnlyList<ReceivedSpan>, bool> found, TimeSpan timeout, string what)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var received = Spans;
-            if (found(received)) return received;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"waiting for {what}; received {received.Count} spans:\n{string.Join("\n", received)}");
-            await Task.Delay(200);
-        }
+        IReadOnlyList<ReceivedSpan> received = [];
+        await Poll.UntilAsync(() => Task.FromResult(found(received = Spans)), what, timeout,
+            () => $"received {received.Count} spans:\n{string.Join("\n", received)}");
+        return received;
     }
 
     public async ValueTask DisposeAsync() => await app.DisposeAsync();

@@ -111,21 +111,19 @@ public sealed class ComposeStack : IAsyncLifetime
     public async Task<TimeSpan> WaitUntilHealthyAsync(TimeSpan bound, string point, int workers = 1)
     {
         var started = DateTime.UtcNow;
-        while (true)
+        string report = "";
+        await Poll.UntilAsync(() =>
         {
             var states = LongRunning.SelectMany(service => Containers(service).Select(id => (service, id, state: State(id)))).ToList();
             var demo = Containers("demo-data").Select(State).ToList();
-            bool healthy = LongRunning.All(service => states.Count(s => s.service == service && s.state == "healthy") == (service == "worker" ? workers : 1))
-                && demo is ["exited 0"];
-            if (healthy) return DateTime.UtcNow - started;
+            report = string.Join("\n", states.Select(s => $"  {s.service} {s.id[..12]}: {s.state}").Append($"  demo-data: {string.Join(", ", demo)}"));
             // A service without a healthcheck will never report healthy: say so now rather than at the bound.
-            if (DateTime.UtcNow - started > bound || states.Any(s => s.state.EndsWith("no healthcheck", StringComparison.Ordinal)))
-            {
-                var report = string.Join("\n", states.Select(s => $"  {s.service} {s.id[..12]}: {s.state}").Append($"  demo-data: {string.Join(", ", demo)}"));
-                Assert.Fail($"{point}: the services were not all healthy (bound {bound.TotalSeconds:F0} s, after {(DateTime.UtcNow - started).TotalSeconds:F0} s):\n{report}\n{Logs(tail: 40)}");
-            }
-            await Task.Delay(1000);
-        }
+            if (states.Any(s => s.state.EndsWith("no healthcheck", StringComparison.Ordinal)))
+                Assert.Fail($"{point}: a service has no healthcheck:\n{report}");
+            return Task.FromResult(LongRunning.All(service => states.Count(s => s.service == service && s.state == "healthy") == (service == "worker" ? workers : 1))
+                && demo is ["exited 0"]);
+        }, $"{point}: every service healthy", bound, () => $"{report}\n{Logs(tail: 40)}");
+        return DateTime.UtcNow - started;
     }
 
     /// <summary>Everything one container wrote to its output.</summary>

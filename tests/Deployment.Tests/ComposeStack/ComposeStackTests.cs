@@ -255,18 +255,14 @@ public sealed class ComposeStackTests(ComposeStack stack) : IClassFixture<Compos
 
     private async Task<List<Run>> WaitForRunsAsync(IReadOnlyCollection<Guid> runs, string point)
     {
-        var deadline = DateTime.UtcNow + RunBound;
-        while (true)
+        List<Run> rows = [];
+        await Poll.UntilAsync(async () =>
         {
-            await using (var db = stack.Db())
-            {
-                var rows = await db.Runs.Where(r => runs.Contains(r.Id)).ToListAsync();
-                if (rows.Count == runs.Count && rows.All(r => r.Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled)) return rows;
-                if (DateTime.UtcNow > deadline)
-                    Assert.Fail($"{point}: runs not finished within {RunBound}: {string.Join(", ", rows.Select(r => $"{r.Id} {r.Status} step {r.Step}"))}\n{stack.Logs("worker")}");
-            }
-            await Task.Delay(1000);
-        }
+            await using var db = stack.Db();
+            rows = await db.Runs.Where(r => runs.Contains(r.Id)).ToListAsync();
+            return rows.Count == runs.Count && rows.All(r => r.Status is RunStatus.Completed or RunStatus.Failed or RunStatus.Cancelled);
+        }, $"{point}: the runs' ends", RunBound, () => $"{string.Join(", ", rows.Select(r => $"{r.Id} {r.Status} step {r.Step}"))}\n{stack.Logs("worker")}");
+        return rows;
     }
 
     private static async Task AssertNoMetricPointTwiceAsync(Persistence.JobsDbContext db, Guid run, string point)
@@ -294,14 +290,21 @@ public sealed class ComposeStackTests(ComposeStack stack) : IClassFixture<Compos
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{stack.ManagementPort}") };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
             Convert.ToBase64String(Encoding.ASCII.GetBytes($"{ComposeStack.BrokerUser}:{ComposeStack.BrokerPassword}")));
-        // The management API samples queue lengths every few seconds.
-        for (var attempt = 0; ; attempt++)
+        // The management API samples queue lengths every few seconds: a message just published may read 0 for a while.
+        int depth = 0;
+        try
         {
-            using var json = JsonDocument.Parse(await http.GetStringAsync($"/api/queues/%2F/{queue}"));
-            var depth = json.RootElement.TryGetProperty("messages", out var messages) ? messages.GetInt32() : 0;
-            if (depth > 0 || attempt >= 30) return depth;
-            await Task.Delay(500);
+            await Poll.UntilAsync(async () =>
+            {
+                using var json = JsonDocument.Parse(await http.GetStringAsync($"/api/queues/%2F/{queue}"));
+                depth = json.RootElement.TryGetProperty("messages", out var messages) ? messages.GetInt32() : 0;
+                return depth > 0;
+            }, $"a message in {queue}", TimeSpan.FromSeconds(15));
         }
+        catch (TimeoutException)
+        {
+        }
+        return depth;
     }
 }
 
