@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using SqueezeNext.Contracts;
 using SqueezeNext.Dashboard.Data;
 using SqueezeNext.Persistence.Entities;
@@ -57,8 +58,18 @@ public sealed record TrainingRequest(
     string? ConfigurationJson = null,
     string? ValidationDataset = null,
     [property: StringLength(200)] string? Name = null,
-    TrainingSettings? Settings = null)
+    TrainingSettings? Settings = null) : IValidatableObject
 {
+    /// <summary>Fields the request does not have; kept to refuse them rather than train with what they meant left out.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? UnknownFields { get; init; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
+        (UnknownFields ?? []).Keys.Select(name => new ValidationResult(
+            TrainingSettings.Fields.Any(f => f.Name == name)
+                ? $"{name}: a run setting goes under settings (settings.{name})"
+                : $"{name}: not a field of a training request", [name]));
+
     public SubmitTraining ToCommand() => new(RunId ?? MassTransit.NewId.NextGuid(), Configuration, Dataset, ConfigurationJson, ValidationDataset, Name, Settings);
 }
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MassTransit;
+using Microsoft.EntityFrameworkCore;
 using SqueezeNext.Contracts;
 using SqueezeNext.Contracts.Settings;
 using SqueezeNext.Dashboard.Data;
@@ -77,6 +78,19 @@ public sealed class SettingsAgreementTests : IAsyncLifetime
                 mismatches.Add($"{field.Name} = {value}: expected '{expected}'; form '{byForm}', API '{byApi}', bus '{byBus}'");
         }
         Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
+    }
+
+    [Fact]
+    public async Task A_setting_sent_beside_settings_is_refused_naming_where_it_goes_not_left_out()
+    {
+        using var response = await api.PostAsJsonAsync("/api/v1/runs/training", new { configuration = Configuration, dataset = "photos", epochs = 1, colour = "red" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.Equal("epochs: a run setting goes under settings (settings.epochs)", errors.GetProperty("epochs")[0].GetString());
+        Assert.Equal("colour: not a field of a training request", errors.GetProperty("colour")[0].GetString());
+        await using var db = system.Db();
+        Assert.Equal(0, await db.Runs.CountAsync());
     }
 
     [Fact]
