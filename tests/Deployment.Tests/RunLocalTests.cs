@@ -21,13 +21,15 @@ public sealed class RunLocalTests
         if (Directory.Exists(state)) Directory.Delete(state, recursive: true);
         int[] free = FreePorts.Take(6);
         var ports = new { Postgres = free[0], Rabbit = free[1], Management = free[2], Dist = free[3], Worker = free[4], Dashboard = free[5] };
-        var start = new ProcessStartInfo("bash")
+        // A test host started in the background inherits SIGINT ignored, which a shell cannot trap: the script starts with
+        // it restored, as it is for a terminal's Ctrl-C.
+        var start = new ProcessStartInfo("env")
         {
             WorkingDirectory = TestServices.RepositoryRoot,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.ArgumentList.Add("scripts/run-local.sh");
+        foreach (var argument in new[] { "--default-signal=INT", "bash", "scripts/run-local.sh" }) start.ArgumentList.Add(argument);
         start.Environment["SQNXT_LOCAL_DIR"] = state;
         start.Environment["SQNXT_LOCAL_NO_BUILD"] = "1";
         start.Environment["SQNXT_PG_PORT"] = ports.Postgres.ToString();
